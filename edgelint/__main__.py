@@ -1,0 +1,3 @@
+from edgelint.cli import main
+
+raise SystemExit(main())

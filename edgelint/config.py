@@ -1,0 +1,219 @@
+"""`[tool.edgelint]` settings: found from the linted paths upward, validated strictly."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from edgelint.errors import ConfigError
+from edgelint.model.bindings import CONFIGURABLE_KINDS, BindingKind
+from edgelint.model.project import DEFAULT_ADMIN_WORDS
+from edgelint.tomlcompat import load_toml
+
+CONFIG_FILES = ("edgelint.toml", ".edgelint.toml", "pyproject.toml")
+SEVERITIES = ("error", "warning", "info")
+CODE_PATTERN = re.compile(r"^(ALL|EDG\d{0,3})$")
+
+
+@dataclass
+class Settings:
+    select: List[str] = field(default_factory=lambda: ["EDG"])
+    extend_select: List[str] = field(default_factory=list)
+    ignore: List[str] = field(default_factory=list)
+    per_file_ignores: Dict[str, List[str]] = field(default_factory=dict)
+    exclude: List[str] = field(default_factory=list)
+    extend_exclude: List[str] = field(default_factory=list)
+    wrangler_config: List[str] = field(default_factory=list)
+    bindings: Dict[str, BindingKind] = field(default_factory=dict)
+    severity: Dict[str, str] = field(default_factory=dict)
+    admin_markers: Tuple[str, ...] = DEFAULT_ADMIN_WORDS
+    rules: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    path: Optional[str] = None  # the file these settings came from
+    root: Optional[Path] = None  # its directory: globs and relative paths are resolved from here
+
+    def is_selected(self, code: str, path: Optional[str] = None) -> bool:
+        selected = _longest_match(code, self.select + self.extend_select)
+        ignored = _longest_match(code, self.ignore + self._file_ignores(path))
+        if selected is None:
+            return False
+        return ignored is None or len(ignored) < len(selected)
+
+    def _file_ignores(self, path: Optional[str]) -> List[str]:
+        if not path or not self.per_file_ignores:
+            return []
+        from edgelint.discovery import matches_glob
+
+        codes: List[str] = []
+        for pattern, pattern_codes in self.per_file_ignores.items():
+            if matches_glob(path, pattern, self.root):
+                codes.extend(pattern_codes)
+        return codes
+
+    def fingerprint(self) -> str:
+        return repr((self.select, self.extend_select, self.ignore, sorted(self.per_file_ignores.items()),
+                     sorted((k, v.value) for k, v in self.bindings.items()), sorted(self.severity.items()),
+                     self.admin_markers, sorted((k, sorted(v.items())) for k, v in self.rules.items()),
+                     self.wrangler_config))
+
+
+def _longest_match(code: str, prefixes: Sequence[str]) -> Optional[str]:
+    best: Optional[str] = None
+    for prefix in prefixes:
+        normal = "EDG" if prefix == "ALL" else prefix
+        if code.startswith(normal) and (best is None or len(normal) > len(best)):
+            best = normal
+    return best
+
+
+def find_config(start: Path) -> Optional[Tuple[Path, Dict[str, Any]]]:
+    """The nearest config file above `start` that configures edgelint, with its table."""
+    directory = start.resolve()
+    if directory.is_file():
+        directory = directory.parent
+    for folder in [directory, *directory.parents]:
+        for name in CONFIG_FILES:
+            candidate = folder / name
+            if not candidate.is_file():
+                continue
+            table = _read_table(candidate)
+            if table is not None:
+                return candidate, table
+    return None
+
+
+def _read_table(path: Path) -> Optional[Dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), f"cannot read config: {exc}") from None
+    data = load_toml(text, str(path))
+    if path.name == "pyproject.toml":
+        tool = data.get("tool", {})
+        table = tool.get("edgelint") if isinstance(tool, dict) else None
+        return table if isinstance(table, dict) else None
+    tool = data.get("tool")
+    if isinstance(tool, dict) and isinstance(tool.get("edgelint"), dict):
+        return tool["edgelint"]
+    return data
+
+
+def load_settings(start: Path, known_codes: Sequence[str], rule_options: Mapping[str, Mapping[str, type]]) -> Settings:
+    found = find_config(start)
+    if found is None:
+        return Settings()
+    path, table = found
+    return parse_settings(table, str(path), known_codes, rule_options)
+
+
+_LIST_KEYS = ("select", "extend-select", "ignore", "exclude", "extend-exclude", "admin-markers")
+
+
+def parse_settings(table: Mapping[str, Any], path: str, known_codes: Sequence[str],
+                   rule_options: Mapping[str, Mapping[str, type]]) -> Settings:
+    text = _safe_text(path)
+    settings = Settings(path=path, root=Path(path).parent)
+    for key, value in table.items():
+        where = f"{path}:{_line_of(text, key)}"
+        if key in _LIST_KEYS:
+            items = _string_list(value, where, key)
+            if key in ("select", "extend-select", "ignore"):
+                _check_codes(items, where, key, known_codes)
+            if key == "admin-markers":
+                settings.admin_markers = tuple(word.lower() for word in items)
+            else:
+                setattr(settings, key.replace("-", "_"), items)
+        elif key == "wrangler-config":
+            items = [value] if isinstance(value, str) else _string_list(value, where, key)
+            settings.wrangler_config = [str((Path(path).parent / item)) for item in items]
+        elif key == "per-file-ignores":
+            settings.per_file_ignores = _per_file_ignores(value, where, known_codes)
+        elif key == "bindings":
+            settings.bindings = _bindings(value, where)
+        elif key == "severity":
+            settings.severity = _severities(value, where, known_codes)
+        elif key == "rules":
+            settings.rules = _rules(value, where, known_codes, rule_options)
+        else:
+            raise ConfigError(where, f"unknown key '{key}' in [tool.edgelint]")
+    return settings
+
+
+def _safe_text(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _line_of(text: str, key: str) -> int:
+    pattern = re.compile(rf"^\s*(\[[^\]]*\b{re.escape(key)}\b[^\]]*\]|\"?{re.escape(key)}\"?\s*=)", re.M)
+    match = pattern.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else 1
+
+
+def _string_list(value: Any, where: str, key: str) -> List[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(where, f"'{key}' must be a list of strings")
+    return list(value)
+
+
+def _check_codes(codes: Sequence[str], where: str, key: str, known_codes: Sequence[str]) -> None:
+    for code in codes:
+        if not CODE_PATTERN.match(code) or (code != "ALL" and not any(k.startswith(code) for k in known_codes)):
+            raise ConfigError(where, f"unknown rule code '{code}' in '{key}'")
+
+
+def _per_file_ignores(value: Any, where: str, known_codes: Sequence[str]) -> Dict[str, List[str]]:
+    if not isinstance(value, dict):
+        raise ConfigError(where, "'per-file-ignores' must be a table of glob = [codes]")
+    result = {}
+    for pattern, codes in value.items():
+        items = _string_list(codes, where, f"per-file-ignores.{pattern}")
+        _check_codes(items, where, f"per-file-ignores.{pattern}", known_codes)
+        result[pattern] = items
+    return result
+
+
+def _bindings(value: Any, where: str) -> Dict[str, BindingKind]:
+    if not isinstance(value, dict):
+        raise ConfigError(where, "'bindings' must be a table of NAME = kind")
+    result = {}
+    for name, kind in value.items():
+        parsed = BindingKind.parse(kind) if isinstance(kind, str) else None
+        if parsed is None or parsed is BindingKind.VAR:
+            raise ConfigError(where, f"binding '{name}' has unknown kind {kind!r} (one of {', '.join(CONFIGURABLE_KINDS)})")
+        result[name] = parsed
+    return result
+
+
+def _severities(value: Any, where: str, known_codes: Sequence[str]) -> Dict[str, str]:
+    if not isinstance(value, dict):
+        raise ConfigError(where, "'severity' must be a table of CODE = level")
+    for code, level in value.items():
+        if code not in known_codes:
+            raise ConfigError(where, f"unknown rule code '{code}' in 'severity'")
+        if level not in SEVERITIES:
+            raise ConfigError(where, f"severity of {code} must be one of {', '.join(SEVERITIES)}, not {level!r}")
+    return dict(value)
+
+
+def _rules(value: Any, where: str, known_codes: Sequence[str],
+           rule_options: Mapping[str, Mapping[str, type]]) -> Dict[str, Dict[str, Any]]:
+    if not isinstance(value, dict):
+        raise ConfigError(where, "'rules' must be a table of [tool.edgelint.rules.CODE] tables")
+    result: Dict[str, Dict[str, Any]] = {}
+    for code, options in value.items():
+        if code not in known_codes:
+            raise ConfigError(where, f"unknown rule code '{code}' in 'rules'")
+        if not isinstance(options, dict):
+            raise ConfigError(where, f"'rules.{code}' must be a table")
+        accepted = rule_options.get(code, {})
+        for option, option_value in options.items():
+            if option not in accepted:
+                raise ConfigError(where, f"unknown option '{option}' for {code}")
+            expected = accepted[option]
+            if not isinstance(option_value, expected) or (expected is list and not all(isinstance(i, str) for i in option_value)):
+                raise ConfigError(where, f"option '{option}' of {code} must be a {expected.__name__} of strings")
+        result[code] = dict(options)
+    return result

@@ -1,0 +1,287 @@
+"""The engine: files -> projects -> one parse each -> model -> rules -> findings.
+
+The CLI and the flake8 plugin both call into here; neither re-implements any step.
+"""
+from __future__ import annotations
+
+import os
+import tokenize
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+
+import libcst as cst
+
+from edgelint.config import Settings
+from edgelint.discovery import is_relevant
+from edgelint.findings import Finding, Report
+from edgelint.model.bindings import BindingTable
+from edgelint.model.project import (
+    ModuleInfo,
+    Project,
+    absolute_import,
+    index_module,
+    is_test_path,
+    lookup_module_name,
+)
+from edgelint.noqa import NoqaIndex, file_is_ignored
+from edgelint.positions import PositionIndex
+from edgelint.rules import ALL_RULES, INTERNAL_ERROR, RULES_BY_CODE, SYNTAX_ERROR
+from edgelint.wrangler import find_wrangler_config, load_bindings
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass
+class Source:
+    """One file's text, or why it has none."""
+
+    path: str
+    text: Optional[str] = None
+    error: Optional[str] = None
+    data: bytes = b""
+
+
+def decode(path: str, data: bytes) -> Source:
+    """Decode like Python does (BOM, coding cookie); refuse binary data."""
+    if b"\0" in data:
+        return Source(path, error="binary file (contains NUL bytes)", data=data)
+    try:
+        encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
+        text = data.decode(encoding)
+    except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
+        return Source(path, error=f"cannot decode: {exc}", data=data)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return Source(path, text=text, data=data)
+
+
+def read_source(path: str) -> Source:
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            return Source(path, error=f"file too large ({size // (1024 * 1024)} MB)")
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        return Source(path, error=f"cannot read: {exc.strerror or exc}")
+    return decode(path, data)
+
+
+@dataclass
+class ProjectInput:
+    """Files that share one wrangler config (or none), analysed together."""
+
+    root: Path
+    wrangler: Tuple[str, ...]
+    sources: Dict[str, Source] = field(default_factory=dict)
+
+
+@dataclass
+class LintResult:
+    findings: List[Finding] = field(default_factory=list)
+    errors: List[str] = field(default_factory=list)  # one-line problems that make the run exit 2
+    files: int = 0
+    sources: Dict[str, Source] = field(default_factory=dict)
+
+
+def group_projects(paths: Iterable[str], settings: Settings, fallback_root: Path) -> List[ProjectInput]:
+    groups: Dict[Tuple[str, ...], ProjectInput] = {}
+    for path in paths:
+        if settings.wrangler_config:
+            wrangler: Tuple[str, ...] = tuple(settings.wrangler_config)
+        else:
+            found = find_wrangler_config(Path(path).parent)
+            wrangler = (str(found),) if found else ()
+        group = groups.get(wrangler)
+        if group is None:
+            root = Path(wrangler[0]).parent if wrangler else (settings.root or fallback_root)
+            group = groups[wrangler] = ProjectInput(root.resolve(), wrangler)
+        group.sources[path] = Source(path)
+    return list(groups.values())
+
+
+def module_name(path: str, root: Path) -> str:
+    try:
+        relative = Path(os.path.abspath(path)).relative_to(root)
+    except ValueError:
+        relative = Path(Path(path).name)
+    parts = list(relative.with_suffix("").parts)
+    return ".".join(parts) or "__main__"
+
+
+def binding_table(group: ProjectInput, settings: Settings) -> BindingTable:
+    table = load_bindings(group.wrangler)
+    return table.overlay(settings.bindings) if settings.bindings else table
+
+
+class ProjectRun:
+    """Parse what is relevant in one project, build the model, run the rules."""
+
+    def __init__(self, group: ProjectInput, settings: Settings, use_filter: bool = True):
+        self.group = group
+        self.settings = settings
+        self.use_filter = use_filter
+        self.findings: List[Finding] = []
+        self.modules: Dict[str, ModuleInfo] = {}
+        self.positions: Dict[str, PositionIndex] = {}
+
+    def run(self) -> List[Finding]:
+        table = binding_table(self.group, self.settings)
+        names = {module_name(path, self.group.root): path for path in self.group.sources}
+        pending = [path for path, source in self.group.sources.items() if self._wanted(source, table)]
+        queued: Set[str] = set(pending)
+        while pending:
+            path = pending.pop()
+            module = self._parse(path, names, table)
+            if module is None:
+                continue
+            for target in imported_paths(module, names):
+                if target not in queued:
+                    queued.add(target)
+                    pending.append(target)
+        project = Project(self.modules.values(), self.settings.admin_markers)
+        try:
+            project.analyse()
+        except (RecursionError, Exception) as exc:  # noqa: BLE001 - never a traceback: report and go on
+            self._internal_error(next(iter(self.modules), ""), exc)
+            return self.findings
+        for path, message in project.internal_errors:
+            self.findings.append(self._file_finding(INTERNAL_ERROR, path, 1, 0, message))
+        self._run_rules(project)
+        return self.findings
+
+    def _wanted(self, source: Source, table: BindingTable) -> bool:
+        if source.text is None:
+            loaded = read_source(source.path)
+            source.text, source.error, source.data = loaded.text, loaded.error, loaded.data
+        if source.error is not None:
+            return False
+        return not self.use_filter or is_relevant(source.data, table.bindings)
+
+    def _parse(self, path: str, names: Mapping[str, str], table: BindingTable) -> Optional[ModuleInfo]:
+        source = self.group.sources[path]
+        if source.text is None:
+            self._wanted(source, table)
+        if source.text is None:
+            return None
+        try:
+            tree = cst.parse_module(source.text)
+        except cst.ParserSyntaxError as exc:
+            self.findings.append(self._file_finding(SYNTAX_ERROR, path, exc.raw_line, exc.raw_column,
+                                                    f"syntax error: {exc.message}"))
+            return None
+        except (RecursionError, MemoryError, Exception) as exc:  # noqa: BLE001
+            self._internal_error(path, exc)
+            return None
+        module = ModuleInfo(path, module_name(path, self.group.root), tree, source.text, table, is_test_path(path))
+        index_module(module)
+        self.modules[path] = module
+        return module
+
+    def _internal_error(self, path: str, exc: BaseException) -> None:
+        message = f"internal error while analysing this file: {type(exc).__name__}: {exc}".splitlines()[0]
+        self.findings.append(self._file_finding(INTERNAL_ERROR, path, 1, 0, message))
+
+    def _file_finding(self, code: str, path: str, line: int, column: int, message: str) -> Finding:
+        return Finding(code, message, path, max(line, 1), column + 1, max(line, 1), column + 1, "error",
+                       "syntax-error" if code == SYNTAX_ERROR else "internal-error")
+
+    def _run_rules(self, project: Project) -> None:
+        seen: Set[Tuple[str, str, int]] = set()
+        for rule_class in ALL_RULES:
+            if not self.settings.is_selected(rule_class.code):
+                continue
+            rule = rule_class()
+            options = self.settings.rules.get(rule.code, {})
+            try:
+                reports = list(rule.check(project, options))
+            except (RecursionError, Exception) as exc:  # noqa: BLE001
+                self._internal_error(next(iter(self.modules), ""), exc)
+                continue
+            for report in reports:
+                key = (report.code, report.module_path, id(report.node))
+                if key not in seen:
+                    seen.add(key)
+                    self.findings.append(self._finding(report))
+
+    def _finding(self, report: Report) -> Finding:
+        module = self.modules[report.module_path]
+        index = self.positions.get(report.module_path)
+        if index is None:
+            index = self.positions[report.module_path] = PositionIndex(module.tree, module.source)
+        line, column, end_line, end_column = index.span(report.node)
+        if report.anchor:
+            line, column = _anchor(index.lines, line, column, end_line, report.anchor)
+        rule = RULES_BY_CODE[report.code]
+        severity = self.settings.severity.get(rule.code, rule.severity)
+        context = index.lines[line - 1].strip() if 0 < line <= len(index.lines) else ""
+        return Finding(report.code, report.message, report.module_path, line, column + 1, end_line, end_column + 1,
+                       severity, rule.name, None, report.related, context)
+
+
+def _anchor(lines: Sequence[str], line: int, column: int, end_line: int, text: str) -> Tuple[int, int]:
+    """The first occurrence of `text` inside a node's span (EDG106 reports at the option)."""
+    for number in range(line, end_line + 1):
+        start = column if number == line else 0
+        found = lines[number - 1].find(text, start) if 0 < number <= len(lines) else -1
+        if found >= 0:
+            return number, found
+    return line, column
+
+
+def imported_paths(module: ModuleInfo, names: Mapping[str, str]) -> Iterable[str]:
+    """Files of the project that `module` imports (helpers the relevance filter may have skipped)."""
+    for source, attr in module.imports.values():
+        absolute = absolute_import(module, source)
+        for candidate in ([absolute, f"{absolute}.{attr}" if absolute else attr] if attr else [absolute]):
+            found = lookup_module_name(names, candidate)
+            if found is not None:
+                yield names[found]
+
+
+def filter_findings(findings: Iterable[Finding], settings: Settings, sources: Mapping[str, Source],
+                    apply_noqa: bool = True) -> List[Finding]:
+    """Apply select/ignore/per-file-ignores and (unless flake8 does it) noqa comments."""
+    kept: List[Finding] = []
+    noqa: Dict[str, Optional[NoqaIndex]] = {}
+    for finding in findings:
+        if not settings.is_selected(finding.code, finding.path):
+            continue
+        if not apply_noqa:
+            kept.append(finding)
+            continue
+        if finding.path not in noqa:
+            source = sources.get(finding.path)
+            text = source.text if source is not None else None
+            noqa[finding.path] = None if text is None or file_is_ignored(text) else NoqaIndex(text)
+            if text is not None and file_is_ignored(text):
+                noqa[finding.path] = _IGNORED
+        index = noqa[finding.path]
+        if index is _IGNORED:
+            continue
+        if index is not None and index.suppresses(finding.line, finding.code):
+            continue
+        kept.append(finding)
+    return sorted(kept, key=lambda f: f.sort_key)
+
+
+_IGNORED = NoqaIndex("")
+
+
+def lint_files(paths: Sequence[str], settings: Settings, fallback_root: Path, use_filter: bool = True,
+               overrides: Optional[Mapping[str, str]] = None, apply_noqa: bool = True) -> LintResult:
+    """Lint `paths` (already discovered) as projects. `overrides` replaces file contents (stdin)."""
+    result = LintResult(files=len(paths))
+    for group in group_projects(paths, settings, fallback_root):
+        for path, text in (overrides or {}).items():
+            if path in group.sources:
+                group.sources[path] = Source(path, text=text, data=text.encode("utf-8", "surrogatepass"))
+        result.findings.extend(ProjectRun(group, settings, use_filter).run())
+        for path, source in group.sources.items():
+            result.sources[path] = source
+            if source.error is not None:
+                result.errors.append(f"{path}: {source.error}")
+    result.findings = filter_findings(result.findings, settings, result.sources, apply_noqa)
+    return result

@@ -1,0 +1,95 @@
+"""flake8 adapter: `flake8 --select EDG` reports what `edgelint check` reports for the same file.
+
+flake8 hands us one file at a time; edgelint's rules need the project around it (helpers in other
+modules, the wrangler config). The project is found from the file name, analysed once and cached
+for the life of the flake8 process; only the file flake8 is checking is read from `lines` (so
+unsaved editor buffers are linted as they are). flake8 applies `# noqa` itself.
+"""
+from __future__ import annotations
+
+import ast
+import os
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Sequence, Tuple, Type
+
+from edgelint import __version__
+from edgelint.config import Settings, load_settings
+from edgelint.discovery import DEFAULT_EXCLUDES, discover
+from edgelint.engine import LintResult, lint_files
+from edgelint.errors import ConfigError
+from edgelint.noqa import file_is_ignored
+from edgelint.rules import KNOWN_CODES, RULE_OPTIONS
+from edgelint.wrangler import find_wrangler_config
+
+_PROJECT_CACHE: Dict[Tuple[str, ...], LintResult] = {}
+
+
+class Plugin:
+    name = "edgelint"
+    version = __version__
+
+    def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]):
+        self.filename = filename
+        self.lines = lines
+
+    def run(self) -> Iterator[Tuple[int, int, str, Type[Any]]]:
+        text = "".join(self.lines)
+        if file_is_ignored(text, include_flake8=False):
+            return
+        try:
+            findings = lint_in_project(self.filename, text)
+        except ConfigError as exc:
+            yield 1, 0, f"EDG998 configuration error: {exc}", type(self)
+            return
+        for finding in findings:
+            yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
+
+
+def lint_in_project(filename: str, text: str) -> List:
+    """Findings for one file, analysed together with the project it belongs to."""
+    target = os.path.abspath(filename)
+    settings = load_settings(Path(target), KNOWN_CODES, RULE_OPTIONS)
+    root = _project_root(Path(target), settings)
+    files = _project_files(root, settings)
+    if target not in files:
+        files.append(target)
+    on_disk = _read(target)
+    key = (str(root), settings.fingerprint(), *(_stamp(path) for path in files))
+    result = _PROJECT_CACHE.get(key) if on_disk == text else None
+    if result is None:
+        overrides = {} if on_disk == text else {target: text}
+        result = lint_files(files, settings, root, overrides=overrides, apply_noqa=False)
+        if not overrides:
+            _PROJECT_CACHE[key] = result
+    return [finding for finding in result.findings if os.path.abspath(finding.path) == target]
+
+
+def _project_root(target: Path, settings: Settings) -> Path:
+    if settings.wrangler_config:
+        return Path(settings.wrangler_config[0]).parent.resolve()
+    wrangler = find_wrangler_config(target.parent)
+    if wrangler is not None:
+        return wrangler.parent
+    return settings.root or target.parent
+
+
+def _project_files(root: Path, settings: Settings) -> List[str]:
+    errors: list = []
+    excludes = list(DEFAULT_EXCLUDES) + settings.exclude + settings.extend_exclude
+    return [os.path.abspath(path) for path in discover([str(root)], excludes, settings.root, errors)]
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _stamp(path: str) -> str:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return path
+    return f"{path}:{status.st_mtime_ns}:{status.st_size}"

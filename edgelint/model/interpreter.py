@@ -1,0 +1,1100 @@
+"""The interpreter: walks a function once, statement by statement, tracking abstract values.
+
+It follows binding handles through names, attributes, `getattr`, wrapper objects and calls into
+the project's own functions (inlined with the caller's argument values, so a read-modify-write
+split over several helpers is seen as one flow), and records every KV / Durable Object operation
+with its key, value, guards and position in the flow.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
+
+import libcst as cst
+
+from edgelint.model.bindings import BindingKind
+from edgelint.model.operations import Context, Operation, OpKind
+from edgelint.model.project import ClassInfo, FunctionInfo, ModuleInfo, Project, string_value
+from edgelint.model.values import (
+    CLOCK,
+    UNKNOWN,
+    Handle,
+    HandleKind,
+    Instance,
+    Term,
+    Value,
+    combine,
+    concat,
+    fresh,
+    lit,
+    merge,
+    opaque,
+)
+
+MAX_INLINE_DEPTH = 8
+INLINE_BUDGET = 400  # inlined calls per analysis root: bounds pathological call trees
+
+KV_METHODS = {"get": OpKind.KV_GET, "getWithMetadata": OpKind.KV_GET, "put": OpKind.KV_PUT,
+              "delete": OpKind.KV_DELETE, "list": OpKind.KV_LIST}
+DO_ADDRESS_METHODS = frozenset({"idFromName", "idFromString", "newUniqueId", "getByName"})
+STORAGE_METHODS = {"get": OpKind.STORAGE_GET, "put": OpKind.STORAGE_PUT, "delete": OpKind.STORAGE_DELETE}
+STORAGE_EFFECTS = {"get": "read", "list": "read", "getAlarm": "read", "put": "write", "delete": "write",
+                   "deleteAll": "write", "setAlarm": "write", "deleteAlarm": "write"}
+CLOCK_FUNCTIONS = frozenset({
+    "time.time", "time.time_ns", "time.monotonic", "datetime.datetime.now", "datetime.datetime.utcnow",
+    "datetime.datetime.today", "datetime.date.today", "datetime.now", "datetime.utcnow", "js.Date.now",
+})
+# Calls that convert a value without changing what it means (a read passed through them is not "modified").
+CONVERSIONS = frozenset({"int", "str", "float", "bool", "bytes", "dict", "list", "tuple", "json.loads",
+                         "json.dumps", "copy.copy", "copy.deepcopy", "to_py", "to_js"})
+PURE_CALLS = CONVERSIONS | frozenset({"len", "min", "max", "abs", "round", "sum", "sorted", "set", "repr",
+                                      "math.floor", "math.ceil", "hashlib.sha256", "divmod", "format"})
+MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "pop", "remove", "setdefault", "add",
+                              "discard", "clear", "popitem", "sort", "reverse", "__setitem__"})
+ORDERING = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
+HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class BoundMethod:
+    function: FunctionInfo
+    self_value: Value
+
+
+@dataclass(frozen=True)
+class LocalFunction:
+    node: Union[cst.FunctionDef, cst.Lambda]
+    closure: "Interpreter"
+
+
+@dataclass(frozen=True)
+class ModuleRef:
+    module: ModuleInfo
+
+
+@dataclass
+class Flow:
+    """The mutable part of the analysis that branches copy and merge."""
+
+    vars: Dict[str, Value]
+    guards: Tuple[FrozenSet[int], ...] = ()
+    writes: Tuple[int, ...] = ()
+    awaits: Tuple[int, ...] = ()  # ids of awaits on something other than DO storage
+    admin: bool = False
+    methods: Tuple[str, ...] = ()  # HTTP methods named by enclosing route conditions
+    in_block_concurrency: bool = False
+    exited: bool = False
+
+    def copy(self) -> "Flow":
+        return replace(self, vars=dict(self.vars))
+
+    def guard_reads(self) -> FrozenSet[int]:
+        return frozenset().union(*self.guards) if self.guards else frozenset()
+
+
+def merge_flows(flows: Sequence[Flow], base: Flow) -> Flow:
+    live = [flow for flow in flows if not flow.exited]
+    if not live:
+        result = base.copy()
+        result.exited = True
+        result.writes = tuple(sorted(set().union(*(f.writes for f in flows))))
+        return result
+    merged = live[0].copy()
+    for other in live[1:]:
+        for name, value in other.vars.items():
+            merged.vars[name] = merge(merged.vars[name], value) if name in merged.vars else value
+    merged.guards = base.guards
+    merged.admin = base.admin
+    merged.methods = base.methods
+    merged.writes = tuple(sorted(set().union(*(f.writes for f in flows))))
+    merged.awaits = tuple(sorted(set().union(*(f.awaits for f in flows))))
+    merged.exited = False
+    return merged
+
+
+class Interpreter:
+    """One activation of a function (or lambda) under a context."""
+
+    def __init__(self, project: Project, module: ModuleInfo, function: Optional[FunctionInfo],
+                 context: Context, flow: Flow, parent: Optional["Interpreter"] = None,
+                 budget: Optional[List[int]] = None):
+        self.project = project
+        self.module = module
+        self.function = function
+        self.context = context
+        self.flow = flow
+        self.parent = parent
+        self.returns: List[Value] = []
+        self.globals_declared: Set[str] = set()
+        self.budget = budget if budget is not None else [INLINE_BUDGET]
+        self.self_value: Optional[Value] = None
+
+    # ------------------------------------------------------------------ statements
+
+    def run_block(self, statements: Sequence[cst.CSTNode]) -> None:
+        for statement in statements:
+            if self.flow.exited:
+                return
+            self.run_statement(statement)
+
+    def run_suite(self, suite: cst.BaseSuite) -> None:
+        if isinstance(suite, cst.IndentedBlock):
+            self.run_block(suite.body)
+        else:
+            self.run_block(suite.body)
+
+    def run_statement(self, node: cst.CSTNode) -> None:
+        handler = _STATEMENTS.get(type(node))
+        if handler is not None:
+            handler(self, node)
+
+    def _simple_line(self, node: Union[cst.SimpleStatementLine, cst.SimpleStatementSuite]) -> None:
+        self.run_block(node.body)
+
+    def _expr(self, node: cst.Expr) -> None:
+        self.eval(node.value, discarded=True)
+
+    def _assign(self, node: cst.Assign) -> None:
+        value = self.eval(node.value)
+        for target in node.targets:
+            self.assign(target.target, value)
+
+    def _ann_assign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self.assign(node.target, self.eval(node.value))
+
+    def _aug_assign(self, node: cst.AugAssign) -> None:
+        value = self.eval(node.value)
+        old = self.eval(node.target)
+        combined = combine((old, value), ("binop", type(node.operator).__name__, old.term, value.term))
+        if isinstance(node.target, cst.Name):
+            self.bind(node.target.value, combined)
+        else:
+            self._mutate(node.target, combined)
+
+    def _return(self, node: cst.Return) -> None:
+        self.returns.append(self.eval(node.value) if node.value is not None else Value(lit(None)))
+        self.flow.exited = True
+
+    def _raise(self, node: cst.Raise) -> None:
+        if node.exc is not None:
+            self.eval(node.exc)
+        self.flow.exited = True
+
+    def _exit_loop_iteration(self, node: cst.CSTNode) -> None:
+        self.flow.exited = True
+
+    def _global(self, node: Union[cst.Global, cst.Nonlocal]) -> None:
+        self.globals_declared.update(item.name.value for item in node.names)
+
+    def _assert(self, node: cst.Assert) -> None:
+        self.eval(node.test)
+
+    def _delete(self, node: cst.Del) -> None:
+        target = node.target
+        if isinstance(target, cst.Subscript):
+            self._mutate(target, UNKNOWN)
+
+    def _import(self, node: Union[cst.Import, cst.ImportFrom]) -> None:
+        from edgelint.model.project import _index_import
+
+        scratch = ModuleInfo(self.module.path, self.module.name, self.module.tree, "", self.module.bindings)
+        _index_import(scratch, node)
+        for local, target in scratch.imports.items():
+            self.bind(local, self.project_import_value(self.module, target))
+        for local in scratch.env_names:
+            self.bind(local, Value(("env",), Handle(HandleKind.ENV)))
+
+    def _function_def(self, node: cst.FunctionDef) -> None:
+        self.bind(node.name.value, Value(fresh(), callable=LocalFunction(node, self)))
+
+    def _if(self, node: cst.If) -> None:
+        test = self.eval(node.test)
+        base = self.flow
+        body = self._branch(base, test.reads, self._route_admin(node.test))
+        self.flow = body
+        self.run_suite(node.body)
+        body = self.flow
+        orelse = self._branch(base, test.reads, False)
+        self.flow = orelse
+        if isinstance(node.orelse, cst.If):
+            self._if(node.orelse)
+        elif isinstance(node.orelse, cst.Else):
+            self.run_suite(node.orelse.body)
+        orelse = self.flow
+        if body.exited and not orelse.exited:
+            # Code after `if guard: return` runs only when the guard failed: it stays gated.
+            self.flow = orelse
+            self.flow.admin = base.admin
+            self.flow.methods = base.methods
+            self.flow.writes = tuple(sorted(set(orelse.writes) | set(body.writes)))
+        else:
+            self.flow = merge_flows([body, orelse], base)
+
+    def _branch(self, base: Flow, guard: FrozenSet[int], admin: bool) -> Flow:
+        flow = base.copy()
+        if guard:
+            flow.guards = base.guards + (guard,)
+        flow.admin = base.admin or admin
+        return flow
+
+    def _route_admin(self, test: cst.BaseExpression) -> bool:
+        paths, methods = _route_literals(test)
+        self.flow.methods = self.flow.methods + tuple(methods)
+        return bool(paths) and self.project.is_admin_route(paths, self.flow.methods)
+
+    def _while(self, node: cst.While) -> None:
+        test = self.eval(node.test)
+        base = self.flow
+        self.flow = self._branch(base, test.reads, False)
+        self.run_suite(node.body)
+        after = merge_flows([self.flow, base], base)
+        after.exited = False
+        if test.reads:
+            after.guards = base.guards + (test.reads,)  # code after the loop runs once the test failed
+        self.flow = after
+        if node.orelse is not None:
+            self.run_suite(node.orelse.body)
+
+    def _for(self, node: cst.For) -> None:
+        iterable = self.eval(node.iter)
+        self.assign(node.target, iterable.derive(transformed=iterable.transformed))
+        base = self.flow
+        self.flow = base.copy()
+        self.run_suite(node.body)
+        self.flow = merge_flows([self.flow, base], base)
+        self.flow.exited = False
+        if node.orelse is not None:
+            self.run_suite(node.orelse.body)
+
+    def _try(self, node: cst.Try) -> None:
+        base = self.flow
+        self.flow = base.copy()
+        self.run_suite(node.body)
+        if node.orelse is not None:
+            self.run_suite(node.orelse.body)
+        outcomes = [self.flow]
+        for handler in node.handlers:
+            self.flow = merge_flows([outcomes[0], base], base)
+            self.flow.exited = False
+            if handler.name is not None:
+                self.assign(handler.name.name, opaque())
+            self.run_suite(handler.body)
+            outcomes.append(self.flow)
+        self.flow = merge_flows(outcomes, base)
+        if node.finalbody is not None:
+            exited = self.flow.exited
+            self.flow.exited = False
+            self.run_suite(node.finalbody.body)
+            self.flow.exited = self.flow.exited or exited
+
+    def _with(self, node: cst.With) -> None:
+        for item in node.items:
+            value = self.eval(item.item)
+            if item.asname is not None:
+                self.assign(item.asname.name, value)
+        self.run_suite(node.body)
+
+    def _match(self, node: cst.Match) -> None:
+        subject = self.eval(node.subject)
+        base = self.flow
+        outcomes = []
+        for case in node.cases:
+            paths = [text for text in _pattern_strings(case.pattern) if "/" in text]
+            self.flow = self._branch(base, subject.reads, bool(paths) and self.project.is_admin_route(paths, base.methods))
+            if case.guard is not None:
+                self.eval(case.guard)
+            self.run_suite(case.body)
+            outcomes.append(self.flow)
+        outcomes.append(base.copy())
+        self.flow = merge_flows(outcomes, base)
+
+    # ------------------------------------------------------------------ names and assignment
+
+    def bind(self, name: str, value: Value) -> None:
+        if value.term[0] == "opaque":
+            value = replace(value, term=fresh("var"))
+        if name in self.globals_declared:
+            key = (self.module.name, name)
+            previous = self.project.runtime_globals.get(key)
+            self.project.runtime_globals[key] = merge(previous, value) if previous is not None else value
+        self.flow.vars[name] = value
+
+    def assign(self, target: cst.BaseExpression, value: Value) -> None:
+        if isinstance(target, cst.Name):
+            self.bind(target.value, value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                inner = element.value.value if isinstance(element, cst.StarredElement) else element.value
+                self.assign(inner, value.derive(transformed=value.transformed))
+        elif isinstance(target, cst.Attribute):
+            base = self.eval(target.value)
+            if base.instance is not None:
+                base.instance.attrs[target.attr.value] = value
+            else:
+                self._mutate(target, value)
+        elif isinstance(target, cst.Subscript):
+            self._mutate(target, value)
+        elif isinstance(target, cst.StarredElement):
+            self.assign(target.value, value)
+
+    def _mutate(self, target: cst.BaseExpression, value: Value) -> None:
+        """`data["n"] = v`, `obj.field += 1`: the root variable now holds changed data."""
+        root = target
+        while isinstance(root, (cst.Subscript, cst.Attribute)):
+            if isinstance(root, cst.Subscript):
+                for element in root.slice:
+                    if isinstance(element.slice, cst.Index):
+                        self.eval(element.slice.value)
+            root = root.value
+        base = self.eval(root)
+        self.project.facts.mutated_reads.update(base.reads)
+        if isinstance(root, cst.Name) and base.instance is None and base.handle is None:
+            changed = replace(base, reads=base.reads | value.reads, computed=base.computed or value.computed,
+                              transformed=True)
+            self.flow.vars[root.value] = changed
+
+    def lookup(self, name: str) -> Value:
+        scope: Optional[Interpreter] = self
+        while scope is not None:
+            value = scope.flow.vars.get(name)
+            if value is not None:
+                return value
+            scope = scope.parent
+        return self.project_module_value(self.module, name)
+
+    # ------------------------------------------------------------------ module-level values
+
+    def project_module_value(self, module: ModuleInfo, name: str, depth: int = 0) -> Value:
+        runtime = self.project.runtime_globals.get((module.name, name))
+        if runtime is not None:
+            return runtime
+        cache = self.project.module_values
+        key = (module.name, name)
+        if key in cache:
+            return cache[key]
+        cache[key] = Value(("global", module.name, name))  # guards against cycles while computing
+        value = self._compute_module_value(module, name, depth)
+        cache[key] = value
+        return value
+
+    def _compute_module_value(self, module: ModuleInfo, name: str, depth: int) -> Value:
+        if name in module.env_names:
+            return Value(("env",), Handle(HandleKind.ENV))
+        if name in module.functions:
+            return Value(("func", module.name, name), callable=module.functions[name])
+        if name in module.classes:
+            return Value(("class", module.name, name), callable=module.classes[name])
+        if name in module.imports and depth < 10:
+            return self.project_import_value(module, module.imports[name], depth + 1)
+        if name in module.constants:
+            scope = Interpreter(self.project, module, None, Context(), Flow({}), budget=[0])
+            value = scope.eval(module.constants[name])
+            if value.term[0] == "opaque" or value.term[0] == "var":
+                value = replace(value, term=("global", module.name, name))
+            return value
+        if name in ("True", "False", "None"):
+            return Value(lit({"True": True, "False": False, "None": None}[name]))
+        return Value(("ext", name))
+
+    def project_import_value(self, module: ModuleInfo, target: Tuple[str, Optional[str]], depth: int = 0) -> Value:
+        source, attr = target
+        resolved = self.project.resolve_module(module, source)
+        if resolved is None and attr is not None:
+            submodule = self.project.resolve_module(module, f"{source}.{attr}" if not source.endswith(".") else source + attr)
+            if submodule is not None:
+                return Value(("module", submodule.name), callable=ModuleRef(submodule))
+        if resolved is None:
+            if source == "workers" and attr == "env":
+                return Value(("env",), Handle(HandleKind.ENV))
+            qualified = f"{source}.{attr}" if attr else source
+            return Value(("ext", qualified))
+        if attr is None:
+            return Value(("module", resolved.name), callable=ModuleRef(resolved))
+        return self.project_module_value(resolved, attr, depth)
+
+    # ------------------------------------------------------------------ expressions
+
+    def eval(self, node: Optional[cst.BaseExpression], discarded: bool = False) -> Value:
+        if node is None:
+            return UNKNOWN
+        if isinstance(node, cst.Call):
+            return self.call(node, awaited=False, discarded=discarded)
+        if isinstance(node, cst.Await):
+            return self._await(node, discarded)
+        handler = _EXPRESSIONS.get(type(node))
+        if handler is None:
+            return opaque()
+        return handler(self, node)
+
+    def _await(self, node: cst.Await, discarded: bool) -> Value:
+        inner = node.expression
+        is_call = isinstance(inner, cst.Call)
+        value = self.call(inner, awaited=True, discarded=discarded) if is_call else self.eval(inner)
+        if not (is_call and id(inner) in self.project.storage_calls):
+            # Awaiting anything but DO storage opens the input gate (EDG204).
+            self.flow.awaits = self.flow.awaits + (self.project.new_op_id(),)
+        return value
+
+    def _name(self, node: cst.Name) -> Value:
+        return self.lookup(node.value)
+
+    def _attribute(self, node: cst.Attribute) -> Value:
+        base = self.eval(node.value)
+        return self.attribute_of(base, node.attr.value)
+
+    def attribute_of(self, base: Value, name: str) -> Value:
+        handle = base.handle
+        if handle is not None:
+            if handle.kind is HandleKind.ENV:
+                return self._env_attribute(name)
+            if handle.kind is HandleKind.CTX and name == "storage":
+                return Value(("storage",), Handle(HandleKind.STORAGE))
+            if handle.kind is HandleKind.STORAGE and name in ("sql", "kv"):
+                kind = HandleKind.STORAGE_SQL if name == "sql" else HandleKind.STORAGE_KV
+                return Value(("storage", name), Handle(kind))
+        if base.instance is not None:
+            if name in base.instance.attrs:
+                return base.instance.attrs[name]
+            method = self._method_of(base.instance, name)
+            if method is not None:
+                return Value(fresh(), callable=BoundMethod(method, base))
+            implicit = _implicit_attribute(self.project, base.instance, name)
+            if implicit is not None:
+                return implicit
+        if isinstance(base.callable, ModuleRef):
+            return self.project_module_value(base.callable.module, name)
+        if base.term[0] == "ext":
+            return Value(("ext", f"{base.term[1]}.{name}"))
+        return base.derive(("attr", base.term, name))
+
+    def _env_attribute(self, name: str) -> Value:
+        declared = self.module.bindings.get(name)
+        term = ("envvar", name)
+        if declared is not None and declared.kind is BindingKind.VAR:
+            return Value(term)
+        return Value(term, Handle(HandleKind.BINDING, name))
+
+    def _method_of(self, instance: Instance, name: str) -> Optional[FunctionInfo]:
+        cls = self.project.class_by_key.get(instance.class_key)
+        seen = 0
+        while cls is not None and seen < 10:
+            if name in cls.methods:
+                return cls.methods[name]
+            cls = self.project.base_class(cls)
+            seen += 1
+        return None
+
+    def _subscript(self, node: cst.Subscript) -> Value:
+        base = self.eval(node.value)
+        indexes = [self.eval(el.slice.value) for el in node.slice if isinstance(el.slice, cst.Index)]
+        if indexes and indexes[0].term == lit("env") and base.term[0] == "attr" and base.term[2] == "scope":
+            return Value(("env",), Handle(HandleKind.ENV))
+        index_term = indexes[0].term if len(indexes) == 1 else fresh()
+        reads = base.reads.union(*(i.reads for i in indexes))
+        return Value(("sub", base.term, index_term), reads=reads, computed=base.computed,
+                     transformed=base.transformed)
+
+    def _simple_string(self, node: cst.SimpleString) -> Value:
+        try:
+            return Value(lit(node.evaluated_value))
+        except Exception:  # noqa: BLE001 - odd string prefixes are just opaque strings
+            return opaque()
+
+    def _number(self, node: Union[cst.Integer, cst.Float, cst.Imaginary]) -> Value:
+        try:
+            return Value(lit(node.evaluated_value))
+        except Exception:  # noqa: BLE001
+            return opaque()
+
+    def _formatted_string(self, node: cst.FormattedString) -> Value:
+        parts: List[Term] = []
+        values: List[Value] = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                parts.append(lit(part.value))
+            elif isinstance(part, cst.FormattedStringExpression):
+                value = self.eval(part.expression)
+                values.append(value)
+                parts.append(value.term if part.format_spec is None and part.conversion is None else fresh())
+        return combine(tuple(values), concat(tuple(parts)), transformed=False)
+
+    def _concatenated_string(self, node: cst.ConcatenatedString) -> Value:
+        left, right = self.eval(node.left), self.eval(node.right)
+        return combine((left, right), concat((left.term, right.term)), transformed=False)
+
+    def _binary(self, node: cst.BinaryOperation) -> Value:
+        left, right = self.eval(node.left), self.eval(node.right)
+        if isinstance(node.operator, cst.Add) and (_is_text(left.term) or _is_text(right.term)):
+            term = concat((left.term, right.term))
+        else:
+            term = ("binop", type(node.operator).__name__, left.term, right.term)
+        return combine((left, right), term)
+
+    def _boolean(self, node: cst.BooleanOperation) -> Value:
+        left, right = self.eval(node.left), self.eval(node.right)
+        value = combine((left, right), transformed=left.transformed or right.transformed)
+        return replace(value, handle=left.handle or right.handle, instance=left.instance or right.instance)
+
+    def _unary(self, node: cst.UnaryOperation) -> Value:
+        value = self.eval(node.expression)
+        return value.derive(("unary", type(node.operator).__name__, value.term))
+
+    def _comparison(self, node: cst.Comparison) -> Value:
+        values = [self.eval(node.left)] + [self.eval(target.comparator) for target in node.comparisons]
+        if any(isinstance(target.operator, ORDERING) for target in node.comparisons):
+            for value in values:
+                self.project.facts.compared_reads.update(value.reads)
+        return combine(tuple(values), transformed=False)
+
+    def _if_exp(self, node: cst.IfExp) -> Value:
+        test = self.eval(node.test)
+        body, orelse = self.eval(node.body), self.eval(node.orelse)
+        merged = merge(body, orelse)
+        return replace(merged, reads=merged.reads | test.reads) if merged.handle is None else merged
+
+    def _container(self, node: Union[cst.List, cst.Tuple, cst.Set]) -> Value:
+        values = tuple(self.eval(el.value) for el in node.elements)
+        term = ("tuple", tuple(v.term for v in values)) if isinstance(node, cst.Tuple) else None
+        return combine(values, term, transformed=bool(values) and any(v.reads for v in values))
+
+    def _dict(self, node: cst.Dict) -> Value:
+        values: List[Value] = []
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                values.append(self.eval(element.key))
+            values.append(self.eval(element.value))
+        return combine(tuple(values), transformed=any(v.reads for v in values))
+
+    def _comprehension(self, node: Union[cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp]) -> Value:
+        saved = self.flow
+        self.flow = saved.copy()
+        values: List[Value] = []
+        for_in: Optional[cst.CompFor] = node.for_in
+        while for_in is not None:
+            iterable = self.eval(for_in.iter)
+            values.append(iterable)
+            self.assign(for_in.target, iterable.derive())
+            values.extend(self.eval(condition.test) for condition in for_in.ifs)
+            for_in = for_in.inner_for_in
+        if isinstance(node, cst.DictComp):
+            values.extend((self.eval(node.key), self.eval(node.value)))
+        else:
+            values.append(self.eval(node.elt))
+        writes, awaits = self.flow.writes, self.flow.awaits
+        self.flow = saved
+        self.flow.writes, self.flow.awaits = writes, awaits
+        return combine(tuple(values), transformed=any(v.reads for v in values))
+
+    def _lambda(self, node: cst.Lambda) -> Value:
+        return Value(fresh(), callable=LocalFunction(node, self))
+
+    def _named(self, node: cst.NamedExpr) -> Value:
+        value = self.eval(node.value)
+        self.assign(node.target, value)
+        return value
+
+    def _yield(self, node: cst.Yield) -> Value:
+        if isinstance(node.value, cst.BaseExpression):
+            self.eval(node.value)
+        return opaque()
+
+    def _constant_name(self, node: cst.Ellipsis) -> Value:
+        return Value(lit(...))
+
+    # ------------------------------------------------------------------ calls
+
+    def call(self, node: cst.Call, awaited: bool, discarded: bool) -> Value:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            base = self.eval(func.value)
+            args = self.eval_args(node)
+            return self.method_call(node, base, func.attr.value, args, awaited, discarded)
+        callee = self.eval(func)
+        args = self.eval_args(node)
+        return self.invoke_value(node, callee, args, awaited, discarded)
+
+    def eval_args(self, node: cst.Call) -> "Args":
+        positional: List[Value] = []
+        keywords: Dict[str, Value] = {}
+        extra: List[Value] = []
+        for arg in node.args:
+            value = self.eval(arg.value)
+            if arg.keyword is not None:
+                keywords[arg.keyword.value] = value
+            elif arg.star:
+                extra.append(value)
+            else:
+                positional.append(value)
+        return Args(positional, keywords, extra)
+
+    def method_call(self, node: cst.Call, base: Value, method: str, args: "Args", awaited: bool,
+                    discarded: bool) -> Value:
+        handle = base.handle
+        if handle is not None:
+            special = _HANDLE_CALLS.get(handle.kind)
+            if special is not None:
+                return special(self, node, handle, method, args, awaited, discarded)
+        if base.instance is not None:
+            function = self._method_of(base.instance, method)
+            if function is not None:
+                return self.inline(node, function, base, args)
+            implicit = _implicit_attribute(self.project, base.instance, method)
+            if implicit is not None:
+                return self.invoke_value(node, implicit, args, awaited, discarded)
+        if isinstance(base.callable, ModuleRef):
+            callee = self.project_module_value(base.callable.module, method)
+            return self.invoke_value(node, callee, args, awaited, discarded)
+        if base.term[0] == "ext":
+            return self.invoke_value(node, Value(("ext", f"{base.term[1]}.{method}")), args, awaited, discarded)
+        if base.term == CLOCK or (base.term[0] == "call" and base.term[1] == "clock"):
+            return Value(CLOCK)
+        if method in MUTATING_METHODS and base.reads:
+            self.project.facts.mutated_reads.update(base.reads)
+            name = node.func.value if isinstance(node.func, cst.Attribute) else None
+            if isinstance(name, cst.Name) and name.value in self.flow.vars:
+                self.flow.vars[name.value] = replace(base, reads=base.reads | args.reads(), transformed=True)
+        result = combine((base,) + args.all(), ("call", f".{method}", (base.term,) + tuple(a.term for a in args.all())),
+                         transformed=method not in ("get", "strip", "decode", "encode", "lower", "upper", "copy"))
+        if awaited:
+            return replace(result, reads=frozenset(), computed=True, term=fresh())
+        return result
+
+    def invoke_value(self, node: cst.Call, callee: Value, args: "Args", awaited: bool, discarded: bool) -> Value:
+        target = callee.callable
+        if isinstance(target, FunctionInfo):
+            return self.inline(node, target, None, args)
+        if isinstance(target, BoundMethod):
+            return self.inline(node, target.function, target.self_value, args)
+        if isinstance(target, LocalFunction):
+            return self.inline_local(node, target, args)
+        if isinstance(target, ClassInfo):
+            return self.construct(node, target, args)
+        name = callee.term[1] if callee.term[0] == "ext" else None
+        if name == "getattr" and len(args.positional) >= 2:
+            return self._getattr(args)
+        if name in CLOCK_FUNCTIONS:
+            return Value(CLOCK)
+        if name in PURE_CALLS or (name and name.rsplit(".", 1)[-1] in ("dumps", "loads")):
+            short = name if name in PURE_CALLS else "json." + name.rsplit(".", 1)[-1]
+            return combine(args.all(), ("call", short, tuple(a.term for a in args.all())),
+                           transformed=short not in CONVERSIONS)
+        if name in ("super", "isinstance", "print", "hasattr"):
+            return opaque()
+        if name in ("uuid.uuid4", "uuid.uuid1", "secrets.token_hex", "secrets.token_urlsafe"):
+            return opaque()  # a fresh marker value
+        result = combine(args.all(), transformed=True)
+        return replace(result, computed=True, reads=frozenset() if awaited else result.reads)
+
+    def _getattr(self, args: "Args") -> Value:
+        base, name = args.positional[0], args.positional[1]
+        text = name.term[1] if name.term[0] == "lit" and isinstance(name.term[1], str) else None
+        if text is None:
+            return opaque()
+        value = self.attribute_of(base, text)
+        if value.handle is not None and len(args.positional) >= 3:
+            value = replace(value, handle=replace(value.handle, probe=True))
+        return value
+
+    # ---- inlining project code
+
+    def inline(self, node: cst.Call, function: FunctionInfo, self_value: Optional[Value], args: "Args") -> Value:
+        chain = self.context.chain
+        if function.qualname in chain or len(chain) >= MAX_INLINE_DEPTH or self.budget[0] <= 0:
+            return combine(args.all(), transformed=True)
+        self.budget[0] -= 1
+        context = self.context.enter(function.qualname, self.project.is_admin_name(function.name))
+        callee = Interpreter(self.project, function.module, function, context, self._callee_flow(), budget=self.budget)
+        callee.bind_parameters(function.node.params, args, self_value)
+        return self._run_callee(callee, function.node.body)
+
+    def inline_local(self, node: cst.Call, local: LocalFunction, args: "Args") -> Value:
+        if self.budget[0] <= 0 or len(self.context.chain) >= MAX_INLINE_DEPTH:
+            return combine(args.all(), transformed=True)
+        self.budget[0] -= 1
+        closure = local.closure
+        callee = Interpreter(self.project, closure.module, closure.function, self.context, self._callee_flow(),
+                             parent=closure, budget=self.budget)
+        callee.self_value = closure.self_value
+        callee.bind_parameters(local.node.params, args, None)
+        if isinstance(local.node, cst.Lambda):
+            value = callee.eval(local.node.body)
+            self._absorb(callee)
+            return value
+        return self._run_callee(callee, local.node.body)
+
+    def _callee_flow(self) -> Flow:
+        flow = Flow({}, self.flow.guards, self.flow.writes, self.flow.awaits, self.flow.admin, self.flow.methods,
+                    self.flow.in_block_concurrency)
+        return flow
+
+    def _run_callee(self, callee: "Interpreter", body: cst.BaseSuite) -> Value:
+        callee.run_suite(body)
+        self._absorb(callee)
+        if not callee.returns:
+            return Value(lit(None))
+        result = callee.returns[0]
+        for value in callee.returns[1:]:
+            result = merge(result, value)
+        return result
+
+    def _absorb(self, callee: "Interpreter") -> None:
+        self.flow.writes = tuple(sorted(set(self.flow.writes) | set(callee.flow.writes)))
+        self.flow.awaits = tuple(sorted(set(self.flow.awaits) | set(callee.flow.awaits)))
+
+    def construct(self, node: cst.Call, cls: ClassInfo, args: "Args") -> Value:
+        instance = Instance(cls.key)
+        value = Value(fresh(), instance=instance)
+        init = self._method_of(instance, "__init__")
+        if init is not None:
+            self.inline(node, init, value, args)
+        return value
+
+    def bind_parameters(self, params: cst.Parameters, args: "Args", self_value: Optional[Value]) -> None:
+        ordered = list(params.posonly_params) + list(params.params)
+        positional = list(args.positional)
+        if self_value is not None and ordered:
+            self.self_value = self_value
+            self.flow.vars[ordered[0].name.value] = self_value
+            ordered = ordered[1:]
+        for index, param in enumerate(ordered):
+            name = param.name.value
+            if index < len(positional):
+                self.flow.vars[name] = positional[index]
+            elif name in args.keywords:
+                self.flow.vars[name] = args.keywords[name]
+            else:
+                self.flow.vars[name] = self._default(param, args)
+        for param in params.kwonly_params:
+            name = param.name.value
+            self.flow.vars[name] = args.keywords.get(name) or self._default(param, args)
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                self.flow.vars[star.name.value] = combine(args.all(), transformed=False)
+
+    def _default(self, param: cst.Param, args: "Args") -> Value:
+        if param.default is not None:
+            return self.eval(param.default)
+        if args.extra:
+            return combine(tuple(args.extra), transformed=False)
+        return Value(("param", self.function.qualname if self.function else "", param.name.value))
+
+    # ---- operations on handles
+
+    def new_op(self, node: cst.Call, kind: OpKind, method: str, binding: Optional[str], *, key_node=None,
+               key: Optional[Term] = None, value: Optional[Value] = None, args: Tuple[Value, ...] = (),
+               awaited: bool = False, discarded: bool = False, address: Optional[int] = None) -> Operation:
+        flow = self.flow
+        op = Operation(
+            id=self.project.new_op_id(), kind=kind, method=method, node=node, module=self.module,
+            function=self.function, context=self.context, binding=binding, key=key, key_node=key_node,
+            value=value, args=args, awaited=awaited, discarded=discarded, guards=flow.guard_reads(),
+            prior_writes=flow.writes, address=address, admin=flow.admin,
+            in_block_concurrency=flow.in_block_concurrency, foreign_awaits=flow.awaits,
+        )
+        return self.project.record(op)
+
+    def binding_call(self, node: cst.Call, handle: Handle, method: str, args: "Args", awaited: bool,
+                     discarded: bool) -> Value:
+        binding = handle.binding
+        declared = self.module.bindings.get(binding) if binding else None
+        kind = declared.kind if declared else None
+        first = args.positional[0] if args.positional else None
+        if method in DO_ADDRESS_METHODS and kind in (None, BindingKind.DURABLE_OBJECT):
+            return self._address(node, binding, method, args, first)
+        if method == "jurisdiction":
+            return Value(fresh(), handle)
+        if method == "get" and (kind is BindingKind.DURABLE_OBJECT or (first is not None and first.handle is not None
+                                                                        and first.handle.kind is HandleKind.DO_ID)):
+            address = first.handle.address if first is not None and first.handle is not None else None
+            op = self.new_op(node, OpKind.DO_STUB, method, binding, args=args.all(), address=address)
+            return Value(fresh(), Handle(HandleKind.STUB, binding, address if address is not None else op.id))
+        if method in KV_METHODS and kind in (None, BindingKind.KV):
+            return self._kv_call(node, binding, method, args, awaited, discarded)
+        op = self.new_op(node, OpKind.BINDING_CALL, method, binding, args=args.all(), awaited=awaited,
+                         discarded=discarded)
+        return opaque(computed=True) if op else UNKNOWN
+
+    def _address(self, node: cst.Call, binding: Optional[str], method: str, args: "Args",
+                 first: Optional[Value]) -> Value:
+        key_node = node.args[0].value if node.args else None
+        op = self.new_op(node, OpKind.DO_ADDRESS, method, binding, key=first.term if first else None,
+                         key_node=key_node, args=args.all())
+        kind = HandleKind.STUB if method == "getByName" else HandleKind.DO_ID
+        return Value(fresh(), Handle(kind, binding, op.id), reads=first.reads if first else frozenset())
+
+    def _kv_call(self, node: cst.Call, binding: Optional[str], method: str, args: "Args", awaited: bool,
+                 discarded: bool) -> Value:
+        kind = KV_METHODS[method]
+        key = args.positional[0] if args.positional else args.keywords.get("key")
+        value = None
+        if kind is OpKind.KV_PUT:
+            value = args.positional[1] if len(args.positional) > 1 else args.keywords.get("value")
+        key_node = node.args[0].value if node.args and node.args[0].keyword is None else None
+        op = self.new_op(node, kind, method, binding, key=key.term if key else None, key_node=key_node, value=value,
+                         args=args.all(), awaited=awaited, discarded=discarded)
+        if kind in (OpKind.KV_PUT, OpKind.KV_DELETE):
+            self.flow.writes = self.flow.writes + (op.id,)
+            return Value(lit(None))
+        if kind is OpKind.KV_LIST:
+            return opaque(computed=True)
+        if not discarded:
+            self.project.facts.used_reads.add(op.id)
+        return Value(fresh("var"), reads=frozenset({op.id}))
+
+    def stub_call(self, node: cst.Call, handle: Handle, method: str, args: "Args", awaited: bool,
+                  discarded: bool) -> Value:
+        self.new_op(node, OpKind.STUB_CALL, method, handle.binding, args=args.all(), awaited=awaited,
+                    discarded=discarded, address=handle.address)
+        return opaque(computed=True)
+
+    def ctx_call(self, node: cst.Call, handle: Handle, method: str, args: "Args", awaited: bool,
+                 discarded: bool) -> Value:
+        if method == "blockConcurrencyWhile" and args.positional:
+            saved = self.flow.in_block_concurrency
+            self.flow.in_block_concurrency = True
+            result = self.invoke_value(node, args.positional[0], Args([], {}, []), awaited, discarded)
+            self.flow.in_block_concurrency = saved
+            return result
+        if method in ("waitUntil", "wait_until"):
+            return UNKNOWN
+        return opaque()
+
+    def storage_call(self, node: cst.Call, handle: Handle, method: str, args: "Args", awaited: bool,
+                     discarded: bool) -> Value:
+        self.project.storage_calls.add(id(node))
+        effect = _storage_effect(handle.kind, method, args)
+        self.project.note_storage_effect(self.context.chain, effect)
+        if method == "transaction" and args.positional:
+            return self.invoke_value(node, args.positional[0], Args([opaque()], {}, []), awaited, discarded)
+        kind = STORAGE_METHODS.get(method, OpKind.STORAGE_OTHER) if handle.kind is not HandleKind.STORAGE_SQL \
+            else OpKind.STORAGE_OTHER
+        key = args.positional[0] if args.positional else None
+        value = args.positional[1] if kind is OpKind.STORAGE_PUT and len(args.positional) > 1 else None
+        op = self.new_op(node, kind, method, None if handle.kind is HandleKind.STORAGE else handle.kind.value,
+                         key=key.term if key else None, key_node=node.args[0].value if node.args else None,
+                         value=value, args=args.all(), awaited=awaited, discarded=discarded)
+        if effect == "read":
+            return Value(fresh("var"), reads=frozenset({op.id}))
+        return opaque()
+
+
+def _storage_effect(kind: HandleKind, method: str, args: "Args") -> Optional[str]:
+    if kind is HandleKind.STORAGE_SQL:
+        query = args.positional[0].term if args.positional else None
+        text = query[1] if query and query[0] == "lit" and isinstance(query[1], str) else ""
+        return "read" if text.lstrip().upper().startswith(("SELECT", "WITH")) else ("write" if text else None)
+    return STORAGE_EFFECTS.get(method)
+
+
+@dataclass
+class Args:
+    positional: List[Value]
+    keywords: Dict[str, Value]
+    extra: List[Value] = field(default_factory=list)
+
+    def all(self) -> Tuple[Value, ...]:
+        return tuple(self.positional) + tuple(self.keywords.values()) + tuple(self.extra)
+
+    def reads(self) -> FrozenSet[int]:
+        return frozenset().union(*(v.reads for v in self.all())) if self.all() else frozenset()
+
+
+def _implicit_attribute(project: Project, instance: Instance, name: str) -> Optional[Value]:
+    """`self.env` / `self.ctx` on Workers classes, set by the runtime rather than in `__init__`."""
+    cls = project.class_by_key.get(instance.class_key)
+    if cls is None or not (cls.is_durable_object or cls.is_worker_entrypoint or cls.is_workflow):
+        return None
+    if name == "env":
+        return Value(("env",), Handle(HandleKind.ENV))
+    if name in ("ctx", "state"):
+        return Value(("ctx",), Handle(HandleKind.CTX))
+    if name == "storage" and cls.is_durable_object:
+        return Value(("storage",), Handle(HandleKind.STORAGE))
+    return None
+
+
+def _is_text(term: Term) -> bool:
+    return (term[0] == "lit" and isinstance(term[1], str)) or term[0] == "fmt"
+
+
+def _route_literals(test: cst.BaseExpression) -> Tuple[List[str], List[str]]:
+    """String literals in a condition that look like URL paths, and HTTP methods it compares with."""
+    paths: List[str] = []
+    methods: List[str] = []
+    stack: List[cst.CSTNode] = [test]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+            text = string_value(node)
+            if text is None:
+                continue
+            if "/" in text:
+                paths.append(text)
+            elif text.upper() in HTTP_METHODS and text.isupper():
+                methods.append(text)
+            continue
+        if isinstance(node, cst.Comparison):
+            stack.append(node.left)
+            stack.extend(target.comparator for target in node.comparisons)
+        elif isinstance(node, cst.BooleanOperation):
+            stack.extend((node.left, node.right))
+        elif isinstance(node, cst.UnaryOperation):
+            stack.append(node.expression)
+        elif isinstance(node, cst.Call):
+            stack.extend(arg.value for arg in node.args)
+            stack.append(node.func)
+        elif isinstance(node, cst.Attribute):
+            stack.append(node.value)
+        elif isinstance(node, (cst.Tuple, cst.List, cst.Set)):
+            stack.extend(el.value for el in node.elements)
+    return paths, methods
+
+
+def _pattern_strings(pattern: cst.MatchPattern) -> List[str]:
+    found: List[str] = []
+    stack: List[cst.CSTNode] = [pattern]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.MatchValue):
+            text = string_value(node.value)
+            if text is not None:
+                found.append(text)
+        elif isinstance(node, cst.MatchOr):
+            stack.extend(el.pattern for el in node.patterns)
+        elif isinstance(node, cst.MatchAs) and node.pattern is not None:
+            stack.append(node.pattern)
+    return found
+
+
+_STATEMENTS: Dict[type, Callable] = {
+    cst.SimpleStatementLine: Interpreter._simple_line,
+    cst.SimpleStatementSuite: Interpreter._simple_line,
+    cst.Expr: Interpreter._expr,
+    cst.Assign: Interpreter._assign,
+    cst.AnnAssign: Interpreter._ann_assign,
+    cst.AugAssign: Interpreter._aug_assign,
+    cst.Return: Interpreter._return,
+    cst.Raise: Interpreter._raise,
+    cst.Break: Interpreter._exit_loop_iteration,
+    cst.Continue: Interpreter._exit_loop_iteration,
+    cst.Global: Interpreter._global,
+    cst.Nonlocal: Interpreter._global,
+    cst.Assert: Interpreter._assert,
+    cst.Del: Interpreter._delete,
+    cst.Import: Interpreter._import,
+    cst.ImportFrom: Interpreter._import,
+    cst.FunctionDef: Interpreter._function_def,
+    cst.If: Interpreter._if,
+    cst.While: Interpreter._while,
+    cst.For: Interpreter._for,
+    cst.Try: Interpreter._try,
+    cst.With: Interpreter._with,
+    cst.Match: Interpreter._match,
+}
+
+_EXPRESSIONS: Dict[type, Callable] = {
+    cst.Name: Interpreter._name,
+    cst.Attribute: Interpreter._attribute,
+    cst.Subscript: Interpreter._subscript,
+    cst.SimpleString: Interpreter._simple_string,
+    cst.Integer: Interpreter._number,
+    cst.Float: Interpreter._number,
+    cst.Imaginary: Interpreter._number,
+    cst.FormattedString: Interpreter._formatted_string,
+    cst.ConcatenatedString: Interpreter._concatenated_string,
+    cst.BinaryOperation: Interpreter._binary,
+    cst.BooleanOperation: Interpreter._boolean,
+    cst.UnaryOperation: Interpreter._unary,
+    cst.Comparison: Interpreter._comparison,
+    cst.IfExp: Interpreter._if_exp,
+    cst.List: Interpreter._container,
+    cst.Tuple: Interpreter._container,
+    cst.Set: Interpreter._container,
+    cst.Dict: Interpreter._dict,
+    cst.ListComp: Interpreter._comprehension,
+    cst.SetComp: Interpreter._comprehension,
+    cst.GeneratorExp: Interpreter._comprehension,
+    cst.DictComp: Interpreter._comprehension,
+    cst.Lambda: Interpreter._lambda,
+    cst.NamedExpr: Interpreter._named,
+    cst.Yield: Interpreter._yield,
+    cst.Ellipsis: Interpreter._constant_name,
+}
+
+_HANDLE_CALLS: Dict[HandleKind, Callable] = {
+    HandleKind.BINDING: Interpreter.binding_call,
+    HandleKind.STUB: Interpreter.stub_call,
+    HandleKind.CTX: Interpreter.ctx_call,
+    HandleKind.STORAGE: Interpreter.storage_call,
+    HandleKind.STORAGE_SQL: Interpreter.storage_call,
+    HandleKind.STORAGE_KV: Interpreter.storage_call,
+}
+
+
+# ---------------------------------------------------------------------- roots
+
+ENV_PARAMETER_NAMES = frozenset({"env"})
+CTX_PARAMETER_NAMES = frozenset({"ctx", "state"})
+
+
+def analyse_root(project: Project, function: FunctionInfo, context: Context) -> None:
+    """Analyse `function` as the start of a flow (an entry point, or a function without known callers)."""
+    context = Context(context.path, context.admin or _route_is_admin(project, function), (function.qualname,))
+    interpreter = Interpreter(project, function.module, function, context, Flow({}))
+    params = function.node.params
+    ordered = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+    if function.cls is not None and ordered and not _is_static(function):
+        interpreter.self_value = project.default_instance(function.cls, interpreter)
+        interpreter.flow.vars[ordered[0].name.value] = interpreter.self_value
+        ordered = ordered[1:]
+    workers_class = function.cls is not None and (function.cls.is_durable_object or function.cls.is_worker_entrypoint)
+    for param in ordered:
+        interpreter.flow.vars[param.name.value] = _root_parameter(function, param.name.value, workers_class)
+    interpreter.run_suite(function.node.body)
+
+
+def _root_parameter(function: FunctionInfo, name: str, workers_class: bool) -> Value:
+    if name in ENV_PARAMETER_NAMES:
+        return Value(("env",), Handle(HandleKind.ENV))
+    if name in CTX_PARAMETER_NAMES and (workers_class or function.name == "__init__"):
+        return Value(("ctx",), Handle(HandleKind.CTX))
+    return Value(("param", function.qualname, name))
+
+
+def _route_is_admin(project: Project, function: FunctionInfo) -> bool:
+    return function.route is not None and project.is_admin_route([function.route[1]], [function.route[0]])
+
+
+def _is_static(function: FunctionInfo) -> bool:
+    return any(dotted == "staticmethod" for dotted in
+               (d.decorator.value for d in function.node.decorators if isinstance(d.decorator, cst.Name)))
+
+
+def default_instance(project: Project, cls: ClassInfo, caller: Interpreter) -> Value:
+    """`self` for a method analysed without a caller: attributes as `__init__` sets them."""
+    instance = Instance(cls.key)
+    value = Value(("self", cls.key), instance=instance)
+    init = cls.methods.get("__init__")
+    if init is None:
+        return value
+    cached = project.init_attrs.get(cls.key)
+    if cached is None:
+        project.init_attrs[cls.key] = {}
+        scratch = Interpreter(project, cls.module, init, Context(chain=(init.qualname,)), Flow({}), budget=[50])
+        scratch.self_value = value
+        params = list(init.node.params.posonly_params) + list(init.node.params.params)
+        if params:
+            scratch.flow.vars[params[0].name.value] = value
+        workers_class = cls.is_durable_object or cls.is_worker_entrypoint
+        for param in params[1:] + list(init.node.params.kwonly_params):
+            scratch.flow.vars[param.name.value] = _root_parameter(init, param.name.value, workers_class)
+        saved = project.suppress_recording
+        project.suppress_recording = True
+        try:
+            scratch.run_suite(init.node.body)
+        finally:
+            project.suppress_recording = saved
+        cached = project.init_attrs[cls.key] = dict(instance.attrs)
+    instance.attrs.update(cached)
+    return value

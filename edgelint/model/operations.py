@@ -1,0 +1,91 @@
+"""KV and Durable Object operations recorded by the interpreter: the facts rules query."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, FrozenSet, Optional, Tuple
+
+import libcst as cst
+
+from edgelint.model.values import Term, Value, is_comparable
+
+if TYPE_CHECKING:
+    from edgelint.model.project import FunctionInfo, ModuleInfo
+
+
+class OpKind(enum.Enum):
+    KV_GET = "kv_get"  # get / getWithMetadata
+    KV_PUT = "kv_put"
+    KV_DELETE = "kv_delete"
+    KV_LIST = "kv_list"
+    DO_ADDRESS = "do_address"  # idFromName / idFromString / newUniqueId / getByName
+    DO_STUB = "do_stub"  # namespace.get(id)
+    STUB_CALL = "stub_call"  # any method on a stub (RPC or fetch)
+    STORAGE_GET = "storage_get"
+    STORAGE_PUT = "storage_put"
+    STORAGE_DELETE = "storage_delete"
+    STORAGE_OTHER = "storage_other"  # list, alarms, transaction, sql, ...
+    BINDING_CALL = "binding_call"  # any other call on an env binding (R2, queue, rate limit, ...)
+
+
+KV_WRITES = frozenset({OpKind.KV_PUT, OpKind.KV_DELETE})
+KV_READS = frozenset({OpKind.KV_GET})
+
+
+class PathKind(enum.Enum):
+    REQUEST = "request"
+    BACKGROUND = "background"
+    UNKNOWN = "unknown"  # not reached from any entry point in the project
+
+
+@dataclass(frozen=True)
+class Context:
+    """How the analysed code was reached: from which kind of entry point, through which calls."""
+
+    path: PathKind = PathKind.UNKNOWN
+    admin: bool = False
+    chain: Tuple[str, ...] = ()
+
+    def enter(self, qualname: str, admin: bool) -> "Context":
+        return Context(self.path, self.admin or admin, self.chain + (qualname,))
+
+
+@dataclass(eq=False)
+class Operation:
+    id: int
+    kind: OpKind
+    method: str
+    node: cst.Call
+    module: "ModuleInfo"
+    function: Optional["FunctionInfo"]
+    context: Context
+    binding: Optional[str] = None
+    key: Optional[Term] = None
+    key_node: Optional[cst.BaseExpression] = None
+    value: Optional[Value] = None
+    args: Tuple[Value, ...] = ()
+    awaited: bool = False
+    discarded: bool = False  # an expression statement: the result is dropped
+    guards: FrozenSet[int] = frozenset()  # read ops whose result gates this operation
+    prior_writes: Tuple[int, ...] = ()  # KV writes that happened earlier in the same flow
+    address: Optional[int] = None  # for stub/id ops: the op that addressed the object
+    admin: bool = False  # inside an administrative route branch or function
+    in_block_concurrency: bool = False
+    foreign_awaits: Tuple[int, ...] = field(default=())
+
+    @property
+    def site(self) -> Tuple[str, int]:
+        """Where a finding about this operation lands: one per syntactic call."""
+        return (self.module.path, id(self.node))
+
+    def same_key(self, other: "Operation") -> bool:
+        return (
+            self.binding is not None
+            and self.binding == other.binding
+            and is_comparable(self.key)
+            and self.key == other.key
+        )
+
+    @property
+    def on_request_path(self) -> bool:
+        return self.context.path is PathKind.REQUEST and not (self.admin or self.context.admin)

@@ -1,0 +1,125 @@
+"""Patterns over the recorded operations, shared by rules (and by their precedence decisions)."""
+from __future__ import annotations
+
+from typing import Iterator, List, Optional, Set, Tuple
+
+from edgelint.model.operations import Operation, OpKind
+from edgelint.model.project import Project, identifier_words, is_test_path
+from edgelint.model.values import is_constant, literal_parts
+
+Pair = Tuple[Operation, Operation]
+
+CONFIG_WORDS = frozenset({"config", "configuration", "settings", "setting", "flags", "flag", "features"})
+WRITE_VERBS = frozenset({"set", "update", "put", "save", "write", "delete", "remove", "toggle", "add", "increment",
+                         "incr", "create", "publish", "store", "patch", "post", "reset", "clear", "enable", "disable"})
+
+
+def kv_ops(project: Project, *kinds: OpKind) -> List[Operation]:
+    return [op for op in project.ops(*kinds) if project.is_kv(op)]
+
+
+def source_reads(project: Project, op: Operation, kind: OpKind = OpKind.KV_GET) -> Iterator[Operation]:
+    """Reads (of `kind`, same binding and key) that the value written by `op` derives from."""
+    if op.value is None:
+        return
+    for read_id in sorted(op.value.reads):
+        read = project.ops_by_id.get(read_id)
+        if read is not None and read.kind is kind and read.same_key(op):
+            yield read
+
+
+def read_modify_writes(project: Project) -> List[Pair]:
+    """(read, write) where the written value is the read value, changed (counter, append, merge)."""
+    pairs: List[Pair] = []
+    for write in kv_ops(project, OpKind.KV_PUT):
+        for read in source_reads(project, write):
+            if write.value.transformed or read.id in project.facts.mutated_reads:
+                pairs.append((read, write))
+    return pairs
+
+
+def rate_limiter_pairs(project: Project) -> List[Pair]:
+    """Read-modify-writes whose read count is also compared with a limit."""
+    compared = project.facts.compared_reads
+    return [(read, write) for read, write in read_modify_writes(project) if read.id in compared]
+
+
+def is_marker_value(write: Operation, read: Operation) -> bool:
+    """A write that records a fact (lock, token, seen-flag), not data computed for a cache."""
+    if write.kind is OpKind.KV_DELETE:
+        return True
+    value = write.value
+    return value is not None and read.id not in value.reads and not value.computed
+
+
+def check_then_act(project: Project) -> List[Pair]:
+    """(guard read, write): a KV read gates a write or delete of the same key with a marker value."""
+    pairs: List[Pair] = []
+    for write in kv_ops(project, OpKind.KV_PUT, OpKind.KV_DELETE):
+        for read_id in sorted(write.guards):
+            read = project.ops_by_id.get(read_id)
+            if read is not None and read.kind is OpKind.KV_GET and read.same_key(write) and is_marker_value(write, read):
+                pairs.append((read, write))
+    return pairs
+
+
+def read_after_writes(project: Project) -> List[Pair]:
+    """(write, read): a key read after being written earlier in the same flow, result used."""
+    pairs: List[Pair] = []
+    for read in kv_ops(project, OpKind.KV_GET):
+        if read.id not in project.facts.used_reads:
+            continue
+        for write_id in read.prior_writes:
+            write = project.ops_by_id.get(write_id)
+            if write is not None and write.kind is OpKind.KV_PUT and write.same_key(read):
+                pairs.append((write, read))
+                break
+    return pairs
+
+
+def in_test_file(op: Operation) -> bool:
+    return op.module.is_test
+
+
+def constant_addresses(project: Project) -> List[Operation]:
+    """idFromName/getByName calls whose name is constant."""
+    return [
+        op for op in project.ops(OpKind.DO_ADDRESS)
+        if op.method in ("idFromName", "getByName") and op.key is not None and is_constant(op.key)
+    ]
+
+
+def address_of(project: Project, op: Operation) -> Optional[Operation]:
+    address = project.ops_by_id.get(op.address) if op.address is not None else None
+    return address if address is not None and address.kind is OpKind.DO_ADDRESS else None
+
+
+def config_reads_from_singletons(project: Project) -> List[Operation]:
+    """Stub calls on the request path that read config-like data from a constant-named object."""
+    found: List[Operation] = []
+    for call in project.ops(OpKind.STUB_CALL):
+        address = address_of(project, call)
+        if address is None or address.method not in ("idFromName", "getByName") or address.key is None:
+            continue
+        if not is_constant(address.key) or not call.on_request_path or is_test_path(call.module.path):
+            continue
+        if _reads_config(project, call):
+            found.append(call)
+    return found
+
+
+def _reads_config(project: Project, call: Operation) -> bool:
+    cls = project.do_class_for(call.binding, call.module)
+    if call.method == "fetch":
+        route_words: Set[str] = set()
+        for arg in call.args[:1]:
+            for part in literal_parts(arg.term):
+                route_words.update(identifier_words(part))
+        if route_words & CONFIG_WORDS:
+            return True
+    if cls is not None:
+        effects = project.storage_effect(cls, call.method)
+        if effects:
+            return effects == {"read"}
+    words = identifier_words(call.method)
+    return bool(words) and bool(set(words) & CONFIG_WORDS) and words[0] not in WRITE_VERBS

@@ -1,0 +1,175 @@
+"""Abstract values: what an expression is (a binding handle, data read from a key, ...) and its term.
+
+A *term* is a hashable structural description of an expression, used to decide whether two key
+expressions name the same key and whether a key or Durable Object name is constant:
+
+    ("lit", value)            a literal or a module constant resolved to its literal
+    ("clock",)                the current time (time.time(), datetime.now(), ...)
+    ("envvar", NAME)          a plain `env.NAME` (var or secret): fixed per deployment
+    ("var", uid)              an unreassigned variable holding something opaque
+    ("param", fn, name)       a parameter of a function analysed without a caller
+    ("attr", base, name)      attribute of a term
+    ("sub", base, index)      subscript of a term
+    ("fmt", parts)            an f-string / concatenation, literal parts merged
+    ("call", name, args)      a call of a known-pure function over terms
+    ("opaque", uid)           unknown: equal to nothing else
+"""
+from __future__ import annotations
+
+import enum
+import itertools
+from dataclasses import dataclass, field, replace
+from typing import Any, Dict, FrozenSet, Optional, Tuple
+
+Term = Tuple[Any, ...]
+
+_uids = itertools.count(1)
+
+
+def fresh(kind: str = "opaque") -> Term:
+    return (kind, next(_uids))
+
+
+def lit(value: Any) -> Term:
+    return ("lit", value)
+
+
+CLOCK: Term = ("clock",)
+_CONSTANT_LEAVES = frozenset({"lit", "clock", "envvar"})
+_VARIABLE_LEAVES = frozenset({"var", "param", "opaque"})
+
+
+def is_constant(term: Term) -> bool:
+    """Built only from literals, module constants, env vars and the clock: nothing request-specific."""
+    head = term[0]
+    if head in _CONSTANT_LEAVES:
+        return True
+    if head in _VARIABLE_LEAVES:
+        return False
+    if head == "fmt":
+        return all(is_constant(part) for part in term[1])
+    if head == "binop":
+        return is_constant(term[2]) and is_constant(term[3])
+    if head == "unary":
+        return is_constant(term[2])
+    if head == "tuple":
+        return all(is_constant(part) for part in term[1])
+    if head == "call":
+        return all(is_constant(arg) for arg in term[2])
+    if head in ("attr", "sub"):
+        return is_constant(term[1]) and (head == "attr" or is_constant(term[2]))
+    return False
+
+
+def is_comparable(term: Optional[Term]) -> bool:
+    """A term that can equal another one (opaque terms never do)."""
+    return term is not None and term[0] != "opaque"
+
+
+def concat(parts: Tuple[Term, ...]) -> Term:
+    """An f-string/concatenation term with adjacent literal parts merged."""
+    merged: list = []
+    for part in parts:
+        pieces = part[1] if part[0] == "fmt" else (part,)
+        for piece in pieces:
+            if merged and piece[0] == "lit" and merged[-1][0] == "lit":
+                merged[-1] = lit(f"{merged[-1][1]}{piece[1]}")
+            else:
+                merged.append(piece)
+    if len(merged) == 1 and merged[0][0] == "lit":
+        return merged[0]
+    return ("fmt", tuple(merged))
+
+
+def literal_text(term: Optional[Term]) -> Optional[str]:
+    if term is not None and term[0] == "lit" and isinstance(term[1], str):
+        return term[1]
+    return None
+
+
+def literal_parts(term: Term) -> Tuple[str, ...]:
+    """The literal string pieces of a term (for route and config-name heuristics)."""
+    if term[0] == "lit":
+        return (str(term[1]),)
+    if term[0] == "fmt":
+        return tuple(str(part[1]) for part in term[1] if part[0] == "lit")
+    return ()
+
+
+class HandleKind(enum.Enum):
+    ENV = "env"
+    BINDING = "binding"  # env.X: KV, DO namespace, R2, ... (kind from the binding table)
+    DO_ID = "do_id"
+    STUB = "stub"
+    CTX = "ctx"  # DurableObjectState / ctx
+    STORAGE = "storage"
+    STORAGE_SQL = "storage_sql"
+    STORAGE_KV = "storage_kv"
+
+
+@dataclass(frozen=True)
+class Handle:
+    kind: HandleKind
+    binding: Optional[str] = None
+    address: Optional[int] = None  # op id of the idFromName/getByName/newUniqueId call
+    probe: bool = False  # came from getattr(env, NAME, default)
+
+
+@dataclass(eq=False)
+class Instance:
+    """An object whose class is in the project (a wrapper around a binding, a DO, ...)."""
+
+    class_key: str
+    attrs: Dict[str, "Value"] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Value:
+    term: Term
+    handle: Optional[Handle] = None
+    reads: FrozenSet[int] = frozenset()  # ids of read operations this value derives from
+    computed: bool = False  # depends on the result of a non-pure call (data, not a marker)
+    transformed: bool = False  # changed relative to the raw read (arithmetic, merge, append)
+    instance: Optional[Instance] = None
+    callable: Optional[Any] = None  # a function/class reference (see model.project)
+
+    def derive(self, term: Optional[Term] = None, **changes: Any) -> "Value":
+        """Data computed from this value: keeps provenance, drops handles and references."""
+        return Value(term or fresh(), None, self.reads, self.computed, self.transformed, None, None)._with(changes)
+
+    def _with(self, changes: Dict[str, Any]) -> "Value":
+        return replace(self, **changes) if changes else self
+
+
+UNKNOWN = Value(("opaque", 0))
+
+
+def opaque(**changes: Any) -> Value:
+    return Value(fresh())._with(changes)
+
+
+def combine(values: Tuple[Value, ...], term: Optional[Term] = None, transformed: bool = True) -> Value:
+    """Data derived from several values (arithmetic, containers, pure calls)."""
+    reads: FrozenSet[int] = frozenset().union(*(value.reads for value in values)) if values else frozenset()
+    return Value(
+        term or fresh(),
+        reads=reads,
+        computed=any(value.computed for value in values),
+        transformed=transformed or any(value.transformed for value in values),
+    )
+
+
+def merge(left: Value, right: Value) -> Value:
+    """The value of a variable after two branches assigned it differently."""
+    if left is right or left == right:
+        return left
+    return Value(
+        left.term if left.term == right.term else fresh("var"),
+        left.handle or right.handle,
+        left.reads | right.reads,
+        left.computed or right.computed,
+        # Only a branch that carries read data can make the merged read data "changed".
+        (left.transformed and bool(left.reads)) or (right.transformed and bool(right.reads)),
+        left.instance or right.instance,
+        left.callable or right.callable,
+    )

@@ -1,0 +1,36 @@
+"""A JSON list of findings with positions, fix and documentation URL."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any, Dict, Optional, Sequence
+
+from edgelint.findings import Finding, Fix
+from edgelint.rules import RULES_BY_CODE
+
+
+def as_dict(finding: Finding) -> Dict[str, Any]:
+    rule = RULES_BY_CODE.get(finding.code)
+    return {
+        "code": finding.code,
+        "name": finding.name,
+        "severity": finding.severity,
+        "message": finding.message,
+        "path": finding.path,
+        "line": finding.line,
+        "column": finding.column,
+        "end_line": finding.end_line,
+        "end_column": finding.end_column,
+        "fix": _fix(finding.fix),
+        "url": rule.url() if rule else None,
+    }
+
+
+def _fix(fix: Optional[Fix]) -> Optional[Dict[str, Any]]:
+    if fix is None:
+        return None
+    return {"applicability": fix.applicability, "message": fix.message, "edits": [asdict(e) for e in fix.edits]}
+
+
+def render(findings: Sequence[Finding]) -> str:
+    return json.dumps([as_dict(f) for f in findings], indent=2) + "\n"

@@ -1,0 +1,25 @@
+"""The rule registry: every rule, in code order. A new rule is one module plus one line here."""
+from __future__ import annotations
+
+from typing import Dict, List, Type
+
+from edgelint.rules.base import Rule
+from edgelint.rules.do_global_singleton import DoGlobalSingleton
+from edgelint.rules.do_read_heavy_config import DoReadHeavyConfig
+from edgelint.rules.kv_check_then_act import KvCheckThenAct
+from edgelint.rules.kv_rate_limiter import KvRateLimiter
+from edgelint.rules.kv_read_after_write import KvReadAfterWrite
+from edgelint.rules.kv_read_modify_write import KvReadModifyWrite
+
+ALL_RULES: List[Type[Rule]] = sorted(
+    [KvReadModifyWrite, KvReadAfterWrite, KvCheckThenAct, KvRateLimiter, DoGlobalSingleton, DoReadHeavyConfig],
+    key=lambda rule: rule.code,
+)
+RULES_BY_CODE: Dict[str, Type[Rule]] = {rule.code: rule for rule in ALL_RULES}
+
+# Findings the engine itself produces.
+SYNTAX_ERROR = "EDG999"
+INTERNAL_ERROR = "EDG998"
+ENGINE_CODES = (INTERNAL_ERROR, SYNTAX_ERROR)
+KNOWN_CODES = tuple(RULES_BY_CODE) + ENGINE_CODES
+RULE_OPTIONS = {rule.code: rule.options for rule in ALL_RULES}

@@ -1,0 +1,180 @@
+"""What every rule is: metadata, documentation, examples, and a query over the project model.
+
+Each rule module defines one `Rule` subclass. Its examples are run as tests
+(tests/test_rule_examples.py) and its documentation is printed by `edgelint rule CODE`, so code,
+docs and tests come from one place. In examples, `# expect: EDGnnn` marks each reported line.
+"""
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Dict, Iterable, Mapping, Optional, Tuple
+
+import libcst as cst
+
+from edgelint.findings import Report
+from edgelint.model.operations import Operation
+from edgelint.model.project import Project
+
+DOCS_URL = "https://github.com/edgelint/edgelint/blob/main/docs/rules.md#{code}"
+
+# The wrangler config every rule example runs with (unless the example brings its own files).
+EXAMPLE_WRANGLER = """\
+name = "example"
+main = "src/entry.py"
+compatibility_flags = ["python_workers"]
+
+kv_namespaces = [
+  { binding = "VIEWS", id = "1" }, { binding = "CACHE", id = "2" }, { binding = "TOKENS", id = "3" },
+  { binding = "LOCKS", id = "4" }, { binding = "RATE", id = "5" }, { binding = "FLAGS", id = "6" },
+  { binding = "SESSIONS", id = "7" }, { binding = "STATS", id = "8" },
+]
+r2_buckets = [{ binding = "FILES", bucket_name = "files" }]
+ratelimits = [{ name = "LIMITER", namespace_id = "1001", simple = { limit = 100, period = 60 } }]
+
+[durable_objects]
+bindings = [
+  { name = "COUNTER", class_name = "Counter" },
+  { name = "ROOMS", class_name = "Room" },
+  { name = "CONFIG", class_name = "ConfigStore" },
+]
+"""
+
+EXPECT_MARKER = re.compile(r"#\s*expect:\s*((?:EDG\d{3}[,\s]*)+)")
+
+
+@dataclass(frozen=True)
+class Example:
+    """A small project: `code` is `path`; `files` adds modules or replaces the wrangler config."""
+
+    code: str
+    files: Mapping[str, str] = field(default_factory=dict)
+    path: str = "src/entry.py"
+
+    def project_files(self) -> Dict[str, str]:
+        files = {"wrangler.toml": EXAMPLE_WRANGLER}
+        files.update(self.files)
+        files[self.path] = textwrap.dedent(self.code)
+        return files
+
+    def expected(self) -> set:
+        """(path, line, code) for every `# expect:` marker in every file of the example."""
+        found = set()
+        for path, text in self.project_files().items():
+            if not path.endswith(".py"):
+                continue
+            for number, line in enumerate(text.splitlines(), start=1):
+                match = EXPECT_MARKER.search(line)
+                if match:
+                    found.update((path, number, code) for code in re.findall(r"EDG\d{3}", match.group(1)))
+        return found
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[str]  # "error" | "warning"
+    summary: ClassVar[str]  # one line: what is reported
+    fixable: ClassVar[bool] = False
+    # Documentation, in the order `edgelint rule CODE` prints it.
+    what: ClassVar[str]
+    why: ClassVar[str]
+    example: ClassVar[str]
+    use_instead: ClassVar[str]
+    fix_safety: ClassVar[str] = "There is no automatic fix: the change moves state to another primitive."
+    references: ClassVar[Tuple[str, ...]] = ()
+    invalid: ClassVar[Tuple[Example, ...]] = ()
+    valid: ClassVar[Tuple[Example, ...]] = ()
+    options: ClassVar[Mapping[str, type]] = {}  # accepted keys under [tool.edgelint.rules.CODE]
+
+    def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
+        raise NotImplementedError
+
+    def report(self, op: Operation, message: str, **extra: Any) -> Report:
+        return Report(self.code, op.module.path, op.node, message, related=op.context.chain[:-1], **extra)
+
+    @classmethod
+    def url(cls) -> str:
+        return DOCS_URL.format(code=cls.code.lower())
+
+    @classmethod
+    def documentation(cls) -> str:
+        sections = [
+            f"# {cls.code} {cls.name}",
+            f"Severity: {cls.severity}. Automatic fix: {'yes' if cls.fixable else 'no'}.",
+            "## What it does\n" + _para(cls.what),
+            "## Why is this bad?\n" + _para(cls.why),
+            "## Example\n```python\n" + textwrap.dedent(cls.example).strip("\n") + "\n```",
+            "## Use instead\n```python\n" + textwrap.dedent(cls.use_instead).strip("\n") + "\n```",
+            "## Fix safety\n" + _para(cls.fix_safety),
+        ]
+        if cls.references:
+            sections.append("## References\n" + "\n".join(f"- {ref}" for ref in cls.references))
+        return "\n\n".join(sections) + "\n"
+
+
+def _para(text: str) -> str:
+    return textwrap.dedent(text).strip()
+
+
+# ---- message helpers shared by rules
+
+
+def source_of(op: Operation, node: Optional[cst.CSTNode]) -> str:
+    if node is None:
+        return "?"
+    text = op.module.tree.code_for_node(node).strip()
+    text = " ".join(text.split())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def key_of(op: Operation) -> str:
+    """The key as the message shows it: its value when known (through helpers), else its source."""
+    if op.key is not None and op.key[0] == "lit" and isinstance(op.key[1], str):
+        return '"' + op.key[1].replace('"', '\\"') + '"'
+    node = op.key_node
+    if isinstance(node, cst.Name) and op.function is not None:
+        assigned = _single_assignment(op.function.node.body, node.value)
+        if assigned is not None:
+            return source_of(op, assigned)
+    return source_of(op, node)
+
+
+def _single_assignment(body: cst.CSTNode, name: str) -> Optional[cst.BaseExpression]:
+    """The value of `name = ...` when the function assigns `name` exactly once (for messages)."""
+    found = []
+
+    class _Finder(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return node.body is body or False
+
+        def visit_Assign(self, node: cst.Assign) -> None:
+            if any(isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets):
+                found.append(node.value)
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            if isinstance(node.target, cst.Name) and node.target.value == name:
+                found.append(None)
+
+    body.visit(_Finder())
+    return found[0] if len(found) == 1 else None
+
+
+def address_hint(op: Operation) -> str:
+    """What a Durable Object replacing this key should be addressed by: the key's variable parts."""
+    node = op.key_node
+    if isinstance(node, cst.FormattedString):
+        parts = [source_of(op, part.expression) for part in node.parts if isinstance(part, cst.FormattedStringExpression)]
+        if parts:
+            return ", ".join(parts)
+    if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript, cst.Call)):
+        return source_of(op, node)
+    return "the natural unit of the data (user, room, tenant)"
+
+
+def via(first: Operation, second: Operation) -> str:
+    """' (read in get_stats())' when the two operations sit in different functions."""
+    if first.function is second.function or first.function is None:
+        return ""
+    return f" (read in {first.function.name}())"

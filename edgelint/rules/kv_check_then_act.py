@@ -1,0 +1,156 @@
+"""EDG103 kv-check-then-act: a KV read used as a lock, token or de-duplication check."""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from edgelint.findings import Report
+from edgelint.model.operations import OpKind
+from edgelint.model.project import Project
+from edgelint.model.queries import check_then_act, rate_limiter_pairs
+from edgelint.rules.base import Example, Rule, address_hint, key_of
+
+
+class KvCheckThenAct(Rule):
+    code = "EDG103"
+    name = "kv-check-then-act"
+    severity = "error"
+    summary = "A KV read gates a write or delete of the same key: locks, one-time tokens, de-duplication."
+    what = """
+        Reports the KV `get` whose result decides whether the same key is then written with a marker
+        value or deleted: locks (`if not await kv.get(lock): await kv.put(lock, "1")`), one-time
+        tokens, webhook and idempotency de-duplication, "seen"/"claimed"/"reserved" flags. The
+        finding lands on the guarding read. Cache-aside code, where the read value is the data and
+        the write stores freshly computed data, is not reported.
+    """
+    why = """
+        The check and the act are two separate, non-atomic KV operations, and the write takes up to
+        a minute to become visible elsewhere. Concurrent requests (and retried webhooks, which arrive
+        close together by design) all see "not claimed" and all proceed: tokens are redeemed twice,
+        locks are held by several owners, events are processed more than once.
+    """
+    example = """
+        async def on_fetch(request, env):
+            event_id = request.headers.get("x-event-id")
+            if await env.LOCKS.get(f"event:{event_id}"):
+                return Response("duplicate", status=200)
+            await env.LOCKS.put(f"event:{event_id}", "1", expirationTtl=86400)
+    """
+    use_instead = """
+        class EventLog(DurableObject):
+            async def claim(self, event_id):
+                if await self.ctx.storage.get(event_id):
+                    return False
+                await self.ctx.storage.put(event_id, True)  # same object, serialized: atomic
+                return True
+
+        async def on_fetch(request, env):
+            event_id = request.headers.get("x-event-id")
+            if not await env.EVENTS.getByName(event_id).claim(event_id):
+                return Response("duplicate", status=200)
+    """
+    references = (
+        "Workers KV: no compare-and-set or transactions; concurrent writes to a key, last write wins.",
+        "Durable Objects: a single instance per id gives a strongly consistent check-and-set.",
+    )
+    invalid = (
+        Example("""
+            async def on_fetch(request, env):
+                event_id = request.headers.get("x-event-id")
+                if await env.LOCKS.get(f"event:{event_id}"):  # expect: EDG103
+                    return "duplicate"
+                await env.LOCKS.put(f"event:{event_id}", "1", expirationTtl=86400)
+        """),
+        Example("""
+            async def on_fetch(request, env):
+                token = request.headers.get("token")
+                stored = await env.TOKENS.get(f"token:{token}")  # expect: EDG103
+                if stored is None:
+                    return "invalid"
+                await env.TOKENS.delete(f"token:{token}")
+                return stored
+        """),
+        Example("""
+            import time
+
+            async def acquire(env, name):
+                held = await env.LOCKS.get(name)  # expect: EDG103
+                if not held:
+                    await env.LOCKS.put(name, str(time.time()), expirationTtl=60)
+                    return True
+                return False
+
+            async def on_fetch(request, env):
+                return await acquire(env, "rebuild")
+        """),
+        Example("""
+            import json
+
+            class Default(WorkerEntrypoint):
+                async def fetch(self, request):
+                    seat = request.url
+                    if await self.env.LOCKS.get("seat:" + seat) is not None:  # expect: EDG103
+                        return "taken"
+                    await self.env.LOCKS.put("seat:" + seat, json.dumps({"status": "reserved"}))
+        """),
+        Example("""
+            async def on_fetch(request, env):
+                uid = request.headers.get("x-user")
+                if await env.SESSIONS.get(f"welcome:{uid}") == "sent":  # expect: EDG103
+                    return "ok"
+                await send_welcome_email(uid)
+                await env.SESSIONS.put(f"welcome:{uid}", "sent")
+        """),
+    )
+    valid = (
+        Example("""
+            async def on_fetch(request, env):
+                cached = await env.CACHE.get("page:home")
+                if cached:
+                    return cached
+                page = await render_home()
+                await env.CACHE.put("page:home", page, expirationTtl=300)
+                return page
+        """),
+        Example("""
+            async def on_fetch(request, env):
+                if await env.LOCKS.get("lock:a"):
+                    return "busy"
+                await env.LOCKS.put("lock:b", "1")
+        """),
+        Example("""
+            async def on_fetch(request, env):
+                if await env.FILES.get("lock"):
+                    return "busy"
+                await env.FILES.put("lock", "1")
+        """),
+        Example("""
+            async def on_fetch(request, env):
+                seen = {}
+                if seen.get("x"):
+                    return "dup"
+                seen["x"] = 1
+        """),
+        Example("""
+            from workers import DurableObject
+
+            class Room(DurableObject):
+                async def claim(self, seat):
+                    if await self.ctx.storage.get(seat):
+                        return False
+                    await self.ctx.storage.put(seat, True)
+                    return True
+        """),
+    )
+
+    def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
+        limiter_reads = {read.id for read, _ in rate_limiter_pairs(project)}
+        for read, write in check_then_act(project):
+            if read.id in limiter_reads:
+                continue  # EDG104 reports the pattern at its write
+            action = "delete" if write.kind is OpKind.KV_DELETE else "write"
+            yield self.report(
+                read,
+                f"KV check-then-act on key {key_of(read)} on binding {read.binding}: this read gates a {action} "
+                f"of the same key, but KV cannot check and set atomically, so concurrent requests all pass "
+                f"the check; claim it in a Durable Object addressed by {address_hint(read)}",
+            )

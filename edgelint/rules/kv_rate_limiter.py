@@ -1,0 +1,145 @@
+"""EDG104 kv-rate-limiter: a request counter kept in KV and compared with a limit."""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from edgelint.findings import Report
+from edgelint.model.project import Project
+from edgelint.model.queries import rate_limiter_pairs
+from edgelint.rules.base import Example, Rule, address_hint, key_of
+
+
+class KvRateLimiter(Rule):
+    code = "EDG104"
+    name = "kv-rate-limiter"
+    severity = "error"
+    summary = "A count read from KV is compared with a limit and the new count written back."
+    what = """
+        Reports the write of the new count in a fixed-window or sliding-window rate limiter built on
+        KV: the count (or list of timestamps) is read, compared with a limit, and an updated value is
+        written back to the same key. This pattern is reported only here, not also as EDG101/EDG103.
+    """
+    why = """
+        Concurrent requests read the same count, all pass the comparison and all write count + 1:
+        the limiter undercounts exactly when traffic is heavy. A key also takes at most about one
+        write per second, so a busy client's counter starts failing, and other locations keep seeing
+        the old count for up to a minute.
+    """
+    example = """
+        async def on_fetch(request, env):
+            ip = request.headers.get("cf-connecting-ip")
+            count = int(await env.RATE.get(f"rl:{ip}") or 0)
+            if count >= 100:
+                return Response("slow down", status=429)
+            await env.RATE.put(f"rl:{ip}", str(count + 1), expirationTtl=60)
+    """
+    use_instead = """
+        async def on_fetch(request, env):
+            ip = request.headers.get("cf-connecting-ip")
+            outcome = await env.LIMITER.limit(key=ip)  # the Rate Limiting binding
+            if not outcome.success:
+                return Response("slow down", status=429)
+    """
+    references = (
+        "Workers Rate Limiting binding: `limit({key})` counts per key at the edge.",
+        "Workers KV limits: about 1 write per second to the same key; eventual consistency.",
+    )
+    invalid = (
+        Example("""
+            async def on_fetch(request, env):
+                ip = request.headers.get("cf-connecting-ip")
+                count = int(await env.RATE.get(f"rl:{ip}") or 0)
+                if count >= 100:
+                    return "slow down"
+                await env.RATE.put(f"rl:{ip}", str(count + 1), expirationTtl=60)  # expect: EDG104
+        """),
+        Example("""
+            import json, time
+
+            async def on_fetch(request, env):
+                user = request.headers.get("x-user")
+                now = time.time()
+                stamps = json.loads(await env.RATE.get(f"win:{user}") or "[]")
+                recent = [t for t in stamps if t > now - 60]
+                if len(recent) >= 10:
+                    return "too many"
+                recent.append(now)
+                await env.RATE.put(f"win:{user}", json.dumps(recent), expirationTtl=120)  # expect: EDG104
+        """),
+        Example("""
+            LIMIT = 50
+
+            async def hit(kv, key):
+                used = int(await kv.get(key) or 0)
+                if used < LIMIT:
+                    await kv.put(key, str(used + 1))  # expect: EDG104
+                    return True
+                return False
+
+            async def on_fetch(request, env):
+                return await hit(env.RATE, "quota:" + request.url)
+        """),
+        Example("""
+            class Default(WorkerEntrypoint):
+                async def fetch(self, request):
+                    key = f"quota:{request.headers.get('x-api-key')}"
+                    quota = await self.env.RATE.get(key)
+                    remaining = int(quota) if quota else 1000
+                    if remaining <= 0:
+                        return "quota exceeded"
+                    await self.env.RATE.put(key, str(remaining - 1))  # expect: EDG104
+        """),
+        Example("""
+            import json
+
+            async def on_fetch(request, env):
+                ip = request.headers.get("cf-connecting-ip")
+                state = json.loads(await env.RATE.get(ip) or '{"n": 0}')
+                state["n"] += 1
+                if state["n"] > 20:
+                    return "blocked"
+                await env.RATE.put(ip, json.dumps(state), expirationTtl=60)  # expect: EDG104
+        """),
+    )
+    valid = (
+        Example("""
+            async def on_fetch(request, env):
+                ip = request.headers.get("cf-connecting-ip")
+                outcome = await env.LIMITER.limit(key=ip)
+                if not outcome.success:
+                    return "slow down"
+        """),
+        Example("""
+            from workers import DurableObject
+
+            class Counter(DurableObject):
+                async def hit(self, limit):
+                    n = await self.ctx.storage.get("n") or 0
+                    if n >= limit:
+                        return False
+                    await self.ctx.storage.put("n", n + 1)
+                    return True
+        """),
+        Example("""
+            async def on_fetch(request, env):
+                limit = int(await env.FLAGS.get("limit") or 100)
+                if limit > 10:
+                    return "ok"
+        """),
+        Example("""
+            async def on_fetch(request, env):
+                count = int(await env.RATE.get("a") or 0)
+                if count >= 100:
+                    return "slow down"
+                await env.RATE.put("b", str(count + 1))
+        """),
+    )
+
+    def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
+        for read, write in rate_limiter_pairs(project):
+            yield self.report(
+                write,
+                f"KV rate limiter on key {key_of(write)} on binding {write.binding}: the count is read, compared "
+                f"and written back without atomicity, so concurrent requests undercount and the key takes "
+                f"~1 write/s; use the Rate Limiting binding or a Durable Object per {address_hint(write)}",
+            )

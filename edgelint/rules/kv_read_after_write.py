@@ -1,0 +1,118 @@
+"""EDG102 kv-read-after-write: reading a KV key right after writing it and trusting the result."""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from edgelint.findings import Report
+from edgelint.model.project import Project
+from edgelint.model.queries import in_test_file, read_after_writes
+from edgelint.rules.base import Example, Rule, key_of
+
+
+class KvReadAfterWrite(Rule):
+    code = "EDG102"
+    name = "kv-read-after-write"
+    severity = "error"
+    summary = "A KV key is read back after being written in the same flow and the result is used."
+    what = """
+        Reports a KV `get` of a key that the same flow wrote earlier (directly or in a helper it
+        called), when the result is used: returned, compared, branched on or passed on.
+    """
+    why = """
+        KV does not promise read-your-writes. The read may be served from a cache that still holds
+        the old value, in this location or another, for up to about a minute. Logic gated on the
+        re-read (confirmation checks, "did it save?" branches) works in local development, where KV
+        is immediately consistent, and misbehaves in production.
+    """
+    example = """
+        async def on_fetch(request, env):
+            await env.SESSIONS.put("session:abc", "active")
+            state = await env.SESSIONS.get("session:abc")
+            if state != "active":
+                return Response("retry", status=503)
+    """
+    use_instead = """
+        async def on_fetch(request, env):
+            state = "active"
+            await env.SESSIONS.put("session:abc", state)
+            # use the value you wrote; if other requests must see it at once, keep it in a Durable Object
+    """
+    references = (
+        "Workers KV: changes may take up to 60 seconds or more to be visible in other locations.",
+    )
+    invalid = (
+        Example("""
+            async def on_fetch(request, env):
+                await env.SESSIONS.put("session:abc", "active")
+                state = await env.SESSIONS.get("session:abc")  # expect: EDG102
+                if state != "active":
+                    return "retry"
+        """),
+        Example("""
+            async def on_fetch(request, env):
+                key = f"user:{request.url}"
+                await env.SESSIONS.put(key, "1")
+                return await env.SESSIONS.get(key)  # expect: EDG102
+        """),
+        Example("""
+            async def save(env, key, value):
+                await env.CACHE.put(key, value)
+
+            async def on_fetch(request, env):
+                await save(env, "latest", request.url)
+                check = await env.CACHE.get("latest")  # expect: EDG102
+                return check == request.url
+        """),
+        Example("""
+            class Default(WorkerEntrypoint):
+                async def fetch(self, request):
+                    kv = self.env.SESSIONS
+                    await kv.put("config", "v2")
+                    if await kv.get("config") is None:  # expect: EDG102
+                        return "missing"
+        """),
+        Example("""
+            async def on_fetch(request, env):
+                await env.CACHE.delete("x")
+                await env.CACHE.put("y", "1")
+                value = await env.CACHE.get("y")  # expect: EDG102
+                return value
+        """),
+    )
+    valid = (
+        Example("""
+            async def on_fetch(request, env):
+                await env.SESSIONS.put("session:abc", "active")
+                other = await env.SESSIONS.get("session:def")
+                return other
+        """),
+        Example("""
+            async def on_fetch(request, env):
+                old = await env.SESSIONS.get("session:abc")
+                await env.SESSIONS.put("session:abc", "active")
+                return old
+        """),
+        Example("""
+            async def on_fetch(request, env):
+                await env.FILES.put("a", b"1")
+                return await env.FILES.get("a")
+        """),
+        Example("""
+            async def on_fetch(request, env):
+                if request.method == "POST":
+                    await env.CACHE.put("k", "v")
+                else:
+                    return await env.CACHE.get("k")
+        """),
+    )
+
+    def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
+        for write, read in read_after_writes(project):
+            if in_test_file(read):
+                continue  # EDG401 covers tests
+            yield self.report(
+                read,
+                f"KV read of key {key_of(read)} on binding {read.binding} right after writing it: KV does not "
+                f"guarantee read-after-write (the old value may be served for ~60 s); use the value you wrote, "
+                f"or keep it in a Durable Object if others must see it at once",
+            )

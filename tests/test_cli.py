@@ -1,0 +1,140 @@
+"""The `edgelint` command as users run it: output, exit codes, noqa, selection, errors."""
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import write_project
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+WRANGLER = '[[kv_namespaces]]\nbinding = "VIEWS"\nid = "1"\n'
+COUNTER = textwrap.dedent("""\
+    async def on_fetch(request, env):
+        views = int(await env.VIEWS.get("views") or 0)
+        await env.VIEWS.put("views", str(views + 1)){comment}
+""")
+
+
+def counter_project(tmp_path, comment="", extra=None):
+    files = {"wrangler.toml": WRANGLER, "src/entry.py": COUNTER.format(comment=comment)}
+    files.update(extra or {})
+    write_project(tmp_path, files)
+    return tmp_path
+
+
+def test_findings_exit_1_with_text_lines_and_summary(tmp_path, run_cli):
+    counter_project(tmp_path)
+    code, out, err = run_cli("check", ".")
+    assert code == 1
+    assert out.startswith("src/entry.py:3:11: EDG101 KV read-modify-write of key \"views\" on binding VIEWS")
+    assert "Found 1 problem" in err
+
+
+def test_subcommand_is_optional(tmp_path, run_cli):
+    counter_project(tmp_path)
+    assert run_cli("src")[0] == 1
+
+
+def test_clean_project_prints_nothing_and_exits_0(tmp_path, run_cli):
+    write_project(tmp_path, {"wrangler.toml": WRANGLER,
+                             "src/entry.py": "async def on_fetch(request, env):\n    return await env.VIEWS.get('a')\n"})
+    assert run_cli("check", ".") == (0, "", "")
+
+
+@pytest.mark.parametrize("comment, reported", [
+    ("  # noqa", False),
+    ("  # noqa: EDG101", False),
+    ("  # NOQA:EDG101,EDG201", False),
+    ("  # noqa: EDG1", False),
+    ("  # noqa: EDG201", True),
+    ("  # noqa:", False),
+    ("", True),
+])
+def test_noqa_like_flake8(tmp_path, run_cli, comment, reported):
+    counter_project(tmp_path, comment)
+    code, out, _ = run_cli("check", ".")
+    assert ("EDG101" in out) == reported
+    assert code == (1 if reported else 0)
+
+
+def test_file_level_noqa(tmp_path, run_cli):
+    counter_project(tmp_path)
+    entry = tmp_path / "src/entry.py"
+    entry.write_text("# edgelint: noqa\n" + entry.read_text())
+    assert run_cli("check", ".")[0] == 0
+
+
+def test_select_and_ignore(tmp_path, run_cli):
+    counter_project(tmp_path)
+    assert run_cli("check", ".", "--ignore", "EDG101")[0] == 0
+    assert run_cli("check", ".", "--select", "EDG2")[0] == 0
+    assert run_cli("check", ".", "--select", "EDG1")[0] == 1
+    code, _, err = run_cli("check", ".", "--select", "EDG777")
+    assert code == 2 and "unknown rule code 'EDG777'" in err
+
+
+def test_syntax_error_is_edg999_and_other_files_still_linted(tmp_path, run_cli):
+    counter_project(tmp_path, extra={"src/broken.py": "def on_fetch(request, env):\n    return env.VIEWS.get(\n"})
+    code, out, _ = run_cli("check", ".")
+    assert code == 1
+    assert "src/broken.py:" in out and "EDG999 syntax error" in out
+    assert "src/entry.py:3:11: EDG101" in out
+
+
+@pytest.mark.parametrize("name, text, problem", [
+    ("wrangler.toml", "[[kv_namespaces]\nbinding = 1\n", "invalid TOML"),
+    ("wrangler.jsonc", '{ "kv_namespaces": [ { "binding": "VIEWS", } ', "invalid JSONC"),
+    ("pyproject.toml", "[tool.edgelint]\nselct = ['EDG101']\n", "unknown key 'selct'"),
+    ("pyproject.toml", "[tool.edgelint]\nignore = ['EDG555']\n", "unknown rule code 'EDG555'"),
+    ("pyproject.toml", "[tool.edgelint]\nselect = 'EDG101'\n", "must be a list of strings"),
+    ("pyproject.toml", "[tool.edgelint.bindings]\nVIEWS = 'redis'\n", "unknown kind 'redis'"),
+    ("pyproject.toml", "[tool.edgelint.rules.EDG201]\nallow = ['x']\n", "unknown option 'allow'"),
+])
+def test_broken_config_exits_2_with_one_line(tmp_path, run_cli, name, text, problem):
+    files = {"src/entry.py": COUNTER.format(comment="")}
+    if not name.startswith("wrangler"):
+        files["wrangler.toml"] = WRANGLER
+    files[name] = text
+    write_project(tmp_path, files)
+    code, out, err = run_cli("check", ".")
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and problem in lines[0] and name in lines[0], err
+    assert "Traceback" not in err
+
+
+def test_missing_path_is_an_error_but_others_are_linted(tmp_path, run_cli):
+    counter_project(tmp_path)
+    code, out, err = run_cli("check", "src", "nope")
+    assert code == 2
+    assert "EDG101" in out
+    assert "nope: no such file or directory" in err
+
+
+def test_json_format(tmp_path, run_cli):
+    counter_project(tmp_path)
+    code, out, _ = run_cli("check", ".", "--format", "json")
+    [finding] = json.loads(out)
+    assert code == 1
+    assert finding["code"] == "EDG101" and finding["name"] == "kv-read-modify-write"
+    assert (finding["line"], finding["column"], finding["severity"]) == (3, 11, "error")
+    assert finding["fix"] is None and finding["url"].endswith("#edg101")
+
+
+def test_demo_worker_reports_every_marker(run_cli):
+    code, out, _ = run_cli("check", str(FIXTURES / "demo-worker"))
+    assert code == 1
+    assert len(out.strip().splitlines()) == 7
+
+
+def test_rule_documentation(run_cli):
+    code, out, _ = run_cli("rule", "EDG101")
+    assert code == 0
+    for heading in ("## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Fix safety"):
+        assert heading in out
+    assert run_cli("rule", "EDG000")[0] == 2
