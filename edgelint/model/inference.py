@@ -9,6 +9,8 @@ from edgelint.model.bindings import BindingKind
 from edgelint.model.operations import Operation, OpKind
 from edgelint.model.project import string_value
 
+ENV_BINDING_OPS = frozenset({OpKind.KV_GET, OpKind.KV_PUT, OpKind.KV_DELETE, OpKind.KV_LIST, OpKind.DO_ADDRESS,
+                             OpKind.DO_STUB, OpKind.BINDING_CALL})
 KV_READ_TYPES = frozenset({"json", "text", "arrayBuffer", "stream"})
 KV_ONLY_OPTIONS = frozenset({"expirationTtl", "expiration", "cacheTtl"})
 
@@ -17,7 +19,7 @@ def infer_binding_kinds(operations: Iterable[Operation]) -> Dict[str, BindingKin
     inferred: Dict[str, BindingKind] = {}
     for op in operations:
         name = op.binding
-        if name is None or name in inferred:
+        if name is None or name in inferred or op.kind not in ENV_BINDING_OPS:
             continue
         if op.kind in (OpKind.DO_ADDRESS, OpKind.DO_STUB):
             inferred[name] = BindingKind.DURABLE_OBJECT

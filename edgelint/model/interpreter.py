@@ -51,6 +51,8 @@ PURE_CALLS = CONVERSIONS | frozenset({"len", "min", "max", "abs", "round", "sum"
                                       "math.floor", "math.ceil", "hashlib.sha256", "divmod", "format"})
 MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "pop", "remove", "setdefault", "add",
                               "discard", "clear", "popitem", "sort", "reverse", "__setitem__"})
+# Operations whose arguments leave the flow: stored, sent to another object or service.
+SINK_KINDS = frozenset({OpKind.KV_PUT, OpKind.STORAGE_PUT, OpKind.BINDING_CALL, OpKind.STUB_CALL})
 ORDERING = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
@@ -128,6 +130,7 @@ class Interpreter:
         self.globals_declared: Set[str] = set()
         self.budget = budget if budget is not None else [INLINE_BUDGET]
         self.self_value: Optional[Value] = None
+        self.is_root = False  # the analysis started here: what it returns leaves the project
 
     # ------------------------------------------------------------------ statements
 
@@ -173,8 +176,17 @@ class Interpreter:
             self._mutate(node.target, combined)
 
     def _return(self, node: cst.Return) -> None:
-        self.returns.append(self.eval(node.value) if node.value is not None else Value(lit(None)))
+        value = self.eval(node.value) if node.value is not None else Value(lit(None))
+        if self.is_root:
+            self.escape((value,))
+        self.returns.append(value)
         self.flow.exited = True
+
+    def escape(self, values: Sequence[Value]) -> None:
+        """These values leave the analysed flow (returned to the client, stored, passed to unknown code)."""
+        for value in values:
+            if value.reads:
+                self.project.facts.escaped.update(value.reads)
 
     def _raise(self, node: cst.Raise) -> None:
         if node.exc is not None:
@@ -441,7 +453,7 @@ class Interpreter:
 
     def _attribute(self, node: cst.Attribute) -> Value:
         base = self.eval(node.value)
-        return self.attribute_of(base, node.attr.value)
+        return _with_access(self.attribute_of(base, node.attr.value), node)
 
     def attribute_of(self, base: Value, name: str) -> Value:
         handle = base.handle
@@ -654,6 +666,7 @@ class Interpreter:
             name = node.func.value if isinstance(node.func, cst.Attribute) else None
             if isinstance(name, cst.Name) and name.value in self.flow.vars:
                 self.flow.vars[name.value] = replace(base, reads=base.reads | args.reads(), transformed=True)
+        self.escape(args.all())
         result = combine((base,) + args.all(), ("call", f".{method}", (base.term,) + tuple(a.term for a in args.all())),
                          transformed=method not in ("get", "strip", "decode", "encode", "lower", "upper", "copy"))
         if awaited:
@@ -672,7 +685,7 @@ class Interpreter:
             return self.construct(node, target, args)
         name = callee.term[1] if callee.term[0] == "ext" else None
         if name == "getattr" and len(args.positional) >= 2:
-            return self._getattr(args)
+            return _with_access(self._getattr(args), node)
         if name in CLOCK_FUNCTIONS:
             return Value(CLOCK)
         if name in PURE_CALLS or (name and name.rsplit(".", 1)[-1] in ("dumps", "loads")):
@@ -683,6 +696,7 @@ class Interpreter:
             return opaque()
         if name in ("uuid.uuid4", "uuid.uuid1", "secrets.token_hex", "secrets.token_urlsafe"):
             return opaque()  # a fresh marker value
+        self.escape(args.all())
         result = combine(args.all(), transformed=True)
         return replace(result, computed=True, reads=frozenset() if awaited else result.reads)
 
@@ -783,7 +797,8 @@ class Interpreter:
 
     def new_op(self, node: cst.Call, kind: OpKind, method: str, binding: Optional[str], *, key_node=None,
                key: Optional[Term] = None, value: Optional[Value] = None, args: Tuple[Value, ...] = (),
-               awaited: bool = False, discarded: bool = False, address: Optional[int] = None) -> Operation:
+               awaited: bool = False, discarded: bool = False, address: Optional[int] = None,
+               handle: Optional[Handle] = None) -> Operation:
         flow = self.flow
         op = Operation(
             id=self.project.new_op_id(), kind=kind, method=method, node=node, module=self.module,
@@ -791,7 +806,10 @@ class Interpreter:
             value=value, args=args, awaited=awaited, discarded=discarded, guards=flow.guard_reads(),
             prior_writes=flow.writes, address=address, admin=flow.admin,
             in_block_concurrency=flow.in_block_concurrency, foreign_awaits=flow.awaits,
+            access_node=handle.access if handle else None, probe=handle.probe if handle else False,
         )
+        if kind in SINK_KINDS:
+            self.escape(args)
         return self.project.record(op)
 
     def binding_call(self, node: cst.Call, handle: Handle, method: str, args: "Args", awaited: bool,
@@ -801,30 +819,35 @@ class Interpreter:
         kind = declared.kind if declared else None
         first = args.positional[0] if args.positional else None
         if method in DO_ADDRESS_METHODS and kind in (None, BindingKind.DURABLE_OBJECT):
-            return self._address(node, binding, method, args, first)
+            return self._address(node, handle, method, args, first)
         if method == "jurisdiction":
             return Value(fresh(), handle)
         if method == "get" and (kind is BindingKind.DURABLE_OBJECT or (first is not None and first.handle is not None
                                                                         and first.handle.kind is HandleKind.DO_ID)):
             address = first.handle.address if first is not None and first.handle is not None else None
-            op = self.new_op(node, OpKind.DO_STUB, method, binding, args=args.all(), address=address)
+            op = self.new_op(node, OpKind.DO_STUB, method, binding, args=args.all(), address=address, handle=handle)
             return Value(fresh(), Handle(HandleKind.STUB, binding, address if address is not None else op.id))
         if method in KV_METHODS and kind in (None, BindingKind.KV):
-            return self._kv_call(node, binding, method, args, awaited, discarded)
-        op = self.new_op(node, OpKind.BINDING_CALL, method, binding, args=args.all(), awaited=awaited,
-                         discarded=discarded)
-        return opaque(computed=True) if op else UNKNOWN
+            return self._kv_call(node, handle, method, args, awaited, discarded)
+        self.new_op(node, OpKind.BINDING_CALL, method, binding, args=args.all(), awaited=awaited,
+                    discarded=discarded, handle=handle)
+        return opaque(computed=True)
 
-    def _address(self, node: cst.Call, binding: Optional[str], method: str, args: "Args",
+    def _address(self, node: cst.Call, handle: Handle, method: str, args: "Args",
                  first: Optional[Value]) -> Value:
+        binding = handle.binding
         key_node = node.args[0].value if node.args else None
         op = self.new_op(node, OpKind.DO_ADDRESS, method, binding, key=first.term if first else None,
-                         key_node=key_node, args=args.all())
+                         key_node=key_node, args=args.all(), handle=handle)
         kind = HandleKind.STUB if method == "getByName" else HandleKind.DO_ID
-        return Value(fresh(), Handle(kind, binding, op.id), reads=first.reads if first else frozenset())
+        reads = first.reads if first else frozenset()
+        if method == "newUniqueId":
+            reads = reads | {op.id}  # lets EDG203 see whether the new id is ever returned or stored
+        return Value(fresh(), Handle(kind, binding, op.id), reads=reads)
 
-    def _kv_call(self, node: cst.Call, binding: Optional[str], method: str, args: "Args", awaited: bool,
+    def _kv_call(self, node: cst.Call, handle: Handle, method: str, args: "Args", awaited: bool,
                  discarded: bool) -> Value:
+        binding = handle.binding
         kind = KV_METHODS[method]
         key = args.positional[0] if args.positional else args.keywords.get("key")
         value = None
@@ -832,7 +855,7 @@ class Interpreter:
             value = args.positional[1] if len(args.positional) > 1 else args.keywords.get("value")
         key_node = node.args[0].value if node.args and node.args[0].keyword is None else None
         op = self.new_op(node, kind, method, binding, key=key.term if key else None, key_node=key_node, value=value,
-                         args=args.all(), awaited=awaited, discarded=discarded)
+                         args=args.all(), awaited=awaited, discarded=discarded, handle=handle)
         if kind in (OpKind.KV_PUT, OpKind.KV_DELETE):
             self.flow.writes = self.flow.writes + (op.id,)
             return Value(lit(None))
@@ -871,12 +894,20 @@ class Interpreter:
             else OpKind.STORAGE_OTHER
         key = args.positional[0] if args.positional else None
         value = args.positional[1] if kind is OpKind.STORAGE_PUT and len(args.positional) > 1 else None
-        op = self.new_op(node, kind, method, None if handle.kind is HandleKind.STORAGE else handle.kind.value,
+        op = self.new_op(node, kind, method, handle.kind.value,
                          key=key.term if key else None, key_node=node.args[0].value if node.args else None,
                          value=value, args=args.all(), awaited=awaited, discarded=discarded)
         if effect == "read":
             return Value(fresh("var"), reads=frozenset({op.id}))
         return opaque()
+
+
+def _with_access(value: Value, node: cst.CSTNode) -> Value:
+    """Remember where a binding handle was taken from `env`, for findings about the access."""
+    handle = value.handle
+    if handle is None or handle.kind is not HandleKind.BINDING or handle.access is not None:
+        return value
+    return replace(value, handle=replace(handle, access=node))
 
 
 def _storage_effect(kind: HandleKind, method: str, args: "Args") -> Optional[str]:
@@ -1042,6 +1073,7 @@ def analyse_root(project: Project, function: FunctionInfo, context: Context) -> 
     """Analyse `function` as the start of a flow (an entry point, or a function without known callers)."""
     context = Context(context.path, context.admin or _route_is_admin(project, function), (function.qualname,))
     interpreter = Interpreter(project, function.module, function, context, Flow({}))
+    interpreter.is_root = True
     params = function.node.params
     ordered = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
     if function.cls is not None and ordered and not _is_static(function):

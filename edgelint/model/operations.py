@@ -71,7 +71,9 @@ class Operation:
     address: Optional[int] = None  # for stub/id ops: the op that addressed the object
     admin: bool = False  # inside an administrative route branch or function
     in_block_concurrency: bool = False
-    foreign_awaits: Tuple[int, ...] = field(default=())
+    foreign_awaits: Tuple[int, ...] = field(default=())  # ids of non-storage awaits earlier in the flow
+    access_node: Optional[cst.CSTNode] = None  # where the binding was taken from env (`env.X`, getattr)
+    probe: bool = False  # the binding came from getattr(env, NAME, default)
 
     @property
     def site(self) -> Tuple[str, int]:

@@ -268,6 +268,7 @@ class Facts:
     compared_reads: Set[int] = field(default_factory=set)  # reads compared with <, >, <=, >=
     mutated_reads: Set[int] = field(default_factory=set)  # reads whose data was changed in place
     used_reads: Set[int] = field(default_factory=set)  # reads whose result is used at all
+    escaped: Set[int] = field(default_factory=set)  # ops whose result left the flow (returned, stored, sent)
     storage_effects: Dict[str, Set[str]] = field(default_factory=dict)  # root qualname -> {"read","write"}
 
 

@@ -113,6 +113,7 @@ class Handle:
     binding: Optional[str] = None
     address: Optional[int] = None  # op id of the idFromName/getByName/newUniqueId call
     probe: bool = False  # came from getattr(env, NAME, default)
+    access: Optional[Any] = field(default=None, compare=False)  # the `env.X` / getattr node (EDG302)
 
 
 @dataclass(eq=False)

@@ -6,13 +6,15 @@ from typing import Dict, List, Type
 from edgelint.rules.base import Rule
 from edgelint.rules.do_global_singleton import DoGlobalSingleton
 from edgelint.rules.do_read_heavy_config import DoReadHeavyConfig
+from edgelint.rules.do_unique_id_per_request import DoUniqueIdPerRequest
 from edgelint.rules.kv_check_then_act import KvCheckThenAct
 from edgelint.rules.kv_rate_limiter import KvRateLimiter
 from edgelint.rules.kv_read_after_write import KvReadAfterWrite
 from edgelint.rules.kv_read_modify_write import KvReadModifyWrite
 
 ALL_RULES: List[Type[Rule]] = sorted(
-    [KvReadModifyWrite, KvReadAfterWrite, KvCheckThenAct, KvRateLimiter, DoGlobalSingleton, DoReadHeavyConfig],
+    [KvReadModifyWrite, KvReadAfterWrite, KvCheckThenAct, KvRateLimiter, DoGlobalSingleton, DoReadHeavyConfig,
+     DoUniqueIdPerRequest],
     key=lambda rule: rule.code,
 )
 RULES_BY_CODE: Dict[str, Type[Rule]] = {rule.code: rule for rule in ALL_RULES}

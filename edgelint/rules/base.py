@@ -92,7 +92,11 @@ class Rule:
         raise NotImplementedError
 
     def report(self, op: Operation, message: str, **extra: Any) -> Report:
-        return Report(self.code, op.module.path, op.node, message, related=op.context.chain[:-1], **extra)
+        callers = op.context.chain[:-1] if op.function is not None and op.context.chain[-1:] == (op.function.qualname,) \
+            else op.context.chain
+        if callers:
+            message += f" (reached from {' -> '.join(name.split(':', 1)[-1] + '()' for name in callers)})"
+        return Report(self.code, op.module.path, op.node, message, related=callers, **extra)
 
     @classmethod
     def url(cls) -> str:

@@ -108,7 +108,7 @@ class DoGlobalSingleton(Rule):
         """),
         Example("""
             async def on_fetch(request, env):
-                stub = env.COUNTER.get(env.COUNTER.newUniqueId())
+                stub = env.COUNTER.get(env.COUNTER.newUniqueId())  # expect: EDG203
                 return await stub.increment()
         """),
         Example("""

@@ -1,0 +1,43 @@
+"""Documentation comes from the rules themselves: the README table and `edgelint rule` agree with them."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from edgelint.rules import ALL_RULES
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_rows():
+    text = README.read_text(encoding="utf-8")
+    table = text.split("<!-- rules-table:start -->")[1].split("<!-- rules-table:end -->")[0]
+    rows = [line.strip().strip("|").split("|") for line in table.strip().splitlines()[2:]]
+    return [tuple(cell.strip() for cell in row) for row in rows]
+
+
+def test_readme_rule_table_matches_the_rules():
+    expected = [(rule.code, rule.name, rule.severity, rule.summary) for rule in ALL_RULES]
+    assert readme_rows() == expected
+
+
+def test_rule_all_json_lists_every_rule(run_cli):
+    code, out, _ = run_cli("rule", "--all", "--format", "json")
+    listed = json.loads(out)
+    assert code == 0
+    assert [entry["code"] for entry in listed] == [rule.code for rule in ALL_RULES]
+    for entry in listed:
+        assert set(entry) >= {"code", "name", "severity", "summary", "fixable"}
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda rule: rule.code)
+def test_rule_metadata_is_complete(rule):
+    assert re.fullmatch(r"EDG\d{3}", rule.code)
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", rule.name)
+    assert rule.severity in ("error", "warning")
+    for section in (rule.what, rule.why, rule.example, rule.use_instead, rule.fix_safety):
+        assert section.strip()
+    assert rule.references, "every rule names the platform facts it rests on"
