@@ -53,6 +53,10 @@ MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "pop", "re
                               "discard", "clear", "popitem", "sort", "reverse", "__setitem__"})
 # Operations whose arguments leave the flow: stored, sent to another object or service.
 SINK_KINDS = frozenset({OpKind.KV_PUT, OpKind.STORAGE_PUT, OpKind.BINDING_CALL, OpKind.STUB_CALL})
+RANDOM_MODULES = ("uuid.", "secrets.", "random.", "os.urandom")
+# Methods that return the same data in another shape (reading it back through them is not a change).
+PASSTHROUGH_METHODS = frozenset({"get", "strip", "decode", "encode", "lower", "upper", "copy", "to_py", "to_js",
+                                 "text", "json"})
 ORDERING = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
@@ -179,6 +183,8 @@ class Interpreter:
         value = self.eval(node.value) if node.value is not None else Value(lit(None))
         if self.is_root:
             self.escape((value,))
+        if not value.predicate:
+            self.project.facts.returned_reads.update(value.reads)
         self.returns.append(value)
         self.flow.exited = True
 
@@ -546,18 +552,20 @@ class Interpreter:
     def _boolean(self, node: cst.BooleanOperation) -> Value:
         left, right = self.eval(node.left), self.eval(node.right)
         value = combine((left, right), transformed=left.transformed or right.transformed)
-        return replace(value, handle=left.handle or right.handle, instance=left.instance or right.instance)
+        return replace(value, handle=left.handle or right.handle, instance=left.instance or right.instance,
+                       predicate=left.predicate and right.predicate)
 
     def _unary(self, node: cst.UnaryOperation) -> Value:
         value = self.eval(node.expression)
-        return value.derive(("unary", type(node.operator).__name__, value.term))
+        derived = value.derive(("unary", type(node.operator).__name__, value.term))
+        return replace(derived, predicate=True) if isinstance(node.operator, cst.Not) else derived
 
     def _comparison(self, node: cst.Comparison) -> Value:
         values = [self.eval(node.left)] + [self.eval(target.comparator) for target in node.comparisons]
         if any(isinstance(target.operator, ORDERING) for target in node.comparisons):
             for value in values:
                 self.project.facts.compared_reads.update(value.reads)
-        return combine(tuple(values), transformed=False)
+        return replace(combine(tuple(values), transformed=False), predicate=True)
 
     def _if_exp(self, node: cst.IfExp) -> Value:
         test = self.eval(node.test)
@@ -666,14 +674,14 @@ class Interpreter:
             name = node.func.value if isinstance(node.func, cst.Attribute) else None
             if isinstance(name, cst.Name) and name.value in self.flow.vars:
                 self.flow.vars[name.value] = replace(base, reads=base.reads | args.reads(), transformed=True)
-        self.escape(args.all())
+        self._pass_to_unknown(args)
         result = combine((base,) + args.all(), ("call", f".{method}", (base.term,) + tuple(a.term for a in args.all())),
-                         transformed=method not in ("get", "strip", "decode", "encode", "lower", "upper", "copy"))
+                         transformed=method not in PASSTHROUGH_METHODS)
         if awaited:
             return replace(result, reads=frozenset(), computed=True, term=fresh())
         return result
 
-    def invoke_value(self, node: cst.Call, callee: Value, args: "Args", awaited: bool, discarded: bool) -> Value:
+    def invoke_value(self, node: Optional[cst.Call], callee: Value, args: "Args", awaited: bool, discarded: bool) -> Value:
         target = callee.callable
         if isinstance(target, FunctionInfo):
             return self.inline(node, target, None, args)
@@ -694,10 +702,23 @@ class Interpreter:
                            transformed=short not in CONVERSIONS)
         if name in ("super", "isinstance", "print", "hasattr"):
             return opaque()
-        if name in ("uuid.uuid4", "uuid.uuid1", "secrets.token_hex", "secrets.token_urlsafe"):
+        if name is not None and name.startswith(RANDOM_MODULES):
             return opaque()  # a fresh marker value
+        return self._unknown_call(name, args, awaited)
+
+    def _pass_to_unknown(self, args: "Args") -> None:
+        """Arguments of a call into code outside the project leave the flow; callbacks probably run."""
         self.escape(args.all())
-        result = combine(args.all(), transformed=True)
+        for callback in args.all():
+            if isinstance(callback.callable, (FunctionInfo, LocalFunction, BoundMethod)):
+                self.invoke_value(None, callback, Args([], {}, []), False, False)
+
+    def _unknown_call(self, name: Optional[str], args: "Args", awaited: bool) -> Value:
+        self._pass_to_unknown(args)
+        terms = tuple(a.term for a in args.all())
+        # The same external key builder over the same arguments names the same key.
+        term = ("call", name, terms) if name and not awaited and all(t[0] != "opaque" for t in terms) else None
+        result = combine(args.all(), term, transformed=True)
         return replace(result, computed=True, reads=frozenset() if awaited else result.reads)
 
     def _getattr(self, args: "Args") -> Value:
@@ -1081,13 +1102,22 @@ def analyse_root(project: Project, function: FunctionInfo, context: Context) -> 
         interpreter.flow.vars[ordered[0].name.value] = interpreter.self_value
         ordered = ordered[1:]
     workers_class = function.cls is not None and (function.cls.is_durable_object or function.cls.is_worker_entrypoint)
-    for param in ordered:
-        interpreter.flow.vars[param.name.value] = _root_parameter(function, param.name.value, workers_class)
+    for position, param in enumerate(ordered):
+        interpreter.flow.vars[param.name.value] = _root_parameter(function, param.name.value, workers_class, position)
     interpreter.run_suite(function.node.body)
 
 
-def _root_parameter(function: FunctionInfo, name: str, workers_class: bool) -> Value:
-    if name in ENV_PARAMETER_NAMES:
+def _env_position(function: FunctionInfo) -> Optional[int]:
+    """Where the runtime passes `env` to a handler, whatever the parameter is called."""
+    if function.cls is None and function.name in ("on_fetch", "on_scheduled", "on_queue"):
+        return 1
+    if function.cls is not None and function.cls.is_worker_entrypoint and function.name in ("scheduled", "queue"):
+        return 1
+    return None
+
+
+def _root_parameter(function: FunctionInfo, name: str, workers_class: bool, position: int = -1) -> Value:
+    if name in ENV_PARAMETER_NAMES or position == _env_position(function):
         return Value(("env",), Handle(HandleKind.ENV))
     if name in CTX_PARAMETER_NAMES and (workers_class or function.name == "__init__"):
         return Value(("ctx",), Handle(HandleKind.CTX))

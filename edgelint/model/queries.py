@@ -28,11 +28,15 @@ def source_reads(project: Project, op: Operation, kind: OpKind = OpKind.KV_GET) 
             yield read
 
 
-def read_modify_writes(project: Project) -> List[Pair]:
-    """(read, write) where the written value is the read value, changed (counter, append, merge)."""
+def read_modify_writes(project: Project, storage: bool = False) -> List[Pair]:
+    """(read, write) where the written value is the read value, changed (counter, append, merge).
+
+    KV by default; `storage=True` pairs Durable Object storage gets and puts instead.
+    """
     pairs: List[Pair] = []
-    for write in kv_ops(project, OpKind.KV_PUT):
-        for read in source_reads(project, write):
+    writes = project.ops(OpKind.STORAGE_PUT) if storage else kv_ops(project, OpKind.KV_PUT)
+    for write in writes:
+        for read in source_reads(project, write, OpKind.STORAGE_GET if storage else OpKind.KV_GET):
             if write.value.transformed or read.id in project.facts.mutated_reads:
                 pairs.append((read, write))
     return pairs
@@ -44,23 +48,36 @@ def rate_limiter_pairs(project: Project) -> List[Pair]:
     return [(read, write) for read, write in read_modify_writes(project) if read.id in compared]
 
 
-def is_marker_value(write: Operation, read: Operation) -> bool:
-    """A write that records a fact (lock, token, seen-flag), not data computed for a cache."""
+def is_marker_write(project: Project, write: Operation, read: Operation) -> bool:
+    """A write that records a fact (lock, token, seen-flag), not data refreshed in a cache.
+
+    Cache-aside uses the read value as data (returns or passes it on) and writes computed data;
+    a check-then-act only tests the read and writes a marker built from constants and identifiers.
+    """
     if write.kind is OpKind.KV_DELETE:
         return True
     value = write.value
-    return value is not None and read.id not in value.reads and not value.computed
+    if value is None or read.id in value.reads or value.computed:
+        return False
+    return read.id not in project.facts.returned_reads and read.id not in project.facts.escaped
 
 
 def check_then_act(project: Project) -> List[Pair]:
     """(guard read, write): a KV read gates a write or delete of the same key with a marker value."""
     pairs: List[Pair] = []
     for write in kv_ops(project, OpKind.KV_PUT, OpKind.KV_DELETE):
-        for read_id in sorted(write.guards):
-            read = project.ops_by_id.get(read_id)
-            if read is not None and read.kind is OpKind.KV_GET and read.same_key(write) and is_marker_value(write, read):
+        for read in guard_reads(project, write):
+            if is_marker_write(project, write, read):
                 pairs.append((read, write))
     return pairs
+
+
+def guard_reads(project: Project, op: Operation, kind: OpKind = OpKind.KV_GET) -> Iterator[Operation]:
+    """Reads (of `kind`, same binding and key) whose result gates `op`, early-return guards included."""
+    for read_id in sorted(op.guards):
+        read = project.ops_by_id.get(read_id)
+        if read is not None and read.kind is kind and read.same_key(op):
+            yield read
 
 
 def read_after_writes(project: Project) -> List[Pair]:
@@ -123,3 +140,17 @@ def _reads_config(project: Project, call: Operation) -> bool:
             return effects == {"read"}
     words = identifier_words(call.method)
     return bool(words) and bool(set(words) & CONFIG_WORDS) and words[0] not in WRITE_VERBS
+
+
+def in_durable_object(project: Project, op: Operation) -> bool:
+    """`op` runs inside a Durable Object: in one of its methods, or in a helper one of them called."""
+    if op.function is not None and op.function.cls is not None and op.function.cls.is_durable_object:
+        return True
+    return any(_is_durable_object_method(project, qualname) for qualname in op.context.chain)
+
+
+def _is_durable_object_method(project: Project, qualname: str) -> bool:
+    module_name, _, name = qualname.partition(":")
+    module = project.modules.get(module_name)
+    cls = module.classes.get(name.split(".", 1)[0]) if module is not None and "." in name else None
+    return cls is not None and cls.is_durable_object

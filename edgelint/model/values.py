@@ -133,6 +133,7 @@ class Value:
     transformed: bool = False  # changed relative to the raw read (arithmetic, merge, append)
     instance: Optional[Instance] = None
     callable: Optional[Any] = None  # a function/class reference (see model.project)
+    predicate: bool = False  # a yes/no answer about data (comparison, `not`), not the data itself
 
     def derive(self, term: Optional[Term] = None, **changes: Any) -> "Value":
         """Data computed from this value: keeps provenance, drops handles and references."""

@@ -16,6 +16,7 @@ import libcst as cst
 from edgelint.findings import Report
 from edgelint.model.operations import Operation
 from edgelint.model.project import Project
+from edgelint.model.values import is_constant
 
 DOCS_URL = "https://github.com/edgelint/edgelint/blob/main/docs/rules.md#{code}"
 
@@ -167,6 +168,8 @@ def _single_assignment(body: cst.CSTNode, name: str) -> Optional[cst.BaseExpress
 
 def address_hint(op: Operation) -> str:
     """What a Durable Object replacing this key should be addressed by: the key's variable parts."""
+    if op.key is not None and is_constant(op.key):
+        return f"the constant name {key_of(op)}"
     node = op.key_node
     if isinstance(node, cst.FormattedString):
         parts = [source_of(op, part.expression) for part in node.parts if isinstance(part, cst.FormattedStringExpression)]

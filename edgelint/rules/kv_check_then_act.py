@@ -93,6 +93,19 @@ class KvCheckThenAct(Rule):
                     await self.env.LOCKS.put("seat:" + seat, json.dumps({"status": "reserved"}))
         """),
         Example("""
+            async def is_claimed(kv, token):
+                return await kv.get(f"claim:{token}") is not None  # expect: EDG103
+
+            async def claim(kv, token):
+                await kv.put(f"claim:{token}", "1", expirationTtl=3600)
+
+            async def on_fetch(request, env):
+                token = request.headers.get("x-token")
+                if await is_claimed(env.TOKENS, token):
+                    return "already used"
+                await claim(env.TOKENS, token)
+        """),
+        Example("""
             async def on_fetch(request, env):
                 uid = request.headers.get("x-user")
                 if await env.SESSIONS.get(f"welcome:{uid}") == "sent":  # expect: EDG103
@@ -110,6 +123,18 @@ class KvCheckThenAct(Rule):
                 page = await render_home()
                 await env.CACHE.put("page:home", page, expirationTtl=300)
                 return page
+        """),
+        Example("""
+            import json
+
+            async def on_fetch(request, env):
+                key = f"echo:{request.url}"
+                cached = await env.CACHE.get(key)
+                if cached:
+                    return cached
+                body = json.dumps({"url": request.url, "agent": request.headers.get("user-agent")})
+                await env.CACHE.put(key, body, expirationTtl=600)
+                return body
         """),
         Example("""
             async def on_fetch(request, env):
