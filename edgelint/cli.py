@@ -1,4 +1,4 @@
-"""The `edgelint` command: `check` (the default) and `rule`."""
+"""The `edgelint` command: `check` (the default), `rule` and `clean`."""
 from __future__ import annotations
 
 import argparse
@@ -7,17 +7,23 @@ import os
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from edgelint import __version__
+from edgelint.cache import CACHE_DIR, remove_cache
+from edgelint.add_noqa import add_noqa
+from edgelint.baseline import new_findings, write_baseline
 from edgelint.config import Settings, load_settings
 from edgelint.discovery import DEFAULT_EXCLUDES, discover
-from edgelint.engine import lint_files
+from edgelint.engine import LintResult, lint_files, project_root
 from edgelint.errors import ConfigError
+from edgelint.findings import Finding
+from edgelint.fixes import is_applicable, plan_fixes, render_diff, write_fix
+from edgelint.parallel import default_jobs
 from edgelint.report import REPORTERS
 from edgelint.rules import ALL_RULES, KNOWN_CODES, RULE_OPTIONS, RULES_BY_CODE
 
-SUBCOMMANDS = ("check", "rule")
+SUBCOMMANDS = ("check", "rule", "clean")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
@@ -38,12 +44,35 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--stdin-filename", help="file name for code read from stdin")
     check.add_argument("--config", help="read settings from this TOML file")
     check.add_argument("--no-filter", action="store_true", help=argparse.SUPPRESS)
+    check.add_argument("--jobs", "-j", type=_positive, default=None, metavar="N",
+                       help="lint on N processes (default: the number of CPUs)")
+    check.add_argument("--no-cache", action="store_true", help=f"neither read nor write {CACHE_DIR}/")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes, then report what remains")
+    check.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply unsafe fixes")
+    check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
+    check.add_argument("--baseline", metavar="FILE", help="report only findings not recorded in this baseline")
+    adopt = check.add_mutually_exclusive_group()
+    adopt.add_argument("--add-noqa", action="store_true", help="add `# noqa: CODE` comments for every finding")
+    adopt.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE and exit 0")
 
     rule = commands.add_parser("rule", help="show a rule's documentation")
     rule.add_argument("code", nargs="?", help="a rule code such as EDG101")
     rule.add_argument("--all", action="store_true", help="list every rule")
     rule.add_argument("--format", choices=("text", "json"), default="text")
+
+    clean = commands.add_parser("clean", help=f"remove the {CACHE_DIR}/ result caches")
+    clean.add_argument("paths", nargs="*", default=["."], help="projects or directories (default: .)")
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}")
+    return number
 
 
 def _codes(text: str) -> List[str]:
@@ -60,6 +89,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         if args.command == "rule":
             return _rule(args)
+        if args.command == "clean":
+            return _clean(args)
         return _check(args)
     except ConfigError as exc:
         print(f"edgelint: error: {exc}", file=sys.stderr)
@@ -76,7 +107,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         table = _read_table(Path(args.config)) or {}
         settings = parse_settings(table, args.config, KNOWN_CODES, RULE_OPTIONS)
     else:
-        settings = load_settings(start if start.exists() else Path("."), KNOWN_CODES, RULE_OPTIONS)
+        # The start need not exist (a new file piped in from an editor): the search walks upward.
+        settings = load_settings(start, KNOWN_CODES, RULE_OPTIONS)
     for flag, attribute in (("select", "select"), ("extend_select", "extend_select"), ("ignore", "ignore")):
         codes = getattr(args, flag)
         if codes is not None:
@@ -103,17 +135,37 @@ def _check(args: argparse.Namespace) -> int:
     else:
         paths_found = []
     excludes = list(DEFAULT_EXCLUDES) + settings.exclude + settings.extend_exclude
-    files = paths_found + discover(paths, excludes, settings.root, errors)
-    result = lint_files(files, settings, Path(os.getcwd()), use_filter=not args.no_filter, overrides=overrides)
-    problems = [f"{path}: {problem}" for path, problem in errors] + result.errors
+    warnings: List[Tuple[str, str]] = []
+    files = paths_found + discover(paths, excludes, settings.root, errors, warnings)
+
+    def lint() -> LintResult:
+        return lint_files(files, settings, Path(os.getcwd()), use_filter=not args.no_filter, overrides=overrides,
+                          jobs=args.jobs or default_jobs(), use_cache=not args.no_cache)
+
+    result = lint()
+    problems = [f"{path}: {problem}" for path, problem in errors]
+    diff = ""
+    if args.fix or args.diff:
+        result, diff = _fix(args, result, lint, overrides, problems)
+    result.findings = _adopt(args, result.findings)
+    problems += result.errors
     output = REPORTERS[args.format](result.findings)
-    if args.statistics:
-        output += _statistics(result.findings)
+    if args.statistics and args.format == "text":
+        output = _statistics(result.findings)  # like ruff: the counts replace the list
+    elif args.statistics:
+        sys.stderr.write(_statistics(result.findings))  # keep machine-readable output valid
+    if args.diff:
+        output = diff  # the diff alone, so that it can be piped to `patch`
+    elif args.fix and overrides:
+        sys.stderr.write(output)  # stdin is fixed to stdout, like ruff: the report moves to stderr
+        output = "".join(overrides.values())
     _write(output, args.output)
+    for path, warning in warnings:
+        print(f"edgelint: warning: {path}: {warning}", file=sys.stderr)
     for problem in problems:
         print(f"edgelint: error: {problem}", file=sys.stderr)
     if result.findings:
-        fixable = sum(1 for f in result.findings if f.fix is not None)
+        fixable = sum(1 for f in result.findings if is_applicable(f.fix, args.unsafe_fixes))
         noun = "problem" if len(result.findings) == 1 else "problems"
         print(f"Found {len(result.findings)} {noun} ({fixable} fixable with --fix).", file=sys.stderr)
     if problems or any(f.code == "EDG998" for f in result.findings):
@@ -121,6 +173,53 @@ def _check(args: argparse.Namespace) -> int:
     if result.findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _adopt(args: argparse.Namespace, findings: List[Finding]) -> List[Finding]:
+    """Baseline and --add-noqa: the findings still to report."""
+    if args.write_baseline:
+        write_baseline(args.write_baseline, findings)
+        print(f"Wrote {_count(len(findings), 'finding')} to baseline {args.write_baseline}.", file=sys.stderr)
+        return []
+    if args.baseline:
+        findings = new_findings(args.baseline, findings)
+    if args.add_noqa:
+        if "-" in args.paths or args.diff:
+            raise ConfigError("--add-noqa", "writes files: not possible with stdin or --diff")
+        outcome = add_noqa(findings)
+        print(f"Added {_count(outcome.added, 'noqa suppression')} in {_count(outcome.files, 'file')}.", file=sys.stderr)
+        return outcome.remaining
+    return findings
+
+
+def _fix(args: argparse.Namespace, result: LintResult, lint: Callable[[], LintResult],
+         overrides: Dict[str, str], problems: List[str]) -> Tuple[LintResult, str]:
+    """--fix / --diff: apply (or only show) the fixes; after writing, lint again so the report shows
+    what remains. Code read from stdin is never written to a file: its fixed text goes to stdout."""
+    planned, refused = plan_fixes(result.findings, {path: s.text for path, s in result.sources.items()},
+                                  args.unsafe_fixes)
+    problems.extend(refused)
+    if args.diff:
+        print(f"Would fix {_count(sum(f.fixed for f in planned), 'problem')}.", file=sys.stderr)
+        return result, render_diff(planned)
+    fixed = 0
+    for file_fix in planned:
+        if file_fix.path in overrides:
+            overrides[file_fix.path] = file_fix.after
+        else:
+            problem = write_fix(file_fix, result.sources[file_fix.path].data)
+            if problem is not None:
+                problems.append(problem)
+                continue
+        fixed += file_fix.fixed
+    if not fixed:
+        return result, ""
+    print(f"Fixed {_count(fixed, 'problem')}.", file=sys.stderr)
+    return lint(), ""
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _statistics(findings) -> str:
@@ -142,6 +241,23 @@ def _write(text: str, output: Optional[str]) -> None:
     with open(temporary, "w", encoding="utf-8") as handle:
         handle.write(text)
     os.replace(temporary, output)
+
+
+def _clean(args: argparse.Namespace) -> int:
+    """Remove the cache of each path's project and any cache below the paths."""
+    roots = set()
+    for path in args.paths:
+        start = Path(path)
+        directory = start if start.is_dir() else start.parent
+        roots.add(project_root(directory, load_settings(start, KNOWN_CODES, RULE_OPTIONS), Path(os.getcwd())))
+        for current, dirnames, _ in os.walk(start):
+            if CACHE_DIR in dirnames:
+                roots.add(Path(current).resolve())
+            dirnames[:] = [name for name in dirnames if name not in DEFAULT_EXCLUDES]
+    for root in sorted(roots):
+        if remove_cache(root):
+            print(f"Removed {root / CACHE_DIR}", file=sys.stderr)
+    return EXIT_CLEAN
 
 
 def _rule(args: argparse.Namespace) -> int:

@@ -125,7 +125,7 @@ def parse_settings(table: Mapping[str, Any], path: str, known_codes: Sequence[st
                 setattr(settings, key.replace("-", "_"), items)
         elif key == "wrangler-config":
             items = [value] if isinstance(value, str) else _string_list(value, where, key)
-            settings.wrangler_config = [str((Path(path).parent / item)) for item in items]
+            settings.wrangler_config = _existing_files(items, Path(path).parent, where, key)
         elif key == "per-file-ignores":
             settings.per_file_ignores = _per_file_ignores(value, where, known_codes)
         elif key == "bindings":
@@ -156,6 +156,14 @@ def _string_list(value: Any, where: str, key: str) -> List[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ConfigError(where, f"'{key}' must be a list of strings")
     return list(value)
+
+
+def _existing_files(items: Sequence[str], base: Path, where: str, key: str) -> List[str]:
+    """Paths relative to the config file; a missing one is the config's error, named here."""
+    missing = [item for item in items if not (base / item).is_file()]
+    if missing:
+        raise ConfigError(where, f"'{key}' file not found: {missing[0]}")
+    return [str(base / item) for item in items]
 
 
 def _check_codes(codes: Sequence[str], where: str, key: str, known_codes: Sequence[str]) -> None:

@@ -5,17 +5,21 @@ The CLI and the flake8 plugin both call into here; neither re-implements any ste
 from __future__ import annotations
 
 import os
-import tokenize
+import re
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from io import BytesIO
+from functools import partial
 from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
+from edgelint.cache import cache_key, load_findings, store_findings
 from edgelint.config import Settings
+from edgelint.deepstack import call_with_deep_stack
 from edgelint.discovery import is_relevant
 from edgelint.findings import Finding, Report
+from edgelint.fixes import fix_for
 from edgelint.model.bindings import BindingTable
 from edgelint.model.project import (
     ModuleInfo,
@@ -26,11 +30,11 @@ from edgelint.model.project import (
     lookup_module_name,
 )
 from edgelint.noqa import NoqaIndex, file_is_ignored
-from edgelint.positions import PositionIndex
+from edgelint.parallel import Prefetch, ordered_map, position_prefetcher, process_pool, worker_count
+from edgelint.positions import AstCalls, PositionIndex
 from edgelint.rules import ALL_RULES, INTERNAL_ERROR, RULES_BY_CODE, SYNTAX_ERROR
+from edgelint.textio import decode_source, read_bytes, syntax_error
 from edgelint.wrangler import find_wrangler_config, load_bindings
-
-MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
 @dataclass
@@ -45,28 +49,13 @@ class Source:
 
 def decode(path: str, data: bytes) -> Source:
     """Decode like Python does (BOM, coding cookie); refuse binary data."""
-    if b"\0" in data:
-        return Source(path, error="binary file (contains NUL bytes)", data=data)
-    try:
-        encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
-        text = data.decode(encoding)
-    except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
-        return Source(path, error=f"cannot decode: {exc}", data=data)
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return Source(path, text=text, data=data)
+    text, error = decode_source(data)
+    return Source(path, text=text, error=error, data=data)
 
 
 def read_source(path: str) -> Source:
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            return Source(path, error=f"file too large ({size // (1024 * 1024)} MB)")
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        return Source(path, error=f"cannot read: {exc.strerror or exc}")
-    return decode(path, data)
+    data, error = read_bytes(path)
+    return Source(path, error=error) if error is not None else decode(path, data)
 
 
 @dataclass
@@ -89,17 +78,28 @@ class LintResult:
 def group_projects(paths: Iterable[str], settings: Settings, fallback_root: Path) -> List[ProjectInput]:
     groups: Dict[Tuple[str, ...], ProjectInput] = {}
     for path in paths:
-        if settings.wrangler_config:
-            wrangler: Tuple[str, ...] = tuple(settings.wrangler_config)
-        else:
-            found = find_wrangler_config(Path(path).parent)
-            wrangler = (str(found),) if found else ()
+        wrangler = _wrangler_files(Path(path).parent, settings)
         group = groups.get(wrangler)
         if group is None:
-            root = Path(wrangler[0]).parent if wrangler else (settings.root or fallback_root)
-            group = groups[wrangler] = ProjectInput(root.resolve(), wrangler)
+            group = groups[wrangler] = ProjectInput(_root(wrangler, settings, fallback_root), wrangler)
         group.sources[path] = Source(path)
     return list(groups.values())
+
+
+def project_root(directory: Path, settings: Settings, fallback_root: Path) -> Path:
+    """The root of the project files in `directory` belong to (where its cache lives)."""
+    return _root(_wrangler_files(directory, settings), settings, fallback_root)
+
+
+def _wrangler_files(directory: Path, settings: Settings) -> Tuple[str, ...]:
+    if settings.wrangler_config:
+        return tuple(settings.wrangler_config)
+    found = find_wrangler_config(directory)
+    return (str(found),) if found else ()
+
+
+def _root(wrangler: Tuple[str, ...], settings: Settings, fallback_root: Path) -> Path:
+    return (Path(wrangler[0]).parent if wrangler else (settings.root or fallback_root)).resolve()
 
 
 def module_name(path: str, root: Path) -> str:
@@ -119,18 +119,27 @@ def binding_table(group: ProjectInput, settings: Settings) -> BindingTable:
 class ProjectRun:
     """Parse what is relevant in one project, build the model, run the rules."""
 
-    def __init__(self, group: ProjectInput, settings: Settings, use_filter: bool = True):
+    def __init__(self, group: ProjectInput, settings: Settings, use_filter: bool = True,
+                 prefetch: Optional[Prefetch] = None):
         self.group = group
         self.settings = settings
         self.use_filter = use_filter
+        self.prefetch = prefetch
+        self.calls: Dict[str, Future[AstCalls]] = {}  # ast call positions computed in workers
         self.findings: List[Finding] = []
         self.modules: Dict[str, ModuleInfo] = {}
         self.positions: Dict[str, PositionIndex] = {}
 
     def run(self) -> List[Finding]:
+        # Deeply nested code needs more than Python's default 1,000 frames: see edgelint.deepstack.
+        return call_with_deep_stack(self._run)
+
+    def _run(self) -> List[Finding]:
         table = binding_table(self.group, self.settings)
         names = {module_name(path, self.group.root): path for path in self.group.sources}
         pending = [path for path, source in self.group.sources.items() if self._wanted(source, table)]
+        if self.prefetch is not None:
+            self.calls = self.prefetch({path: self.group.sources[path].text or "" for path in pending})
         queued: Set[str] = set(pending)
         while pending:
             path = pending.pop()
@@ -153,9 +162,7 @@ class ProjectRun:
         return self.findings
 
     def _wanted(self, source: Source, table: BindingTable) -> bool:
-        if source.text is None:
-            loaded = read_source(source.path)
-            source.text, source.error, source.data = loaded.text, loaded.error, loaded.data
+        load_source(source)
         if source.error is not None:
             return False
         return not self.use_filter or is_relevant(source.data, table.bindings)
@@ -169,8 +176,8 @@ class ProjectRun:
         try:
             tree = cst.parse_module(source.text)
         except cst.ParserSyntaxError as exc:
-            self.findings.append(self._file_finding(SYNTAX_ERROR, path, exc.raw_line, exc.raw_column,
-                                                    f"syntax error: {exc.message}"))
+            line, column, message = syntax_error(source.text, exc)
+            self.findings.append(self._file_finding(SYNTAX_ERROR, path, line, column, f"syntax error: {message}"))
             return None
         except (RecursionError, MemoryError, Exception) as exc:  # noqa: BLE001
             self._internal_error(path, exc)
@@ -204,21 +211,38 @@ class ProjectRun:
                 key = (report.code, report.module_path, id(report.node))
                 if key not in seen:
                     seen.add(key)
-                    self.findings.append(self._finding(report))
+                    try:
+                        self.findings.append(self._finding(report))
+                    except Exception as exc:  # noqa: BLE001 - a position or fix that cannot be computed
+                        self._internal_error(report.module_path, exc)
 
     def _finding(self, report: Report) -> Finding:
         module = self.modules[report.module_path]
         index = self.positions.get(report.module_path)
         if index is None:
-            index = self.positions[report.module_path] = PositionIndex(module.tree, module.source)
+            index = self.positions[report.module_path] = self._position_index(module)
         line, column, end_line, end_column = index.span(report.node)
+        fix = fix_for(report.fix_edit, module.tree, module.source, report.node, line, column + 1)
         if report.anchor:
             line, column = _anchor(index.lines, line, column, end_line, report.anchor)
         rule = RULES_BY_CODE[report.code]
         severity = self.settings.severity.get(rule.code, rule.severity)
         context = index.lines[line - 1].strip() if 0 < line <= len(index.lines) else ""
         return Finding(report.code, report.message, report.module_path, line, column + 1, end_line, end_column + 1,
-                       severity, rule.name, None, report.related, context)
+                       severity, rule.name, fix, report.related, context)
+
+    def _position_index(self, module: ModuleInfo) -> PositionIndex:
+        future = self.calls.get(module.path)
+        if future is None:
+            return PositionIndex(module.tree, module.source)
+        return PositionIndex(module.tree, module.source, future.result())
+
+
+def load_source(source: Source) -> None:
+    """Read a file's text (or the reason it has none) into `source`, once."""
+    if source.text is None and source.error is None:
+        loaded = read_source(source.path)
+        source.text, source.error, source.data = loaded.text, loaded.error, loaded.data
 
 
 def _anchor(lines: Sequence[str], line: int, column: int, end_line: int, text: str) -> Tuple[int, int]:
@@ -254,10 +278,7 @@ def filter_findings(findings: Iterable[Finding], settings: Settings, sources: Ma
             continue
         if finding.path not in noqa:
             source = sources.get(finding.path)
-            text = source.text if source is not None else None
-            noqa[finding.path] = None if text is None or file_is_ignored(text) else NoqaIndex(text)
-            if text is not None and file_is_ignored(text):
-                noqa[finding.path] = _IGNORED
+            noqa[finding.path] = _noqa_index(source.text if source is not None else None)
         index = noqa[finding.path]
         if index is _IGNORED:
             continue
@@ -268,17 +289,71 @@ def filter_findings(findings: Iterable[Finding], settings: Settings, sources: Ma
 
 
 _IGNORED = NoqaIndex("")
+_MENTIONS_NOQA = re.compile("noqa", re.IGNORECASE)
+
+
+def _noqa_index(text: Optional[str]) -> Optional[NoqaIndex]:
+    """None when no comment in the file can suppress anything: most files, which are then not
+    tokenized (tokenizing costs a fifth of a parse)."""
+    if text is None or not _MENTIONS_NOQA.search(text):
+        return None
+    return _IGNORED if file_is_ignored(text) else NoqaIndex(text)
+
+
+def lint_project(group: ProjectInput, settings: Settings, use_filter: bool = True, use_cache: bool = False,
+                 prefetch: Optional[Prefetch] = None) -> List[Finding]:
+    """One project's findings before selection and noqa, from the cache when nothing changed."""
+    if not use_cache:
+        return ProjectRun(group, settings, use_filter, prefetch).run()
+    for source in group.sources.values():
+        load_source(source)
+    rule_set = ",".join(rule.code for rule in ALL_RULES)
+    identity = (settings.fingerprint(), binding_table(group, settings).fingerprint(), rule_set, str(use_filter))
+    name, key = cache_key(group.root, identity, ((s.path, s.data, s.error) for s in group.sources.values()))
+    findings = load_findings(group.root, name, key)
+    if findings is None:
+        findings = ProjectRun(group, settings, use_filter, prefetch).run()
+        store_findings(group.root, name, key, findings)
+    return findings
+
+
+def _lint_in_worker(group: ProjectInput, settings: Settings, use_filter: bool,
+                    use_cache: bool) -> Tuple[List[Finding], Dict[str, Source]]:
+    findings = lint_project(group, settings, use_filter, use_cache)
+    return findings, group.sources
+
+
+def _run_projects(groups: Sequence[ProjectInput], settings: Settings, use_filter: bool, jobs: int,
+                  use_cache: bool) -> List[List[Finding]]:
+    """Each project's findings on up to `jobs` processes: the same findings, in the same order, as on one."""
+    for group in groups:
+        binding_table(group, settings)  # a broken wrangler config stops the run here, not in a worker
+    workers = worker_count(jobs, sum(len(group.sources) for group in groups))
+    if workers <= 1:
+        return [lint_project(group, settings, use_filter, use_cache) for group in groups]
+    if len(groups) == 1:  # the parent parses and analyses; the other cores compute positions
+        with process_pool(workers - 1) as pool:
+            return [lint_project(groups[0], settings, use_filter, use_cache, position_prefetcher(pool))]
+    run = partial(_lint_in_worker, settings=settings, use_filter=use_filter, use_cache=use_cache)
+    with process_pool(workers) as pool:
+        outcomes = ordered_map(pool, run, groups, cost=lambda group: len(group.sources))
+    for group, (_, sources) in zip(groups, outcomes):
+        group.sources.update(sources)
+    return [findings for findings, _ in outcomes]
 
 
 def lint_files(paths: Sequence[str], settings: Settings, fallback_root: Path, use_filter: bool = True,
-               overrides: Optional[Mapping[str, str]] = None, apply_noqa: bool = True) -> LintResult:
+               overrides: Optional[Mapping[str, str]] = None, apply_noqa: bool = True, jobs: int = 1,
+               use_cache: bool = False) -> LintResult:
     """Lint `paths` (already discovered) as projects. `overrides` replaces file contents (stdin)."""
     result = LintResult(files=len(paths))
-    for group in group_projects(paths, settings, fallback_root):
+    groups = group_projects(paths, settings, fallback_root)
+    for group in groups:
         for path, text in (overrides or {}).items():
             if path in group.sources:
                 group.sources[path] = Source(path, text=text, data=text.encode("utf-8", "surrogatepass"))
-        result.findings.extend(ProjectRun(group, settings, use_filter).run())
+    for group, findings in zip(groups, _run_projects(groups, settings, use_filter, jobs, use_cache)):
+        result.findings.extend(findings)
         for path, source in group.sources.items():
             result.sources[path] = source
             if source.error is not None:

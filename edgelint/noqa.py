@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 # Same expressions as flake8.defaults.
 NOQA_INLINE = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
@@ -18,11 +18,14 @@ def file_is_ignored(source: str, include_flake8: bool = True) -> bool:
 
 
 class NoqaIndex:
-    """For each line, the text flake8 searches for `# noqa`: the whole logical line it belongs to."""
+    """For each line, the text flake8 searches for `# noqa`: the lines a string or backslash joins it with."""
 
     def __init__(self, source: str):
-        self.lines = source.splitlines(keepends=True)
+        # Split only where Python's tokenizer does (not at form feeds, like str.splitlines would),
+        # so line numbers agree with the tokens and with the findings.
+        self.lines = io.StringIO(source, newline=None).readlines()
         self._mapping: Optional[Dict[int, str]] = None
+        self._ranges: Dict[int, Tuple[int, int]] = {}
 
     def _build(self) -> Dict[int, str]:
         mapping: Dict[int, str] = {}
@@ -39,8 +42,18 @@ class NoqaIndex:
                 joined = "".join(self.lines[low - 1: high])
                 for number in range(low, high + 1):
                     mapping[number] = joined
+                    self._ranges[number] = (low, high)
                 low, high = len(self.lines) + 2, -1
         return mapping
+
+    def noqa_range(self, line: int) -> Tuple[int, int]:
+        """First and last physical line of the text searched for `line`'s `# noqa`.
+
+        Like flake8, lines are only joined by a token spanning them (a multi-line string) or a
+        backslash; inside brackets every line stands alone.
+        """
+        self.line_for(line)
+        return self._ranges.get(line, (line, line))
 
     def line_for(self, line: int) -> str:
         if self._mapping is None:

@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from edgelint.textio import parse_ast
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
 Span = Tuple[int, int, int, int]  # 1-based line, 0-based column, end line, end column
+# Every Call of a module as `ast` sees it, in libcst's visiting order: its span and called name.
+# Plain tuples, so a worker process can compute them from the text and send them back cheaply.
+AstCalls = List[Tuple[Span, Optional[str]]]
 
 # Fields whose dataclass order is not source order.
 _SOURCE_ORDER = {
@@ -43,6 +50,19 @@ def _fields(node_type: type) -> Tuple[str, ...]:
     return names
 
 
+def children(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """The syntax children of a node in source order, whitespace left out (libcst's own
+    `node.children` rebuilds the node to collect them)."""
+    found: List[cst.CSTNode] = []
+    for name in _fields(type(node)):
+        value = getattr(node, name, None)
+        if isinstance(value, cst.CSTNode):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            found.extend(item for item in value if isinstance(item, cst.CSTNode))
+    return found
+
+
 def _cst_calls(root: cst.CSTNode) -> List[cst.Call]:
     calls: List[cst.Call] = []
     stack: List[cst.CSTNode] = [root]
@@ -50,14 +70,7 @@ def _cst_calls(root: cst.CSTNode) -> List[cst.Call]:
         node = stack.pop()
         if type(node) is cst.Call:
             calls.append(node)
-        children: List[cst.CSTNode] = []
-        for name in _fields(type(node)):
-            value = getattr(node, name, None)
-            if isinstance(value, cst.CSTNode):
-                children.append(value)
-            elif isinstance(value, (list, tuple)):
-                children.extend(item for item in value if isinstance(item, cst.CSTNode))
-        stack.extend(reversed(children))
+        stack.extend(reversed(children(node)))
     return calls
 
 
@@ -71,13 +84,50 @@ def _called_name(node) -> Optional[str]:
     return None
 
 
-class PositionIndex:
-    """Maps libcst nodes of one module to source spans."""
+def ast_calls(source: str) -> Optional[AstCalls]:
+    """The Call spans of `source` from Python's `ast` (None when `ast` cannot parse it)."""
+    try:
+        tree = parse_ast(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    lines = physical_lines(source)
+    calls = sorted(
+        (node for node in ast.walk(tree) if isinstance(node, ast.Call)),
+        key=lambda n: (n.lineno, n.col_offset, -n.end_lineno, -n.end_col_offset),
+    )
+    return [((call.lineno, _column(lines, call.lineno, call.col_offset),
+              call.end_lineno, _column(lines, call.end_lineno, call.end_col_offset)), _called_name(call.func))
+            for call in calls]
 
-    def __init__(self, tree: cst.Module, source: str):
+
+def physical_lines(source: str) -> List[str]:
+    """The lines as Python numbers them. `str.splitlines` also splits at form feeds and other
+    separators that Python keeps inside a line, and would shift every line after one."""
+    return _NEWLINE.split(source)
+
+
+def _column(lines: List[str], line: int, byte_offset: int) -> int:
+    """ast columns count UTF-8 bytes; reporters count characters."""
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    if text.isascii():
+        return byte_offset
+    return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+
+
+_COMPUTE = object()  # PositionIndex computes the ast calls itself
+
+
+class PositionIndex:
+    """Maps libcst nodes of one module to source spans.
+
+    `calls` is `ast_calls(source)` when it was computed ahead, in another process.
+    """
+
+    def __init__(self, tree: cst.Module, source: str, calls: object = _COMPUTE):
         self.tree = tree
         self.source = source
-        self.lines = source.splitlines()
+        self.lines = physical_lines(source)
+        self._calls = calls
         self._spans: Optional[Dict[int, Span]] = None
         self._fallback = None
 
@@ -90,38 +140,21 @@ class PositionIndex:
         return self._provider_span(node)
 
     def _ast_spans(self) -> Optional[Dict[int, Span]]:
-        try:
-            tree = ast.parse(self.source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        theirs = ast_calls(self.source) if self._calls is _COMPUTE else self._calls
+        if not isinstance(theirs, list):
             return None
-        ast_calls = sorted(
-            (node for node in ast.walk(tree) if isinstance(node, ast.Call)),
-            key=lambda n: (n.lineno, n.col_offset, -n.end_lineno, -n.end_col_offset),
-        )
         try:
-            cst_calls = _cst_calls(self.tree)
+            ours = _cst_calls(self.tree)
         except RecursionError:
             return None
-        if len(ast_calls) != len(cst_calls):
+        if len(theirs) != len(ours):
             return None
         spans: Dict[int, Span] = {}
-        for ours, theirs in zip(cst_calls, ast_calls):
-            if _called_name(ours.func) != _called_name(theirs.func):
+        for call, (span, name) in zip(ours, theirs):
+            if _called_name(call.func) != name:
                 return None
-            spans[id(ours)] = (
-                theirs.lineno,
-                self._column(theirs.lineno, theirs.col_offset),
-                theirs.end_lineno,
-                self._column(theirs.end_lineno, theirs.end_col_offset),
-            )
+            spans[id(call)] = span
         return spans
-
-    def _column(self, line: int, byte_offset: int) -> int:
-        """ast columns count UTF-8 bytes; reporters count characters."""
-        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
-        if text.isascii():
-            return byte_offset
-        return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
 
     def _provider_span(self, node: cst.CSTNode) -> Span:
         if self._fallback is None:

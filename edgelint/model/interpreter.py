@@ -99,11 +99,11 @@ class Flow:
 
 
 def merge_flows(flows: Sequence[Flow], base: Flow) -> Flow:
+    """Join branches. Paths that returned, raised, broke or continued do not reach the join point."""
     live = [flow for flow in flows if not flow.exited]
     if not live:
         result = base.copy()
         result.exited = True
-        result.writes = tuple(sorted(set().union(*(f.writes for f in flows))))
         return result
     merged = live[0].copy()
     for other in live[1:]:
@@ -112,8 +112,8 @@ def merge_flows(flows: Sequence[Flow], base: Flow) -> Flow:
     merged.guards = base.guards
     merged.admin = base.admin
     merged.methods = base.methods
-    merged.writes = tuple(sorted(set().union(*(f.writes for f in flows))))
-    merged.awaits = tuple(sorted(set().union(*(f.awaits for f in flows))))
+    merged.writes = tuple(sorted(set().union(*(f.writes for f in live))))
+    merged.awaits = tuple(sorted(set().union(*(f.awaits for f in live))))
     merged.exited = False
     return merged
 
@@ -135,6 +135,11 @@ class Interpreter:
         self.budget = budget if budget is not None else [INLINE_BUDGET]
         self.self_value: Optional[Value] = None
         self.is_root = False  # the analysis started here: what it returns leaves the project
+        # Writes and awaits on paths that left the function (return/raise) or a loop (break/continue):
+        # they do not reach the next statement, but they do reach the caller / the code after the loop.
+        self.exit_writes: Set[int] = set()
+        self.exit_awaits: Set[int] = set()
+        self.loop_exits: List[Tuple[Set[int], Set[int]]] = []
 
     # ------------------------------------------------------------------ statements
 
@@ -163,6 +168,8 @@ class Interpreter:
 
     def _assign(self, node: cst.Assign) -> None:
         value = self.eval(node.value)
+        if value.origin is None:
+            value = replace(value, origin=node.value)  # messages show `f"..."` rather than a variable
         for target in node.targets:
             self.assign(target.target, value)
 
@@ -186,7 +193,7 @@ class Interpreter:
         if not value.predicate:
             self.project.facts.returned_reads.update(value.reads)
         self.returns.append(value)
-        self.flow.exited = True
+        self._leave(self.exit_writes, self.exit_awaits)
 
     def escape(self, values: Sequence[Value]) -> None:
         """These values leave the analysed flow (returned to the client, stored, passed to unknown code)."""
@@ -197,9 +204,17 @@ class Interpreter:
     def _raise(self, node: cst.Raise) -> None:
         if node.exc is not None:
             self.eval(node.exc)
-        self.flow.exited = True
+        self._leave(self.exit_writes, self.exit_awaits)
 
     def _exit_loop_iteration(self, node: cst.CSTNode) -> None:
+        if self.loop_exits:
+            self._leave(*self.loop_exits[-1])
+        else:
+            self.flow.exited = True
+
+    def _leave(self, writes: Set[int], awaits: Set[int]) -> None:
+        writes.update(self.flow.writes)
+        awaits.update(self.flow.awaits)
         self.flow.exited = True
 
     def _global(self, node: Union[cst.Global, cst.Nonlocal]) -> None:
@@ -245,7 +260,6 @@ class Interpreter:
             self.flow = orelse
             self.flow.admin = base.admin
             self.flow.methods = base.methods
-            self.flow.writes = tuple(sorted(set(orelse.writes) | set(body.writes)))
         else:
             self.flow = merge_flows([body, orelse], base)
 
@@ -265,9 +279,7 @@ class Interpreter:
         test = self.eval(node.test)
         base = self.flow
         self.flow = self._branch(base, test.reads, False)
-        self.run_suite(node.body)
-        after = merge_flows([self.flow, base], base)
-        after.exited = False
+        after = self._loop_body(node.body, base)
         if test.reads:
             after.guards = base.guards + (test.reads,)  # code after the loop runs once the test failed
         self.flow = after
@@ -279,11 +291,21 @@ class Interpreter:
         self.assign(node.target, iterable.derive(transformed=iterable.transformed))
         base = self.flow
         self.flow = base.copy()
-        self.run_suite(node.body)
-        self.flow = merge_flows([self.flow, base], base)
-        self.flow.exited = False
+        self.flow = self._loop_body(node.body, base)
         if node.orelse is not None:
             self.run_suite(node.orelse.body)
+
+    def _loop_body(self, body: cst.BaseSuite, base: Flow) -> Flow:
+        """Run a loop body once; the code after the loop sees every way out of it (or none taken)."""
+        exits: Tuple[Set[int], Set[int]] = (set(), set())
+        self.loop_exits.append(exits)
+        self.run_suite(body)
+        self.loop_exits.pop()
+        after = merge_flows([self.flow, base], base)
+        after.writes = tuple(sorted(set(after.writes) | exits[0]))
+        after.awaits = tuple(sorted(set(after.awaits) | exits[1]))
+        after.exited = False
+        return after
 
     def _try(self, node: cst.Try) -> None:
         base = self.flow
@@ -449,7 +471,7 @@ class Interpreter:
         inner = node.expression
         is_call = isinstance(inner, cst.Call)
         value = self.call(inner, awaited=True, discarded=discarded) if is_call else self.eval(inner)
-        if not (is_call and id(inner) in self.project.storage_calls):
+        if not (is_call and id(inner) in self.project.quiet_calls):
             # Awaiting anything but DO storage opens the input gate (EDG204).
             self.flow.awaits = self.flow.awaits + (self.project.new_op_id(),)
         return value
@@ -640,6 +662,8 @@ class Interpreter:
         extra: List[Value] = []
         for arg in node.args:
             value = self.eval(arg.value)
+            if value.origin is None:
+                value = replace(value, origin=arg.value)
             if arg.keyword is not None:
                 keywords[arg.keyword.value] = value
             elif arg.star:
@@ -738,6 +762,7 @@ class Interpreter:
         if function.qualname in chain or len(chain) >= MAX_INLINE_DEPTH or self.budget[0] <= 0:
             return combine(args.all(), transformed=True)
         self.budget[0] -= 1
+        self._mark_inlined(node)
         context = self.context.enter(function.qualname, self.project.is_admin_name(function.name))
         callee = Interpreter(self.project, function.module, function, context, self._callee_flow(), budget=self.budget)
         callee.bind_parameters(function.node.params, args, self_value)
@@ -747,6 +772,7 @@ class Interpreter:
         if self.budget[0] <= 0 or len(self.context.chain) >= MAX_INLINE_DEPTH:
             return combine(args.all(), transformed=True)
         self.budget[0] -= 1
+        self._mark_inlined(node)
         closure = local.closure
         callee = Interpreter(self.project, closure.module, closure.function, self.context, self._callee_flow(),
                              parent=closure, budget=self.budget)
@@ -757,6 +783,11 @@ class Interpreter:
             self._absorb(callee)
             return value
         return self._run_callee(callee, local.node.body)
+
+    def _mark_inlined(self, node: Optional[cst.Call]) -> None:
+        """Awaiting a project coroutine is not I/O by itself: only the awaits inside it are."""
+        if node is not None:
+            self.project.quiet_calls.add(id(node))
 
     def _callee_flow(self) -> Flow:
         flow = Flow({}, self.flow.guards, self.flow.writes, self.flow.awaits, self.flow.admin, self.flow.methods,
@@ -774,8 +805,10 @@ class Interpreter:
         return result
 
     def _absorb(self, callee: "Interpreter") -> None:
-        self.flow.writes = tuple(sorted(set(self.flow.writes) | set(callee.flow.writes)))
-        self.flow.awaits = tuple(sorted(set(self.flow.awaits) | set(callee.flow.awaits)))
+        """After a call, the caller's flow has seen what the callee did on any path out of it."""
+        finished = callee.flow if not callee.flow.exited else Flow({})
+        self.flow.writes = tuple(sorted(set(self.flow.writes) | set(finished.writes) | callee.exit_writes))
+        self.flow.awaits = tuple(sorted(set(self.flow.awaits) | set(finished.awaits) | callee.exit_awaits))
 
     def construct(self, node: cst.Call, cls: ClassInfo, args: "Args") -> Value:
         instance = Instance(cls.key)
@@ -877,6 +910,7 @@ class Interpreter:
         key_node = node.args[0].value if node.args and node.args[0].keyword is None else None
         op = self.new_op(node, kind, method, binding, key=key.term if key else None, key_node=key_node, value=value,
                          args=args.all(), awaited=awaited, discarded=discarded, handle=handle)
+        op.key_origin = key.origin if key is not None else None
         if kind in (OpKind.KV_PUT, OpKind.KV_DELETE):
             self.flow.writes = self.flow.writes + (op.id,)
             return Value(lit(None))
@@ -907,6 +941,7 @@ class Interpreter:
     def storage_call(self, node: cst.Call, handle: Handle, method: str, args: "Args", awaited: bool,
                      discarded: bool) -> Value:
         self.project.storage_calls.add(id(node))
+        self.project.quiet_calls.add(id(node))
         effect = _storage_effect(handle.kind, method, args)
         self.project.note_storage_effect(self.context.chain, effect)
         if method == "transaction" and args.positional:

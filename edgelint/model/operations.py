@@ -74,6 +74,7 @@ class Operation:
     foreign_awaits: Tuple[int, ...] = field(default=())  # ids of non-storage awaits earlier in the flow
     access_node: Optional[cst.CSTNode] = None  # where the binding was taken from env (`env.X`, getattr)
     probe: bool = False  # the binding came from getattr(env, NAME, default)
+    key_origin: Optional[cst.CSTNode] = None  # the outermost caller's expression for the key (messages)
 
     @property
     def site(self) -> Tuple[str, int]:

@@ -293,7 +293,8 @@ class Project:
         self.runtime_globals: Dict[Tuple[str, str], Value] = {}  # module globals assigned in functions
         self.module_values: Dict[Tuple[str, str], Value] = {}
         self.init_attrs: Dict[str, Dict[str, Value]] = {}
-        self.storage_calls: Set[int] = set()
+        self.storage_calls: Set[int] = set()  # DO storage calls
+        self.quiet_calls: Set[int] = set()  # calls whose await opens no input gate (storage, project code)
         self.suppress_recording = False
         self._inferred: Optional[Dict[str, BindingKind]] = None
 
@@ -392,6 +393,7 @@ class Project:
         self.module_values = {}
         self.init_attrs = {}
         self.storage_calls = set()
+        self.quiet_calls = set()
         self.internal_errors = []
         self._inferred = None
 

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from typing import Iterator, List, Optional, Set, Tuple
 
-from edgelint.model.operations import Operation, OpKind
-from edgelint.model.project import Project, identifier_words, is_test_path
+import libcst as cst
+
+from edgelint.model.operations import Operation, OpKind, PathKind
+from edgelint.model.project import ClassInfo, FunctionInfo, ModuleInfo, Project, identifier_words, is_test_path
+from edgelint.model.syntax import contains, unconditional_calls
 from edgelint.model.values import is_constant, literal_parts
 
 Pair = Tuple[Operation, Operation]
@@ -95,7 +98,11 @@ def read_after_writes(project: Project) -> List[Pair]:
 
 
 def in_test_file(op: Operation) -> bool:
-    return op.module.is_test
+    """The operation sits in a test file, or runs in a flow that a test started (a test calling a handler)."""
+    if op.module.is_test:
+        return True
+    root_module = op.context.chain[0].split(":", 1)[0] if op.context.chain else ""
+    return root_module != op.module.name and is_test_path(root_module.replace(".", "/") + ".py")
 
 
 def constant_addresses(project: Project) -> List[Operation]:
@@ -154,3 +161,56 @@ def _is_durable_object_method(project: Project, qualname: str) -> bool:
     module = project.modules.get(module_name)
     cls = module.classes.get(name.split(".", 1)[0]) if module is not None and "." in name else None
     return cls is not None and cls.is_durable_object
+
+
+def entry_flows_first(pairs: List[Pair]) -> List[Pair]:
+    """Drop the flows of a helper analysed on its own when an entry point reaches the same write:
+    standing alone it lacks its callers' context (blockConcurrencyWhile, path, guards)."""
+    reached = {write.site for _, write in pairs if write.context.path is not PathKind.UNKNOWN}
+    return [(read, write) for read, write in pairs
+            if write.context.path is not PathKind.UNKNOWN or write.site not in reached]
+
+
+def durable_object_classes(project: Project) -> List[ClassInfo]:
+    """Durable Object classes, including those deriving from one through classes of the project."""
+    return [cls for module in project.modules.values() for cls in module.classes.values()
+            if any(ancestor.is_durable_object for ancestor in _lineage(project, cls))]
+
+
+def class_method(project: Project, cls: ClassInfo, name: str) -> Optional[FunctionInfo]:
+    """Method `name` of `cls`, or of the nearest project base class that defines it."""
+    return next((ancestor.methods[name] for ancestor in _lineage(project, cls) if name in ancestor.methods), None)
+
+
+def _lineage(project: Project, cls: ClassInfo, limit: int = 10) -> Iterator[ClassInfo]:
+    current: Optional[ClassInfo] = cls
+    while current is not None and limit > 0:
+        yield current
+        current, limit = project.base_class(current), limit - 1
+
+
+def unconditional_method_calls(project: Project, function: FunctionInfo,
+                               depth: int = 0) -> Iterator[Tuple[FunctionInfo, cst.Call]]:
+    """Calls a method makes on every run, following the `self.helper()` calls it makes on every run."""
+    for call in unconditional_calls(function.node.body):
+        yield function, call
+        helper = _self_method(project, function, call)
+        if helper is not None and helper is not function and depth < 3:
+            yield from unconditional_method_calls(project, helper, depth + 1)
+
+
+def _self_method(project: Project, function: FunctionInfo, call: cst.Call) -> Optional[FunctionInfo]:
+    params = function.node.params.params
+    func = call.func
+    if function.cls is None or not params or not isinstance(func, cst.Attribute):
+        return None
+    if not (isinstance(func.value, cst.Name) and func.value.value == params[0].name.value):
+        return None
+    return class_method(project, function.cls, func.attr.value)
+
+
+def module_containing(project: Project, node: cst.CSTNode, first: ModuleInfo) -> Optional[ModuleInfo]:
+    """The module whose tree holds `node` (`first` is tried first: usually the operation's own).
+    A binding taken from `env` in one module may be used by a wrapper in another."""
+    others = [module for module in project.modules.values() if module is not first]
+    return next((module for module in [first] + others if contains(module.tree, node)), None)

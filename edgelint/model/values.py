@@ -134,6 +134,7 @@ class Value:
     instance: Optional[Instance] = None
     callable: Optional[Any] = None  # a function/class reference (see model.project)
     predicate: bool = False  # a yes/no answer about data (comparison, `not`), not the data itself
+    origin: Optional[Any] = field(default=None, compare=False)  # the caller's argument expression (messages)
 
     def derive(self, term: Optional[Term] = None, **changes: Any) -> "Value":
         """Data computed from this value: keeps provenance, drops handles and references."""

@@ -6,6 +6,7 @@ docs and tests come from one place. In examples, `# expect: EDGnnn` marks each r
 """
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -137,40 +138,18 @@ def source_of(op: Operation, node: Optional[cst.CSTNode]) -> str:
 def key_of(op: Operation) -> str:
     """The key as the message shows it: its value when known (through helpers), else its source."""
     if op.key is not None and op.key[0] == "lit" and isinstance(op.key[1], str):
-        return '"' + op.key[1].replace('"', '\\"') + '"'
+        return json.dumps(op.key[1])  # escaped: a key with a newline must not break the one-line message
     node = op.key_node
-    if isinstance(node, cst.Name) and op.function is not None:
-        assigned = _single_assignment(op.function.node.body, node.value)
-        if assigned is not None:
-            return source_of(op, assigned)
+    if isinstance(node, cst.Name) and op.key_origin is not None:
+        return source_of(op, op.key_origin)  # what the variable or helper parameter was set from
     return source_of(op, node)
-
-
-def _single_assignment(body: cst.CSTNode, name: str) -> Optional[cst.BaseExpression]:
-    """The value of `name = ...` when the function assigns `name` exactly once (for messages)."""
-    found = []
-
-    class _Finder(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node.body is body or False
-
-        def visit_Assign(self, node: cst.Assign) -> None:
-            if any(isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets):
-                found.append(node.value)
-
-        def visit_AugAssign(self, node: cst.AugAssign) -> None:
-            if isinstance(node.target, cst.Name) and node.target.value == name:
-                found.append(None)
-
-    body.visit(_Finder())
-    return found[0] if len(found) == 1 else None
 
 
 def address_hint(op: Operation) -> str:
     """What a Durable Object replacing this key should be addressed by: the key's variable parts."""
     if op.key is not None and is_constant(op.key):
         return f"the constant name {key_of(op)}"
-    node = op.key_node
+    node = op.key_origin if isinstance(op.key_node, cst.Name) and op.key_origin is not None else op.key_node
     if isinstance(node, cst.FormattedString):
         parts = [source_of(op, part.expression) for part in node.parts if isinstance(part, cst.FormattedStringExpression)]
         if parts:

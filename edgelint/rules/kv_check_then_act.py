@@ -140,7 +140,7 @@ class KvCheckThenAct(Rule):
             async def on_fetch(request, env):
                 if await env.LOCKS.get("lock:a"):
                     return "busy"
-                await env.LOCKS.put("lock:b", "1")
+                await env.LOCKS.put("lock:b", "1")  # expect: EDG105
         """),
         Example("""
             async def on_fetch(request, env):

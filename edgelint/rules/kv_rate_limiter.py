@@ -131,7 +131,7 @@ class KvRateLimiter(Rule):
                 count = int(await env.RATE.get("a") or 0)
                 if count >= 100:
                     return "slow down"
-                await env.RATE.put("b", str(count + 1))
+                await env.RATE.put("b", str(count + 1))  # expect: EDG105
         """),
     )
 

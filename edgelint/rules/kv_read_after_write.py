@@ -43,7 +43,7 @@ class KvReadAfterWrite(Rule):
     invalid = (
         Example("""
             async def on_fetch(request, env):
-                await env.SESSIONS.put("session:abc", "active")
+                await env.SESSIONS.put("session:abc", "active")  # expect: EDG105
                 state = await env.SESSIONS.get("session:abc")  # expect: EDG102
                 if state != "active":
                     return "retry"
@@ -56,7 +56,7 @@ class KvReadAfterWrite(Rule):
         """),
         Example("""
             async def save(env, key, value):
-                await env.CACHE.put(key, value)
+                await env.CACHE.put(key, value)  # expect: EDG105
 
             async def on_fetch(request, env):
                 await save(env, "latest", request.url)
@@ -67,14 +67,14 @@ class KvReadAfterWrite(Rule):
             class Default(WorkerEntrypoint):
                 async def fetch(self, request):
                     kv = self.env.SESSIONS
-                    await kv.put("config", "v2")
+                    await kv.put("config", "v2")  # expect: EDG105
                     if await kv.get("config") is None:  # expect: EDG102
                         return "missing"
         """),
         Example("""
             async def on_fetch(request, env):
                 await env.CACHE.delete("x")
-                await env.CACHE.put("y", "1")
+                await env.CACHE.put("y", "1")  # expect: EDG105
                 value = await env.CACHE.get("y")  # expect: EDG102
                 return value
         """),
@@ -82,14 +82,23 @@ class KvReadAfterWrite(Rule):
     valid = (
         Example("""
             async def on_fetch(request, env):
-                await env.SESSIONS.put("session:abc", "active")
+                return await env.CACHE.get(f"page:{request.url}")
+        """, files={"tests/test_entry.py": (
+            "from entry import on_fetch\n\n\n"
+            "async def test_cached_page(env, request):\n"
+            "    await env.CACHE.put(f\"page:{request.url}\", \"<html>\")\n"
+            "    assert await on_fetch(request, env) == \"<html>\"\n"
+        )}),
+        Example("""
+            async def on_fetch(request, env):
+                await env.SESSIONS.put("session:abc", "active")  # expect: EDG105
                 other = await env.SESSIONS.get("session:def")
                 return other
         """),
         Example("""
             async def on_fetch(request, env):
                 old = await env.SESSIONS.get("session:abc")
-                await env.SESSIONS.put("session:abc", "active")
+                await env.SESSIONS.put("session:abc", "active")  # expect: EDG105
                 return old
         """),
         Example("""
@@ -100,7 +109,7 @@ class KvReadAfterWrite(Rule):
         Example("""
             async def on_fetch(request, env):
                 if request.method == "POST":
-                    await env.CACHE.put("k", "v")
+                    await env.CACHE.put("k", "v")  # expect: EDG105
                 else:
                     return await env.CACHE.get("k")
         """),

@@ -112,7 +112,7 @@ class KvReadModifyWrite(Rule):
         Example("""
             async def on_fetch(request, env):
                 views = int(await env.VIEWS.get("views:a") or 0)
-                await env.VIEWS.put("views:b", str(views + 1))
+                await env.VIEWS.put("views:b", str(views + 1))  # expect: EDG105
         """),
         Example("""
             async def on_fetch(request, env):

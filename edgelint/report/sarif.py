@@ -1,0 +1,126 @@
+"""SARIF 2.1.0 for code scanning (GitHub, Azure DevOps, IDE viewers).
+
+The driver lists every rule whether or not it fired, so viewers can show rule help for any result,
+plus the two engine codes (syntax and internal errors), which are results like any other here so
+that an unparsable file shows up in code scanning instead of silently being skipped.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Dict, List, Optional, Sequence
+from urllib.parse import quote
+
+from edgelint import __version__
+from edgelint.findings import Edit, Finding, Fix
+from edgelint.fingerprints import VERSION as FINGERPRINT_KEY
+from edgelint.fingerprints import fingerprints, normalized_path
+from edgelint.rules import ALL_RULES, INTERNAL_ERROR, SYNTAX_ERROR
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+INFORMATION_URI = "https://github.com/edgelint/edgelint"
+SOURCE_ROOT = "%SRCROOT%"
+LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+
+Json = Dict[str, Any]
+
+
+def render(findings: Sequence[Finding]) -> str:
+    rules = _rules()
+    index = {rule["id"]: position for position, rule in enumerate(rules)}
+    prints = fingerprints(findings)
+    log = {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "edgelint", "version": __version__, "semanticVersion": __version__,
+                                "informationUri": INFORMATION_URI, "rules": rules}},
+            # Engine columns count characters, not the UTF-16 units SARIF consumers may assume.
+            "columnKind": "unicodeCodePoints",
+            "results": [_result(f, index[f.code], prints[id(f)]) for f in findings],
+        }],
+    }
+    return json.dumps(log, indent=2) + "\n"
+
+
+def _rules() -> List[Json]:
+    rules = [
+        _descriptor(rule.code, rule.name, rule.severity, rule.summary, _plain(rule.what), rule.documentation(),
+                    rule.url())
+        for rule in ALL_RULES
+    ]
+    rules.append(_descriptor(
+        SYNTAX_ERROR, "syntax-error", "error", "The file could not be parsed.",
+        "The file is not valid Python, so no rule could check it; the result points at the syntax error.",
+    ))
+    rules.append(_descriptor(
+        INTERNAL_ERROR, "internal-error", "error", "edgelint failed while analysing the file.",
+        "An unexpected error stopped the analysis of this file; the other files were still checked. "
+        "Please report it with the file that triggers it.",
+    ))
+    return rules
+
+
+def _descriptor(code: str, name: str, severity: str, summary: str, what: str,
+                documentation: Optional[str] = None, help_uri: Optional[str] = None) -> Json:
+    help_text = documentation or f"{summary}\n\n{what}\n"
+    descriptor: Json = {
+        "id": code,
+        "name": name,
+        "shortDescription": {"text": summary},
+        "fullDescription": {"text": what},
+        "help": {"text": help_text, "markdown": help_text},
+        "defaultConfiguration": {"level": LEVELS[severity]},
+    }
+    if help_uri:
+        descriptor["helpUri"] = help_uri
+    return descriptor
+
+
+def _plain(text: str) -> str:
+    """Unwrap the hard-wrapped, indented paragraphs of a rule doc: SARIF viewers show text verbatim."""
+    return "\n\n".join(" ".join(part.split()) for part in re.split(r"\n\s*\n", text) if part.strip())
+
+
+def _result(finding: Finding, rule_index: int, fingerprint: str) -> Json:
+    result: Json = {
+        "ruleId": finding.code,
+        "ruleIndex": rule_index,
+        "level": LEVELS[finding.severity],
+        "message": {"text": finding.message},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": _artifact(finding.path),
+            "region": _region(finding.line, finding.column, finding.end_line, finding.end_column),
+        }}],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+    }
+    if finding.fix is not None:
+        result["fixes"] = [_fix(finding.path, finding.fix)]
+    if finding.related:
+        # Caller chain ("module:function" names) without positions, so it cannot be relatedLocations.
+        result["properties"] = {"callChain": list(finding.related)}
+    return result
+
+
+def _artifact(path: str) -> Json:
+    # Percent-encode so that names with '%', ':' or spaces stay one relative URI reference.
+    return {"uri": quote(normalized_path(path), safe="/"), "uriBaseId": SOURCE_ROOT}
+
+
+def _region(line: int, column: int, end_line: int, end_column: int) -> Json:
+    return {"startLine": line, "startColumn": column, "endLine": end_line, "endColumn": end_column}
+
+
+def _fix(path: str, fix: Fix) -> Json:
+    return {
+        "description": {"text": fix.message},
+        "artifactChanges": [{"artifactLocation": _artifact(path), "replacements": [_replacement(e) for e in fix.edits]}],
+        "properties": {"applicability": fix.applicability},
+    }
+
+
+def _replacement(edit: Edit) -> Json:
+    return {
+        "deletedRegion": _region(edit.line, edit.column, edit.end_line, edit.end_column),
+        "insertedContent": {"text": edit.content},
+    }

@@ -1,0 +1,81 @@
+"""Reading source files as Python does, and saying in one line why a file cannot be read or parsed."""
+from __future__ import annotations
+
+import ast
+import os
+import stat
+import tokenize
+import warnings
+from io import BytesIO
+from typing import Optional, Tuple
+
+import libcst as cst
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+Decoded = Tuple[Optional[str], Optional[str]]  # (text, None) or (None, the problem)
+
+
+def read_bytes(path: str) -> Tuple[bytes, Optional[str]]:
+    """A file's bytes, or the problem that prevents reading them."""
+    try:
+        status = os.stat(path)
+        # A FIFO or device named *.py would block the run or never end: only regular files are read.
+        if not stat.S_ISREG(status.st_mode):
+            return b"", "cannot read: not a regular file"
+        if status.st_size > MAX_FILE_BYTES:
+            return b"", f"file too large ({status.st_size // (1024 * 1024)} MB)"
+        with open(path, "rb") as handle:
+            return handle.read(), None
+    except OSError as exc:
+        if os.path.islink(path) and not os.path.exists(path):
+            return b"", "cannot read: broken symbolic link"
+        return b"", f"cannot read: {exc.strerror or exc}"
+
+
+def decode_source(data: bytes) -> Decoded:
+    """Decode like Python does (BOM, coding cookie, UTF-8 by default); refuse binary data."""
+    if b"\0" in data:
+        return None, "binary file (contains NUL bytes)"
+    try:
+        encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
+    except SyntaxError as exc:
+        # Also raised when the first two lines are not UTF-8: decoding them says where exactly.
+        return None, _decode(data, "utf-8")[1] or f"cannot decode: {exc.msg}"
+    return _decode(data, encoding)  # "utf-8-sig" (a BOM) keeps the BOM out of the text
+
+
+def _decode(data: bytes, encoding: str) -> Decoded:
+    try:
+        return data.decode(encoding), None
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = len(data[line_start:exc.start].decode(encoding, errors="replace")) + 1
+        return None, (f"cannot decode as {encoding}: invalid byte 0x{data[exc.start]:02x} at line {line}, "
+                      f"column {column}")
+
+
+def syntax_error(text: str, exc: cst.ParserSyntaxError) -> Tuple[int, int, str]:
+    """Line (1-based), column (0-based) and message of a file libcst cannot parse.
+
+    libcst reports where its parser gave up, often a line after the mistake, with a list of
+    expected tokens; Python's own parser points at the mistake and explains it ("'(' was never
+    closed"). libcst's report stands when Python accepts the code.
+    """
+    try:
+        parse_ast(text)
+    except SyntaxError as error:
+        if error.lineno:
+            return error.lineno, max((error.offset or 1) - 1, 0), error.msg
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return exc.raw_line, exc.raw_column, exc.message
+
+
+def parse_ast(text: str) -> ast.Module:
+    """`ast.parse`, without the warnings Python prints for odd code (invalid escape sequences):
+    they are no concern of a linter's user and must not reach stderr."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(text)

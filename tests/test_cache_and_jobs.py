@@ -1,0 +1,107 @@
+"""The result cache (`.edgelint_cache/`, `--no-cache`, `edgelint clean`) and `--jobs`: a cached or
+parallel run reports exactly what a cold serial run reports."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from edgelint import engine, parallel
+from edgelint.cache import CACHE_DIR
+from edgelint.config import Settings
+from edgelint.discovery import DEFAULT_EXCLUDES, discover
+from edgelint.report import REPORTERS
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+NEW_BUG = ('\n\nasync def on_fetch(request, env):\n    n = int(await env.VIEWS.get("n") or 0)\n'
+           '    await env.VIEWS.put("n", str(n + 1))\n')
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    shutil.copytree(FIXTURES / "demo-worker", tmp_path / "demo", ignore=shutil.ignore_patterns(CACHE_DIR))
+    return tmp_path / "demo"
+
+
+def entries(project: Path) -> list:
+    return sorted((project / CACHE_DIR).glob("*.json"))
+
+
+def test_warm_run_is_byte_identical_to_cold(demo, run_cli):
+    cold = run_cli("check", ".", "--format", "json", cwd=demo)
+    assert len(entries(demo)) == 1
+    warm = run_cli("check", ".", "--format", "json", cwd=demo)
+    uncached = run_cli("check", ".", "--format", "json", "--no-cache", cwd=demo)
+    assert cold[0] == 1 and json.loads(cold[1])
+    assert warm == cold == uncached
+
+
+def test_warm_run_does_not_lint_again(demo, monkeypatch):
+    def lint(use_cache: bool):
+        files = discover([str(demo)], DEFAULT_EXCLUDES, None, [])
+        return engine.lint_files(files, Settings(), demo, use_cache=use_cache).findings
+
+    cold = lint(use_cache=True)
+
+    def fail(self):
+        raise AssertionError("linted although nothing changed")
+
+    monkeypatch.setattr(engine.ProjectRun, "run", fail)
+    assert lint(use_cache=True) == cold and cold
+
+
+def test_editing_a_file_invalidates_the_cache(demo, run_cli):
+    before = run_cli("check", ".", cwd=demo)[1]
+    with open(demo / "src" / "pages.py", "a", encoding="utf-8") as handle:
+        handle.write(NEW_BUG)
+    after = run_cli("check", ".", cwd=demo)[1]
+    assert after != before
+    assert after == run_cli("check", ".", "--no-cache", cwd=demo)[1]
+    assert len(entries(demo)) == 1  # the entry is replaced, not added to
+
+
+def test_no_cache_writes_nothing(demo, run_cli):
+    run_cli("check", ".", "--no-cache", cwd=demo)
+    assert not (demo / CACHE_DIR).exists()
+
+
+def test_corrupt_cache_entry_is_ignored(demo, run_cli):
+    cold = run_cli("check", ".", cwd=demo)
+    [entry] = entries(demo)
+    for garbage in ("{not json", '{"key": 1}', json.dumps({"key": json.loads(entry.read_text())["key"],
+                                                           "findings": [{"code": "EDG101"}]})):
+        entry.write_text(garbage, encoding="utf-8")
+        assert run_cli("check", ".", cwd=demo) == cold
+    assert json.loads(entry.read_text())["findings"]  # rewritten whole
+
+
+def test_clean_removes_the_cache(demo, run_cli):
+    run_cli("check", ".", cwd=demo)
+    assert (demo / CACHE_DIR).is_dir()
+    code, _, err = run_cli("clean", cwd=demo / "src")  # from inside the project, as from its root
+    assert code == 0 and "Removed" in err
+    assert not (demo / CACHE_DIR).exists()
+    assert run_cli("clean", cwd=demo) == (0, "", "")
+
+
+def fixture_run(paths, jobs: int):
+    files = discover([str(path) for path in paths], DEFAULT_EXCLUDES, None, [])
+    result = engine.lint_files(files, Settings(), FIXTURES, jobs=jobs)
+    return result.findings, REPORTERS["text"](result.findings), REPORTERS["json"](result.findings)
+
+
+@pytest.mark.parametrize("paths", [[FIXTURES], [FIXTURES / "demo-worker"]], ids=["many-projects", "one-project"])
+def test_parallel_run_equals_serial(paths, monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_FILES", 0)  # the fixtures are too small for a pool otherwise
+    serial = fixture_run(paths, jobs=1)
+    assert serial[0]
+    assert fixture_run(paths, jobs=2) == serial
+
+
+def test_jobs_flag(run_cli):
+    one = run_cli("check", str(FIXTURES), "-j1", "--no-cache")
+    assert one[0] == 1 and one == run_cli("check", str(FIXTURES), "--jobs", "2", "--no-cache")
+    code, _, err = run_cli("check", str(FIXTURES), "-j0")
+    assert code == 2 and "positive" in err
