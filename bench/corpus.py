@@ -27,7 +27,8 @@ def wrangler_toml() -> str:
     classes = ", ".join(f'"Store{index}"' for index in range(DO_CLASSES))
     return (f'name = "bench-worker"\nmain = "src/app/mod_0000.py"\ncompatibility_date = "2025-01-01"\n'
             f'compatibility_flags = ["python_workers"]\n\n{kv}{durable}'
-            f'[[migrations]]\ntag = "v1"\nnew_sqlite_classes = [{classes}]\n\n[vars]\nAPI_ORIGIN = "https://api.example.com"\n')
+            f'[[migrations]]\ntag = "v1"\nnew_sqlite_classes = [{classes}]\n\n'
+            '[vars]\nAPI_ORIGIN = "https://api.example.com"\n')
 
 
 class _Module:

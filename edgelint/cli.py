@@ -7,21 +7,22 @@ import os
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from edgelint import __version__
-from edgelint.cache import CACHE_DIR, remove_cache
 from edgelint.add_noqa import add_noqa
 from edgelint.baseline import new_findings, write_baseline
+from edgelint.cache import CACHE_DIR, remove_cache
 from edgelint.config import Settings, load_settings
 from edgelint.discovery import DEFAULT_EXCLUDES, discover
-from edgelint.engine import LintResult, lint_files, project_root
+from edgelint.engine import LintResult, lint_files, project_files_of, project_root
 from edgelint.errors import ConfigError
 from edgelint.findings import Finding
 from edgelint.fixes import is_applicable, plan_fixes, render_diff, write_fix
 from edgelint.parallel import default_jobs
 from edgelint.report import REPORTERS
 from edgelint.rules import ALL_RULES, KNOWN_CODES, RULE_OPTIONS, RULES_BY_CODE
+from edgelint.wrangler import find_wrangler_config
 
 SUBCOMMANDS = ("check", "rule", "clean")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -136,13 +137,19 @@ def _check(args: argparse.Namespace) -> int:
         paths_found = []
     excludes = list(DEFAULT_EXCLUDES) + settings.exclude + settings.extend_exclude
     warnings: List[Tuple[str, str]] = []
-    files = paths_found + discover(paths, excludes, settings.root, errors, warnings)
+    targets = paths_found + discover(paths, excludes, settings.root, errors, warnings)
+    files = targets + _project_companions(targets, settings)
 
     def lint() -> LintResult:
         return lint_files(files, settings, Path(os.getcwd()), use_filter=not args.no_filter, overrides=overrides,
                           jobs=args.jobs or default_jobs(), use_cache=not args.no_cache)
 
     result = lint()
+    if len(files) > len(targets):
+        wanted = set(targets)
+        result.findings = [finding for finding in result.findings if finding.path in wanted]
+        # A companion that cannot be read was only context: the user did not ask about it.
+        result.errors = [error for error in result.errors if error.split(": ", 1)[0] in wanted]
     problems = [f"{path}: {problem}" for path, problem in errors]
     diff = ""
     if args.fix or args.diff:
@@ -220,6 +227,27 @@ def _fix(args: argparse.Namespace, result: LintResult, lint: Callable[[], LintRe
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _project_companions(targets: Sequence[str], settings: Settings) -> List[str]:
+    """Other files of the Workers projects the targets belong to: a named file (or stdin) is analysed
+    with its helpers and reported alone, as the flake8 plugin does. Only projects with a wrangler
+    config have a known extent."""
+    present = {os.path.abspath(path) for path in targets}
+    roots: Set[Path] = set()
+    companions: List[str] = []
+    for directory in sorted({Path(os.path.abspath(path)).parent for path in targets}):
+        if not settings.wrangler_config and find_wrangler_config(directory) is None:
+            continue
+        root = project_root(directory, settings, directory)
+        if root in roots:
+            continue
+        roots.add(root)
+        for path in project_files_of(str(directory / "_"), settings)[1]:
+            if path not in present:
+                present.add(path)
+                companions.append(path)
+    return companions
 
 
 def _statistics(findings) -> str:

@@ -27,14 +27,13 @@ def call_with_deep_stack(function: Callable[[], Result]) -> Result:
     failure: List[BaseException] = []
 
     def target() -> None:
-        previous = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(previous, RECURSION_LIMIT))
+        _raise_limit()
         try:
             outcome.append(function())
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread below
             failure.append(exc)
         finally:
-            sys.setrecursionlimit(previous)
+            _restore_limit()
 
     thread = _start(target)
     if thread is None:  # no thread of that size on this platform: the default stack must do
@@ -43,6 +42,30 @@ def call_with_deep_stack(function: Callable[[], Result]) -> Result:
     if failure:
         raise failure[0]
     return outcome[0]
+
+
+# The limit is per process: it is raised while any deep-stack thread runs (several may, in a
+# server linting on threads) and restored when the last one ends.
+_LIMIT_LOCK = threading.Lock()
+_deep_threads = 0
+_previous_limit = 0
+
+
+def _raise_limit() -> None:
+    global _deep_threads, _previous_limit
+    with _LIMIT_LOCK:
+        if _deep_threads == 0:
+            _previous_limit = sys.getrecursionlimit()
+            sys.setrecursionlimit(max(_previous_limit, RECURSION_LIMIT))
+        _deep_threads += 1
+
+
+def _restore_limit() -> None:
+    global _deep_threads
+    with _LIMIT_LOCK:
+        _deep_threads -= 1
+        if _deep_threads == 0:
+            sys.setrecursionlimit(_previous_limit)
 
 
 def _start(target: Callable[[], None]) -> Optional[threading.Thread]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -30,8 +29,8 @@ from edgelint.model.project import (
     lookup_module_name,
 )
 from edgelint.noqa import NoqaIndex, file_is_ignored
-from edgelint.parallel import Prefetch, ordered_map, position_prefetcher, process_pool, worker_count
-from edgelint.positions import AstCalls, PositionIndex
+from edgelint.parallel import SharedWork, ordered_map, process_pool, spare_cpus, worker_count
+from edgelint.positions import COMPUTE, PositionIndex
 from edgelint.rules import ALL_RULES, INTERNAL_ERROR, RULES_BY_CODE, SYNTAX_ERROR
 from edgelint.textio import decode_source, read_bytes, syntax_error
 from edgelint.wrangler import find_wrangler_config, load_bindings
@@ -120,12 +119,11 @@ class ProjectRun:
     """Parse what is relevant in one project, build the model, run the rules."""
 
     def __init__(self, group: ProjectInput, settings: Settings, use_filter: bool = True,
-                 prefetch: Optional[Prefetch] = None):
+                 shared: Optional[SharedWork] = None):
         self.group = group
         self.settings = settings
         self.use_filter = use_filter
-        self.prefetch = prefetch
-        self.calls: Dict[str, Future[AstCalls]] = {}  # ast call positions computed in workers
+        self.shared = shared  # parsing and positions shared with worker processes
         self.findings: List[Finding] = []
         self.modules: Dict[str, ModuleInfo] = {}
         self.positions: Dict[str, PositionIndex] = {}
@@ -136,10 +134,10 @@ class ProjectRun:
 
     def _run(self) -> List[Finding]:
         table = binding_table(self.group, self.settings)
-        names = {module_name(path, self.group.root): path for path in self.group.sources}
+        names = ModuleNames(self.group.sources, self.group.root)
         pending = [path for path, source in self.group.sources.items() if self._wanted(source, table)]
-        if self.prefetch is not None:
-            self.calls = self.prefetch({path: self.group.sources[path].text or "" for path in pending})
+        if self.shared is not None:
+            self.shared.start({path: self.group.sources[path].text or "" for path in pending})
         queued: Set[str] = set(pending)
         while pending:
             path = pending.pop()
@@ -167,22 +165,26 @@ class ProjectRun:
             return False
         return not self.use_filter or is_relevant(source.data, table.bindings)
 
-    def _parse(self, path: str, names: Mapping[str, str], table: BindingTable) -> Optional[ModuleInfo]:
+    def _parse(self, path: str, names: ModuleNames, table: BindingTable) -> Optional[ModuleInfo]:
         source = self.group.sources[path]
         if source.text is None:
             self._wanted(source, table)
         if source.text is None:
             return None
         try:
-            tree = cst.parse_module(source.text)
+            tree = self.shared.tree(path) if self.shared is not None else None
+            if tree is None:
+                tree = cst.parse_module(source.text)
         except cst.ParserSyntaxError as exc:
             line, column, message = syntax_error(source.text, exc)
-            self.findings.append(self._file_finding(SYNTAX_ERROR, path, line, column, f"syntax error: {message}"))
+            self.findings.append(self._file_finding(SYNTAX_ERROR, path, line, column, message))
             return None
         except (RecursionError, MemoryError, Exception) as exc:  # noqa: BLE001
             self._internal_error(path, exc)
             return None
-        module = ModuleInfo(path, module_name(path, self.group.root), tree, source.text, table, is_test_path(path))
+        # Judged inside the project: a checkout under /tmp/test/ does not make every file a test.
+        is_test = is_test_path(os.path.relpath(os.path.abspath(path), self.group.root))
+        module = ModuleInfo(path, module_name(path, self.group.root), tree, source.text, table, is_test)
         index_module(module)
         self.modules[path] = module
         return module
@@ -223,8 +225,6 @@ class ProjectRun:
             index = self.positions[report.module_path] = self._position_index(module)
         line, column, end_line, end_column = index.span(report.node)
         fix = fix_for(report.fix_edit, module.tree, module.source, report.node, line, column + 1)
-        if report.anchor:
-            line, column = _anchor(index.lines, line, column, end_line, report.anchor)
         rule = RULES_BY_CODE[report.code]
         severity = self.settings.severity.get(rule.code, rule.severity)
         context = index.lines[line - 1].strip() if 0 < line <= len(index.lines) else ""
@@ -232,10 +232,8 @@ class ProjectRun:
                        severity, rule.name, fix, report.related, context)
 
     def _position_index(self, module: ModuleInfo) -> PositionIndex:
-        future = self.calls.get(module.path)
-        if future is None:
-            return PositionIndex(module.tree, module.source)
-        return PositionIndex(module.tree, module.source, future.result())
+        calls = self.shared.positions(module.path) if self.shared is not None else COMPUTE
+        return PositionIndex(module.tree, module.source, calls)
 
 
 def load_source(source: Source) -> None:
@@ -245,24 +243,34 @@ def load_source(source: Source) -> None:
         source.text, source.error, source.data = loaded.text, loaded.error, loaded.data
 
 
-def _anchor(lines: Sequence[str], line: int, column: int, end_line: int, text: str) -> Tuple[int, int]:
-    """The first occurrence of `text` inside a node's span (EDG106 reports at the option)."""
-    for number in range(line, end_line + 1):
-        start = column if number == line else 0
-        found = lines[number - 1].find(text, start) if 0 < number <= len(lines) else -1
-        if found >= 0:
-            return number, found
-    return line, column
+class ModuleNames:
+    """The project's module names and their files, grouped by last component, so that finding an
+    imported module looks at the few names that can match: `lookup_module_name` scans every name
+    for a suffix, which is quadratic in the size of a project (0.7 s for 300 files)."""
+
+    def __init__(self, paths: Iterable[str], root: Path):
+        self.groups: Dict[str, Dict[str, str]] = {}
+        for path in paths:
+            name = module_name(path, root)
+            parts = name.split(".")
+            # `pkg.__init__` answers both `pkg` and `...__init__`.
+            for key in {parts[-1], parts[-2] if len(parts) > 1 and parts[-1] == "__init__" else parts[-1]}:
+                self.groups.setdefault(key, {})[name] = path
+
+    def path_of(self, dotted: str) -> Optional[str]:
+        names = self.groups.get(dotted.rsplit(".", 1)[-1], {})
+        found = lookup_module_name(names, dotted)
+        return names[found] if found is not None else None
 
 
-def imported_paths(module: ModuleInfo, names: Mapping[str, str]) -> Iterable[str]:
+def imported_paths(module: ModuleInfo, names: ModuleNames) -> Iterable[str]:
     """Files of the project that `module` imports (helpers the relevance filter may have skipped)."""
     for source, attr in module.imports.values():
         absolute = absolute_import(module, source)
         for candidate in ([absolute, f"{absolute}.{attr}" if absolute else attr] if attr else [absolute]):
-            found = lookup_module_name(names, candidate)
+            found = names.path_of(candidate)
             if found is not None:
-                yield names[found]
+                yield found
 
 
 def filter_findings(findings: Iterable[Finding], settings: Settings, sources: Mapping[str, Source],
@@ -301,10 +309,10 @@ def _noqa_index(text: Optional[str]) -> Optional[NoqaIndex]:
 
 
 def lint_project(group: ProjectInput, settings: Settings, use_filter: bool = True, use_cache: bool = False,
-                 prefetch: Optional[Prefetch] = None) -> List[Finding]:
+                 shared: Optional[SharedWork] = None) -> List[Finding]:
     """One project's findings before selection and noqa, from the cache when nothing changed."""
     if not use_cache:
-        return ProjectRun(group, settings, use_filter, prefetch).run()
+        return ProjectRun(group, settings, use_filter, shared).run()
     for source in group.sources.values():
         load_source(source)
     rule_set = ",".join(rule.code for rule in ALL_RULES)
@@ -312,7 +320,7 @@ def lint_project(group: ProjectInput, settings: Settings, use_filter: bool = Tru
     name, key = cache_key(group.root, identity, ((s.path, s.data, s.error) for s in group.sources.values()))
     findings = load_findings(group.root, name, key)
     if findings is None:
-        findings = ProjectRun(group, settings, use_filter, prefetch).run()
+        findings = ProjectRun(group, settings, use_filter, shared).run()
         store_findings(group.root, name, key, findings)
     return findings
 
@@ -329,11 +337,13 @@ def _run_projects(groups: Sequence[ProjectInput], settings: Settings, use_filter
     for group in groups:
         binding_table(group, settings)  # a broken wrangler config stops the run here, not in a worker
     workers = worker_count(jobs, sum(len(group.sources) for group in groups))
+    if len(groups) == 1:  # one project: the parent analyses it, and shares parsing with idle CPUs only
+        workers = min(workers, 1 + spare_cpus())
     if workers <= 1:
         return [lint_project(group, settings, use_filter, use_cache) for group in groups]
-    if len(groups) == 1:  # the parent parses and analyses; the other cores compute positions
+    if len(groups) == 1:
         with process_pool(workers - 1) as pool:
-            return [lint_project(groups[0], settings, use_filter, use_cache, position_prefetcher(pool))]
+            return [lint_project(groups[0], settings, use_filter, use_cache, SharedWork(pool))]
     run = partial(_lint_in_worker, settings=settings, use_filter=use_filter, use_cache=use_cache)
     with process_pool(workers) as pool:
         outcomes = ordered_map(pool, run, groups, cost=lambda group: len(group.sources))
@@ -360,3 +370,18 @@ def lint_files(paths: Sequence[str], settings: Settings, fallback_root: Path, us
                 result.errors.append(f"{path}: {source.error}")
     result.findings = filter_findings(result.findings, settings, result.sources, apply_noqa)
     return result
+
+
+def project_files_of(target: str, settings: Settings) -> Tuple[Path, List[str]]:
+    """The root and Python files (absolute paths) of the project a single file belongs to.
+
+    Used when one file is linted on its own (flake8, stdin): its helpers live in the other files.
+    """
+    from edgelint.discovery import DEFAULT_EXCLUDES, discover
+
+    directory = Path(os.path.abspath(target)).parent
+    root = project_root(directory, settings, directory)
+    if not root.is_dir():
+        return root, []
+    excludes = list(DEFAULT_EXCLUDES) + settings.exclude + settings.extend_exclude
+    return root, [os.path.abspath(found) for found in discover([str(root)], excludes, settings.root, [])]

@@ -53,6 +53,5 @@ class Report:
     module_path: str
     node: cst.CSTNode
     message: str
-    anchor: Optional[str] = None  # a substring to point at inside a multi-line node (EDG106)
     fix_edit: Optional[str] = None  # kind of automatic fix ("insert-await")
     related: Tuple[str, ...] = field(default=())

@@ -13,13 +13,11 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Sequence, Tuple, Type
 
 from edgelint import __version__
-from edgelint.config import Settings, load_settings
-from edgelint.discovery import DEFAULT_EXCLUDES, discover
-from edgelint.engine import LintResult, lint_files
+from edgelint.config import load_settings
+from edgelint.engine import LintResult, lint_files, project_files_of
 from edgelint.errors import ConfigError
 from edgelint.noqa import file_is_ignored
 from edgelint.rules import KNOWN_CODES, RULE_OPTIONS
-from edgelint.wrangler import find_wrangler_config
 
 _PROJECT_CACHE: Dict[Tuple[str, ...], LintResult] = {}
 
@@ -49,8 +47,7 @@ def lint_in_project(filename: str, text: str) -> List:
     """Findings for one file, analysed together with the project it belongs to."""
     target = os.path.abspath(filename)
     settings = load_settings(Path(target), KNOWN_CODES, RULE_OPTIONS)
-    root = _project_root(Path(target), settings)
-    files = _project_files(root, settings)
+    root, files = project_files_of(target, settings)
     if target not in files:
         files.append(target)
     on_disk = _read(target)
@@ -62,21 +59,6 @@ def lint_in_project(filename: str, text: str) -> List:
         if not overrides:
             _PROJECT_CACHE[key] = result
     return [finding for finding in result.findings if os.path.abspath(finding.path) == target]
-
-
-def _project_root(target: Path, settings: Settings) -> Path:
-    if settings.wrangler_config:
-        return Path(settings.wrangler_config[0]).parent.resolve()
-    wrangler = find_wrangler_config(target.parent)
-    if wrangler is not None:
-        return wrangler.parent
-    return settings.root or target.parent
-
-
-def _project_files(root: Path, settings: Settings) -> List[str]:
-    errors: list = []
-    excludes = list(DEFAULT_EXCLUDES) + settings.exclude + settings.extend_exclude
-    return [os.path.abspath(path) for path in discover([str(root)], excludes, settings.root, errors)]
 
 
 def _read(path: str) -> str:

@@ -114,7 +114,7 @@ def _column(lines: List[str], line: int, byte_offset: int) -> int:
     return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
 
 
-_COMPUTE = object()  # PositionIndex computes the ast calls itself
+COMPUTE = object()  # PositionIndex computes the ast calls itself
 
 
 class PositionIndex:
@@ -123,7 +123,7 @@ class PositionIndex:
     `calls` is `ast_calls(source)` when it was computed ahead, in another process.
     """
 
-    def __init__(self, tree: cst.Module, source: str, calls: object = _COMPUTE):
+    def __init__(self, tree: cst.Module, source: str, calls: object = COMPUTE):
         self.tree = tree
         self.source = source
         self.lines = physical_lines(source)
@@ -140,7 +140,7 @@ class PositionIndex:
         return self._provider_span(node)
 
     def _ast_spans(self) -> Optional[Dict[int, Span]]:
-        theirs = ast_calls(self.source) if self._calls is _COMPUTE else self._calls
+        theirs = ast_calls(self.source) if self._calls is COMPUTE else self._calls
         if not isinstance(theirs, list):
             return None
         try:

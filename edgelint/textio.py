@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import stat
 import tokenize
 import warnings
@@ -12,6 +13,7 @@ from typing import Optional, Tuple
 import libcst as cst
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+_LIBCST_POSITION = re.compile(r"error at (\d+):(\d+)")
 
 Decoded = Tuple[Optional[str], Optional[str]]  # (text, None) or (None, the problem)
 
@@ -57,20 +59,30 @@ def _decode(data: bytes, encoding: str) -> Decoded:
 
 
 def syntax_error(text: str, exc: cst.ParserSyntaxError) -> Tuple[int, int, str]:
-    """Line (1-based), column (0-based) and message of a file libcst cannot parse.
+    """Line (1-based), column (0-based) and message of the finding for a file libcst cannot parse.
 
     libcst reports where its parser gave up, often a line after the mistake, with a list of
     expected tokens; Python's own parser points at the mistake and explains it ("'(' was never
-    closed"). libcst's report stands when Python accepts the code.
+    closed"). When Python accepts the code, the finding says that libcst is the one refusing it.
     """
     try:
         parse_ast(text)
     except SyntaxError as error:
         if error.lineno:
-            return error.lineno, max((error.offset or 1) - 1, 0), error.msg
+            return error.lineno, max((error.offset or 1) - 1, 0), f"syntax error: {error.msg}"
     except (ValueError, RecursionError, MemoryError):
         pass
-    return exc.raw_line, exc.raw_column, exc.message
+    else:
+        return (*_libcst_position(exc),
+                f"unsupported syntax: Python accepts this code but libcst, edgelint's parser, does not: {exc.message}")
+    return (*_libcst_position(exc), f"syntax error: {exc.message}")
+
+
+def _libcst_position(exc: cst.ParserSyntaxError) -> Tuple[int, int]:
+    """libcst's parser names the token it failed at in its message ("error at 25:8"); its
+    `raw_line` is sometimes the line after."""
+    match = _LIBCST_POSITION.search(exc.message)
+    return (int(match[1]), int(match[2])) if match else (exc.raw_line, exc.raw_column)
 
 
 def parse_ast(text: str) -> ast.Module:

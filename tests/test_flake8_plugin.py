@@ -28,7 +28,7 @@ def _flake8_findings(directory: Path):
 
 
 def _cli_findings(directory: Path):
-    cli = _run(["edgelint", "check", ".", "--format", "json"], directory)
+    cli = _run(["edgelint", "check", ".", "--no-cache", "--format", "json"], directory)
     return {(os.path.normpath(f["path"]), f["line"], f["code"]) for f in json.loads(cli.stdout)}
 
 

@@ -150,10 +150,7 @@ class Interpreter:
             self.run_statement(statement)
 
     def run_suite(self, suite: cst.BaseSuite) -> None:
-        if isinstance(suite, cst.IndentedBlock):
-            self.run_block(suite.body)
-        else:
-            self.run_block(suite.body)
+        self.run_block(suite.body)  # an indented block or `if x: stmt` on one line
 
     def run_statement(self, node: cst.CSTNode) -> None:
         handler = _STATEMENTS.get(type(node))
@@ -473,7 +470,9 @@ class Interpreter:
         value = self.call(inner, awaited=True, discarded=discarded) if is_call else self.eval(inner)
         if not (is_call and id(inner) in self.project.quiet_calls):
             # Awaiting anything but DO storage opens the input gate (EDG204).
-            self.flow.awaits = self.flow.awaits + (self.project.new_op_id(),)
+            await_id = self.project.new_op_id()
+            self.project.await_nodes[await_id] = node
+            self.flow.awaits = self.flow.awaits + (await_id,)
         return value
 
     def _name(self, node: cst.Name) -> Value:
@@ -517,13 +516,7 @@ class Interpreter:
 
     def _method_of(self, instance: Instance, name: str) -> Optional[FunctionInfo]:
         cls = self.project.class_by_key.get(instance.class_key)
-        seen = 0
-        while cls is not None and seen < 10:
-            if name in cls.methods:
-                return cls.methods[name]
-            cls = self.project.base_class(cls)
-            seen += 1
-        return None
+        return self.project.method_of(cls, name) if cls is not None else None
 
     def _subscript(self, node: cst.Subscript) -> Value:
         base = self.eval(node.value)
@@ -763,19 +756,24 @@ class Interpreter:
             return combine(args.all(), transformed=True)
         self.budget[0] -= 1
         self._mark_inlined(node)
+        self.project.reached.add(function.qualname)
         context = self.context.enter(function.qualname, self.project.is_admin_name(function.name))
         callee = Interpreter(self.project, function.module, function, context, self._callee_flow(), budget=self.budget)
         callee.bind_parameters(function.node.params, args, self_value)
         return self._run_callee(callee, function.node.body)
 
     def inline_local(self, node: cst.Call, local: LocalFunction, args: "Args") -> Value:
-        if self.budget[0] <= 0 or len(self.context.chain) >= MAX_INLINE_DEPTH:
+        closure = local.closure
+        name = local.node.name.value if isinstance(local.node, cst.FunctionDef) else "<lambda>"
+        qualname = f"{closure.function.qualname if closure.function else closure.module.name}.<locals>.{name}"
+        chain = self.context.chain
+        # The chain guards recursion of nested functions too (a recursive local helper).
+        if qualname in chain or self.budget[0] <= 0 or len(chain) >= MAX_INLINE_DEPTH:
             return combine(args.all(), transformed=True)
         self.budget[0] -= 1
         self._mark_inlined(node)
-        closure = local.closure
-        callee = Interpreter(self.project, closure.module, closure.function, self.context, self._callee_flow(),
-                             parent=closure, budget=self.budget)
+        callee = Interpreter(self.project, closure.module, closure.function, self.context.enter(qualname, False),
+                             self._callee_flow(), parent=closure, budget=self.budget)
         callee.self_value = closure.self_value
         callee.bind_parameters(local.node.params, args, None)
         if isinstance(local.node, cst.Lambda):
@@ -790,9 +788,9 @@ class Interpreter:
             self.project.quiet_calls.add(id(node))
 
     def _callee_flow(self) -> Flow:
-        flow = Flow({}, self.flow.guards, self.flow.writes, self.flow.awaits, self.flow.admin, self.flow.methods,
+        """A callee starts with no variables but inside the caller's guards, flow and route."""
+        return Flow({}, self.flow.guards, self.flow.writes, self.flow.awaits, self.flow.admin, self.flow.methods,
                     self.flow.in_block_concurrency)
-        return flow
 
     def _run_callee(self, callee: "Interpreter", body: cst.BaseSuite) -> Value:
         callee.run_suite(body)
@@ -916,8 +914,6 @@ class Interpreter:
             return Value(lit(None))
         if kind is OpKind.KV_LIST:
             return opaque(computed=True)
-        if not discarded:
-            self.project.facts.used_reads.add(op.id)
         return Value(fresh("var"), reads=frozenset({op.id}))
 
     def stub_call(self, node: cst.Call, handle: Handle, method: str, args: "Args", awaited: bool,
@@ -940,7 +936,6 @@ class Interpreter:
 
     def storage_call(self, node: cst.Call, handle: Handle, method: str, args: "Args", awaited: bool,
                      discarded: bool) -> Value:
-        self.project.storage_calls.add(id(node))
         self.project.quiet_calls.add(id(node))
         effect = _storage_effect(handle.kind, method, args)
         self.project.note_storage_effect(self.context.chain, effect)
@@ -1128,12 +1123,13 @@ CTX_PARAMETER_NAMES = frozenset({"ctx", "state"})
 def analyse_root(project: Project, function: FunctionInfo, context: Context) -> None:
     """Analyse `function` as the start of a flow (an entry point, or a function without known callers)."""
     context = Context(context.path, context.admin or _route_is_admin(project, function), (function.qualname,))
+    project.reached.add(function.qualname)
     interpreter = Interpreter(project, function.module, function, context, Flow({}))
     interpreter.is_root = True
     params = function.node.params
     ordered = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
     if function.cls is not None and ordered and not _is_static(function):
-        interpreter.self_value = project.default_instance(function.cls, interpreter)
+        interpreter.self_value = default_instance(project, function.cls)
         interpreter.flow.vars[ordered[0].name.value] = interpreter.self_value
         ordered = ordered[1:]
     workers_class = function.cls is not None and (function.cls.is_durable_object or function.cls.is_worker_entrypoint)
@@ -1168,7 +1164,7 @@ def _is_static(function: FunctionInfo) -> bool:
                (d.decorator.value for d in function.node.decorators if isinstance(d.decorator, cst.Name)))
 
 
-def default_instance(project: Project, cls: ClassInfo, caller: Interpreter) -> Value:
+def default_instance(project: Project, cls: ClassInfo) -> Value:
     """`self` for a method analysed without a caller: attributes as `__init__` sets them."""
     instance = Instance(cls.key)
     value = Value(("self", cls.key), instance=instance)

@@ -28,8 +28,7 @@ class OpKind(enum.Enum):
     BINDING_CALL = "binding_call"  # any other call on an env binding (R2, queue, rate limit, ...)
 
 
-KV_WRITES = frozenset({OpKind.KV_PUT, OpKind.KV_DELETE})
-KV_READS = frozenset({OpKind.KV_GET})
+KV_KINDS = frozenset({OpKind.KV_GET, OpKind.KV_PUT, OpKind.KV_DELETE, OpKind.KV_LIST})
 
 
 class PathKind(enum.Enum):

@@ -19,8 +19,7 @@ from edgelint.model.operations import Context, Operation, OpKind, PathKind
 from edgelint.model.values import Value
 
 # Entry-point method names by kind of class.
-BACKGROUND_HANDLERS = frozenset({"scheduled", "queue", "on_scheduled", "on_queue", "alarm", "on_alarm", "run"})
-DO_REQUEST_HANDLERS = frozenset({"fetch", "webSocketMessage", "webSocketClose", "webSocketError"})
+BACKGROUND_HANDLERS = frozenset({"scheduled", "queue", "on_scheduled", "on_queue", "alarm", "on_alarm"})
 ROUTE_DECORATORS = frozenset({"get", "post", "put", "patch", "delete", "route", "api_route", "websocket", "head", "options"})
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 DEFAULT_ADMIN_WORDS = ("admin", "publish", "internal", "setup", "deploy", "migrate", "migration", "maintenance")
@@ -38,10 +37,6 @@ class FunctionInfo:
     def name(self) -> str:
         return self.node.name.value
 
-    @property
-    def is_async(self) -> bool:
-        return self.node.asynchronous is not None
-
 
 @dataclass(eq=False)
 class ClassInfo:
@@ -50,22 +45,26 @@ class ClassInfo:
     name: str
     bases: Tuple[str, ...]
     methods: Dict[str, FunctionInfo] = field(default_factory=dict)
+    inherited: Tuple[str, ...] = ()  # bases of its project base classes, set by Project
 
     @property
     def key(self) -> str:
         return f"{self.module.name}.{self.name}"
 
+    def derives_from(self, name: str) -> bool:
+        return name in self.bases or name in self.inherited
+
     @property
     def is_durable_object(self) -> bool:
-        return "DurableObject" in self.bases
+        return self.derives_from("DurableObject")
 
     @property
     def is_worker_entrypoint(self) -> bool:
-        return "WorkerEntrypoint" in self.bases
+        return self.derives_from("WorkerEntrypoint")
 
     @property
     def is_workflow(self) -> bool:
-        return "WorkflowEntrypoint" in self.bases
+        return self.derives_from("WorkflowEntrypoint")
 
 
 @dataclass(eq=False)
@@ -81,7 +80,6 @@ class ModuleInfo:
     imports: Dict[str, Tuple[str, Optional[str]]] = field(default_factory=dict)  # alias -> (module, attr)
     constants: Dict[str, cst.BaseExpression] = field(default_factory=dict)
     env_names: Set[str] = field(default_factory=set)  # `from workers import env`
-    asgi_app: bool = False  # routes here are reached through asgi.fetch
 
     def is_package_init(self) -> bool:
         return PurePath(self.path).name == "__init__.py"
@@ -228,8 +226,6 @@ def _index_import(module: ModuleInfo, node: cst.CSTNode) -> None:
         module.imports[local] = (source, name)
         if source == "workers" and name == "env":
             module.env_names.add(local)
-        if name == "asgi" or source.endswith("asgi"):
-            module.asgi_app = True
 
 
 def absolute_import(importer: ModuleInfo, source: str) -> str:
@@ -267,7 +263,6 @@ class Facts:
     operations: List[Operation] = field(default_factory=list)
     compared_reads: Set[int] = field(default_factory=set)  # reads compared with <, >, <=, >=
     mutated_reads: Set[int] = field(default_factory=set)  # reads whose data was changed in place
-    used_reads: Set[int] = field(default_factory=set)  # reads whose result is used at all
     escaped: Set[int] = field(default_factory=set)  # ops whose result left the flow (returned, stored, sent)
     returned_reads: Set[int] = field(default_factory=set)  # reads whose data some function returns
     storage_effects: Dict[str, Set[str]] = field(default_factory=dict)  # root qualname -> {"read","write"}
@@ -289,13 +284,20 @@ class Project:
             for cls in module.classes.values():
                 self.classes_by_name.setdefault(cls.name, []).append(cls)
                 self.class_by_key[cls.key] = cls
+        for cls in self.class_by_key.values():
+            cls.inherited = tuple(base for ancestor in list(self.lineage(cls))[1:] for base in ancestor.bases)
         # Interpreter caches and whole-project state.
         self.runtime_globals: Dict[Tuple[str, str], Value] = {}  # module globals assigned in functions
         self.module_values: Dict[Tuple[str, str], Value] = {}
         self.init_attrs: Dict[str, Dict[str, Value]] = {}
-        self.storage_calls: Set[int] = set()  # DO storage calls
+        self.await_nodes: Dict[int, cst.Await] = {}  # foreign await ids -> their nodes (messages)
         self.quiet_calls: Set[int] = set()  # calls whose await opens no input gate (storage, project code)
         self.suppress_recording = False
+        self.reached: Set[str] = set()  # qualnames of functions analysed so far, as roots or inlined
+        self.functions_by_qualname: Dict[str, FunctionInfo] = {
+            function.qualname: function for module in self.modules.values()
+            for function in [*module.functions.values(), *(m for c in module.classes.values() for m in c.methods.values())]
+        }
         self._inferred: Optional[Dict[str, BindingKind]] = None
 
     # ---- lookups used by the interpreter
@@ -314,6 +316,20 @@ class Project:
             for qualname in chain:
                 self.facts.storage_effects.setdefault(qualname, set()).add(effect)
 
+    def lineage(self, cls: ClassInfo, limit: int = 10) -> Iterable[ClassInfo]:
+        """`cls` and its base classes defined in the project, nearest first."""
+        current: Optional[ClassInfo] = cls
+        while current is not None and limit > 0:
+            yield current
+            current, limit = self.base_class(current), limit - 1
+
+    def durable_object_classes(self) -> List[ClassInfo]:
+        return [cls for cls in self.class_by_key.values() if cls.is_durable_object]
+
+    def method_of(self, cls: ClassInfo, name: str) -> Optional[FunctionInfo]:
+        """Method `name` of `cls`, or of the nearest project base class that defines it."""
+        return next((ancestor.methods[name] for ancestor in self.lineage(cls) if name in ancestor.methods), None)
+
     def base_class(self, cls: ClassInfo) -> Optional[ClassInfo]:
         """The first base class of `cls` that is defined in the project."""
         for base in cls.bases:
@@ -321,11 +337,6 @@ class Project:
             if len(candidates) == 1 and candidates[0] is not cls:
                 return candidates[0]
         return None
-
-    def default_instance(self, cls: ClassInfo, caller) -> Value:
-        from edgelint.model.interpreter import default_instance
-
-        return default_instance(self, cls, caller)
 
     def resolve_module(self, importer: ModuleInfo, source: str) -> Optional[ModuleInfo]:
         """The project module an import statement in `importer` refers to, if it is in the project."""
@@ -367,7 +378,7 @@ class Project:
         entries: List[Tuple[FunctionInfo, PathKind]] = []
         for module in self.modules.values():
             for function in module.functions.values():
-                kind = _module_function_kind(function, module)
+                kind = _module_function_kind(function)
                 if kind is not None:
                     entries.append((function, kind))
             for cls in module.classes.values():
@@ -392,9 +403,10 @@ class Project:
         self.ops_by_id = {}
         self.module_values = {}
         self.init_attrs = {}
-        self.storage_calls = set()
+        self.await_nodes = {}
         self.quiet_calls = set()
         self.internal_errors = []
+        self.reached = set()
         self._inferred = None
 
     def _analyse_all(self) -> None:
@@ -406,7 +418,10 @@ class Project:
                 functions.extend(cls.methods.values())
             roots.extend((function, PathKind.UNKNOWN) for function in functions if id(function) not in entry_ids)
         for function, kind in roots:
-            self._analyse_root(function, kind)
+            # A function already reached from an entry point (or an earlier root) was analysed with
+            # its callers' arguments and path; on its own it would only know less.
+            if kind is not PathKind.UNKNOWN or function.qualname not in self.reached:
+                self._analyse_root(function, kind)
 
     def _analyse_root(self, function: FunctionInfo, kind: PathKind) -> None:
         from edgelint.model.interpreter import analyse_root
@@ -442,7 +457,7 @@ class Project:
         return self.binding_kind(op) is BindingKind.KV
 
 
-def _module_function_kind(function: FunctionInfo, module: ModuleInfo) -> Optional[PathKind]:
+def _module_function_kind(function: FunctionInfo) -> Optional[PathKind]:
     if function.name == "on_fetch":
         return PathKind.REQUEST
     if function.name in ("on_scheduled", "on_queue"):

@@ -5,8 +5,8 @@ from typing import Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from edgelint.model.operations import Operation, OpKind, PathKind
-from edgelint.model.project import ClassInfo, FunctionInfo, ModuleInfo, Project, identifier_words, is_test_path
+from edgelint.model.operations import Operation, OpKind
+from edgelint.model.project import FunctionInfo, ModuleInfo, Project, identifier_words
 from edgelint.model.syntax import contains, unconditional_calls
 from edgelint.model.values import is_constant, literal_parts
 
@@ -87,8 +87,8 @@ def read_after_writes(project: Project) -> List[Pair]:
     """(write, read): a key read after being written earlier in the same flow, result used."""
     pairs: List[Pair] = []
     for read in kv_ops(project, OpKind.KV_GET):
-        if read.id not in project.facts.used_reads:
-            continue
+        if read.discarded:
+            continue  # the result is dropped: nothing relies on it
         for write_id in read.prior_writes:
             write = project.ops_by_id.get(write_id)
             if write is not None and write.kind is OpKind.KV_PUT and write.same_key(read):
@@ -97,12 +97,12 @@ def read_after_writes(project: Project) -> List[Pair]:
     return pairs
 
 
-def in_test_file(op: Operation) -> bool:
+def in_test_file(project: Project, op: Operation) -> bool:
     """The operation sits in a test file, or runs in a flow that a test started (a test calling a handler)."""
     if op.module.is_test:
         return True
-    root_module = op.context.chain[0].split(":", 1)[0] if op.context.chain else ""
-    return root_module != op.module.name and is_test_path(root_module.replace(".", "/") + ".py")
+    root = project.functions_by_qualname.get(op.context.chain[0]) if op.context.chain else None
+    return root is not None and root.module.is_test
 
 
 def constant_addresses(project: Project) -> List[Operation]:
@@ -125,7 +125,7 @@ def config_reads_from_singletons(project: Project) -> List[Operation]:
         address = address_of(project, call)
         if address is None or address.method not in ("idFromName", "getByName") or address.key is None:
             continue
-        if not is_constant(address.key) or not call.on_request_path or is_test_path(call.module.path):
+        if not is_constant(address.key) or not call.on_request_path or call.module.is_test:
             continue
         if _reads_config(project, call):
             found.append(call)
@@ -153,40 +153,8 @@ def in_durable_object(project: Project, op: Operation) -> bool:
     """`op` runs inside a Durable Object: in one of its methods, or in a helper one of them called."""
     if op.function is not None and op.function.cls is not None and op.function.cls.is_durable_object:
         return True
-    return any(_is_durable_object_method(project, qualname) for qualname in op.context.chain)
-
-
-def _is_durable_object_method(project: Project, qualname: str) -> bool:
-    module_name, _, name = qualname.partition(":")
-    module = project.modules.get(module_name)
-    cls = module.classes.get(name.split(".", 1)[0]) if module is not None and "." in name else None
-    return cls is not None and cls.is_durable_object
-
-
-def entry_flows_first(pairs: List[Pair]) -> List[Pair]:
-    """Drop the flows of a helper analysed on its own when an entry point reaches the same write:
-    standing alone it lacks its callers' context (blockConcurrencyWhile, path, guards)."""
-    reached = {write.site for _, write in pairs if write.context.path is not PathKind.UNKNOWN}
-    return [(read, write) for read, write in pairs
-            if write.context.path is not PathKind.UNKNOWN or write.site not in reached]
-
-
-def durable_object_classes(project: Project) -> List[ClassInfo]:
-    """Durable Object classes, including those deriving from one through classes of the project."""
-    return [cls for module in project.modules.values() for cls in module.classes.values()
-            if any(ancestor.is_durable_object for ancestor in _lineage(project, cls))]
-
-
-def class_method(project: Project, cls: ClassInfo, name: str) -> Optional[FunctionInfo]:
-    """Method `name` of `cls`, or of the nearest project base class that defines it."""
-    return next((ancestor.methods[name] for ancestor in _lineage(project, cls) if name in ancestor.methods), None)
-
-
-def _lineage(project: Project, cls: ClassInfo, limit: int = 10) -> Iterator[ClassInfo]:
-    current: Optional[ClassInfo] = cls
-    while current is not None and limit > 0:
-        yield current
-        current, limit = project.base_class(current), limit - 1
+    functions = (project.functions_by_qualname.get(qualname) for qualname in op.context.chain)
+    return any(f is not None and f.cls is not None and f.cls.is_durable_object for f in functions)
 
 
 def unconditional_method_calls(project: Project, function: FunctionInfo,
@@ -206,7 +174,7 @@ def _self_method(project: Project, function: FunctionInfo, call: cst.Call) -> Op
         return None
     if not (isinstance(func.value, cst.Name) and func.value.value == params[0].name.value):
         return None
-    return class_method(project, function.cls, func.attr.value)
+    return project.method_of(function.cls, func.attr.value)
 
 
 def module_containing(project: Project, node: cst.CSTNode, first: ModuleInfo) -> Optional[ModuleInfo]:

@@ -81,12 +81,6 @@ def concat(parts: Tuple[Term, ...]) -> Term:
     return ("fmt", tuple(merged))
 
 
-def literal_text(term: Optional[Term]) -> Optional[str]:
-    if term is not None and term[0] == "lit" and isinstance(term[1], str):
-        return term[1]
-    return None
-
-
 def literal_parts(term: Term) -> Tuple[str, ...]:
     """The literal string pieces of a term (for route and config-name heuristics)."""
     if term[0] == "lit":

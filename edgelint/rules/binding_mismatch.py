@@ -10,7 +10,7 @@ import libcst as cst
 from edgelint.findings import Report
 from edgelint.model.bindings import Binding, BindingKind, BindingTable
 from edgelint.model.inference import ENV_BINDING_OPS, has_kv_only_shape
-from edgelint.model.operations import Operation, OpKind
+from edgelint.model.operations import KV_KINDS, Operation, OpKind
 from edgelint.model.project import Project
 from edgelint.model.queries import module_containing
 from edgelint.model.syntax import condition_texts, is_none_handled
@@ -36,7 +36,6 @@ KIND_NAMES = {
     BindingKind.QUEUE: "a Queue producer",
     BindingKind.RATELIMIT: "a Rate Limiting binding",
 }
-KV_STYLE = frozenset({OpKind.KV_GET, OpKind.KV_PUT, OpKind.KV_DELETE, OpKind.KV_LIST})
 DO_STYLE = frozenset({OpKind.DO_ADDRESS, OpKind.DO_STUB})
 EXAMPLE_WITH_D1 = EXAMPLE_WRANGLER.replace("[durable_objects]", """\
 d1_databases = [{ binding = "DB", database_name = "app", database_id = "1" }]
@@ -222,7 +221,7 @@ def _misuse(op: Operation, declared: Binding) -> Optional[str]:
 
 def _undeclared(project: Project, op: Operation, table: BindingTable) -> Optional[str]:
     """A KV- or DO-style call on a name no environment of the config declares."""
-    if op.kind in KV_STYLE:
+    if op.kind in KV_KINDS:
         used_as = "a KV namespace"
     elif op.kind in DO_STYLE:
         used_as = "a Durable Object namespace"

@@ -7,7 +7,7 @@ import libcst as cst
 
 from edgelint.findings import Report
 from edgelint.model.project import ClassInfo, ModuleInfo, Project
-from edgelint.model.queries import durable_object_classes, unconditional_method_calls
+from edgelint.model.queries import unconditional_method_calls
 from edgelint.model.syntax import Scope, calls_in_while_loops, last_name, linear, websocket_accepts
 from edgelint.rules.base import Example, Rule
 
@@ -248,7 +248,7 @@ class DoKeepaliveCost(Rule):
         # Plain-text checks first: most objects never mention these calls, and walking every method
         # of every Durable Object would cost more than the rest of the rule.
         rearms = any("setAlarm" in module.source for module in project.modules.values())
-        for cls in durable_object_classes(project):
+        for cls in project.durable_object_classes():
             if ".accept(" in cls.module.source:
                 yield from self._websockets(cls)
             if "sleep" in cls.module.source:

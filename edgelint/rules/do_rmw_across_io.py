@@ -1,14 +1,14 @@
 """EDG204 do-rmw-across-io: a Durable Object read-modify-write with foreign I/O in the middle."""
 from __future__ import annotations
 
-from typing import AbstractSet, Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Mapping
 
 import libcst as cst
 
 from edgelint.findings import Report
 from edgelint.model.operations import Operation
 from edgelint.model.project import Project
-from edgelint.model.queries import entry_flows_first, read_modify_writes
+from edgelint.model.queries import read_modify_writes
 from edgelint.rules.base import Example, Rule, key_of
 
 
@@ -174,7 +174,7 @@ class DoRmwAcrossIo(Rule):
     )
 
     def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
-        for read, write in entry_flows_first(read_modify_writes(project, storage=True)):
+        for read, write in read_modify_writes(project, storage=True):
             if read.in_block_concurrency and write.in_block_concurrency:
                 continue  # no other event is delivered until the callback finishes
             if not set(write.foreign_awaits) - set(read.foreign_awaits):
@@ -194,14 +194,10 @@ def _owner(op: Operation) -> str:
 
 
 def _io_between(project: Project, read: Operation, write: Operation) -> str:
-    """The first non-storage `await` between the read and the write, when both sit in one function."""
-    if read.function is None or read.function is not write.function:
-        return "a non-storage await"
-    finder = _FirstForeignAwait(read.node, write.node, project.storage_calls)
-    read.function.node.visit(finder)
-    if finder.found is None:
-        return "a non-storage await"
-    return f"`await {_shape(finder.found.expression)}`"
+    """The first non-storage `await` between the read and the write (the model records each one)."""
+    between = sorted(set(write.foreign_awaits) - set(read.foreign_awaits))
+    await_node = project.await_nodes.get(between[0]) if between else None
+    return f"`await {_shape(await_node.expression)}`" if await_node is not None else "a non-storage await"
 
 
 def _shape(node: cst.BaseExpression) -> str:
@@ -213,22 +209,3 @@ def _shape(node: cst.BaseExpression) -> str:
     if isinstance(node, cst.Call):
         return f"{_shape(node.func)}(...)"
     return "..."
-
-
-class _FirstForeignAwait(cst.CSTVisitor):
-    """Walks a function in source order; an `await` between the two calls that is not on storage."""
-
-    def __init__(self, read: cst.Call, write: cst.Call, storage_calls: AbstractSet[int]) -> None:
-        self.read, self.write, self.storage_calls = read, write, storage_calls
-        self.after_read = False
-        self.found: Optional[cst.Await] = None
-
-    def visit_Call(self, node: cst.Call) -> bool:
-        if node is self.read:
-            self.after_read = True
-        return self.found is None and node is not self.write
-
-    def visit_Await(self, node: cst.Await) -> bool:
-        if self.after_read and self.found is None and id(node.expression) not in self.storage_calls:
-            self.found = node
-        return self.found is None

@@ -117,7 +117,7 @@ class KvReadAfterWrite(Rule):
 
     def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
         for write, read in read_after_writes(project):
-            if in_test_file(read):
+            if in_test_file(project, read):
                 continue  # EDG401 covers tests
             yield self.report(
                 read,

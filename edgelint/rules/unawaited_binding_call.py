@@ -5,11 +5,10 @@ from typing import Any, Dict, Iterable, Mapping, Set
 
 from edgelint.findings import Report
 from edgelint.fixes import INSERT_AWAIT, awaitable_statement_calls
-from edgelint.model.operations import Operation, OpKind
+from edgelint.model.operations import KV_KINDS, Operation, OpKind
 from edgelint.model.project import Project
 from edgelint.rules.base import Example, Rule, key_of
 
-KV_KINDS = frozenset({OpKind.KV_GET, OpKind.KV_PUT, OpKind.KV_DELETE, OpKind.KV_LIST})
 STORAGE_KINDS = frozenset({OpKind.STORAGE_GET, OpKind.STORAGE_PUT, OpKind.STORAGE_DELETE, OpKind.STORAGE_OTHER})
 KEYED_KINDS = frozenset({OpKind.KV_GET, OpKind.KV_PUT, OpKind.KV_DELETE, OpKind.STORAGE_GET, OpKind.STORAGE_PUT,
                          OpKind.STORAGE_DELETE})
