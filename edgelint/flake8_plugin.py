@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Sequence, Tuple, Type
 
 from edgelint import __version__
-from edgelint.config import load_settings
+from edgelint.config import Settings, load_settings
 from edgelint.engine import LintResult, lint_files, project_files_of
 from edgelint.errors import ConfigError
 from edgelint.noqa import file_is_ignored
 from edgelint.rules import KNOWN_CODES, RULE_OPTIONS
 
 _PROJECT_CACHE: Dict[Tuple[str, ...], LintResult] = {}
+_FILES_CACHE: Dict[Tuple[str, str], Tuple[Path, List[str], Tuple[str, ...]]] = {}
 
 
 class Plugin:
@@ -47,11 +48,11 @@ def lint_in_project(filename: str, text: str) -> List:
     """Findings for one file, analysed together with the project it belongs to."""
     target = os.path.abspath(filename)
     settings = load_settings(Path(target), KNOWN_CODES, RULE_OPTIONS)
-    root, files = project_files_of(target, settings)
+    root, files, stamps = _project_of(os.path.dirname(target), settings)
     if target not in files:
-        files.append(target)
+        files = files + [target]
     on_disk = _read(target)
-    key = (str(root), settings.fingerprint(), *(_stamp(path) for path in files))
+    key = (str(root), settings.fingerprint(), stamps)
     result = _PROJECT_CACHE.get(key) if on_disk == text else None
     if result is None:
         overrides = {} if on_disk == text else {target: text}
@@ -59,6 +60,17 @@ def lint_in_project(filename: str, text: str) -> List:
         if not overrides:
             _PROJECT_CACHE[key] = result
     return [finding for finding in result.findings if os.path.abspath(finding.path) == target]
+
+
+def _project_of(directory: str, settings: Settings) -> Tuple[Path, List[str], Tuple[str, ...]]:
+    """A directory's project files and their stamps, looked up once per flake8 process (flake8
+    checks the files of one run as they are on disk; without this each file re-walks the project)."""
+    key = (directory, settings.fingerprint())
+    found = _FILES_CACHE.get(key)
+    if found is None:
+        root, files = project_files_of(os.path.join(directory, "_"), settings)
+        found = _FILES_CACHE[key] = (root, files, tuple(_stamp(path) for path in files))
+    return found
 
 
 def _read(path: str) -> str:
