@@ -11,9 +11,10 @@ from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from edgelint import __version__
 from edgelint.add_noqa import add_noqa
+from edgelint.atomic import write_atomic
 from edgelint.baseline import new_findings, write_baseline
 from edgelint.cache import CACHE_DIR, remove_cache
-from edgelint.config import Settings, load_settings
+from edgelint.config import Settings, check_codes, load_settings, parse_settings, read_table
 from edgelint.discovery import DEFAULT_EXCLUDES, discover
 from edgelint.engine import LintResult, lint_files, project_files_of, project_root
 from edgelint.errors import ConfigError
@@ -103,9 +104,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def _settings(args: argparse.Namespace) -> Settings:
     start = Path(args.stdin_filename or (args.paths[0] if args.paths and args.paths[0] != "-" else "."))
     if args.config:
-        from edgelint.config import _read_table, parse_settings
-
-        table = _read_table(Path(args.config)) or {}
+        table = read_table(Path(args.config)) or {}
         settings = parse_settings(table, args.config, KNOWN_CODES, RULE_OPTIONS)
     else:
         # The start need not exist (a new file piped in from an editor): the search walks upward.
@@ -119,9 +118,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _validate_codes(codes: Sequence[str], flag: str) -> None:
-    from edgelint.config import _check_codes
-
-    _check_codes(codes, "command line", flag, KNOWN_CODES)
+    check_codes(codes, "command line", flag, KNOWN_CODES)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -265,10 +262,7 @@ def _write(text: str, output: Optional[str]) -> None:
     if not output:
         sys.stdout.write(text)
         return
-    temporary = f"{output}.edgelint-tmp"
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(temporary, output)
+    write_atomic(output, text.encode("utf-8"))
 
 
 def _clean(args: argparse.Namespace) -> int:

@@ -76,13 +76,13 @@ def find_config(start: Path) -> Optional[Tuple[Path, Dict[str, Any]]]:
             candidate = folder / name
             if not candidate.is_file():
                 continue
-            table = _read_table(candidate)
+            table = read_table(candidate)
             if table is not None:
                 return candidate, table
     return None
 
 
-def _read_table(path: Path) -> Optional[Dict[str, Any]]:
+def read_table(path: Path) -> Optional[Dict[str, Any]]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -118,7 +118,7 @@ def parse_settings(table: Mapping[str, Any], path: str, known_codes: Sequence[st
         if key in _LIST_KEYS:
             items = _string_list(value, where, key)
             if key in ("select", "extend-select", "ignore"):
-                _check_codes(items, where, key, known_codes)
+                check_codes(items, where, key, known_codes)
             if key == "admin-markers":
                 settings.admin_markers = tuple(word.lower() for word in items)
             else:
@@ -166,7 +166,7 @@ def _existing_files(items: Sequence[str], base: Path, where: str, key: str) -> L
     return [str(base / item) for item in items]
 
 
-def _check_codes(codes: Sequence[str], where: str, key: str, known_codes: Sequence[str]) -> None:
+def check_codes(codes: Sequence[str], where: str, key: str, known_codes: Sequence[str]) -> None:
     for code in codes:
         if not CODE_PATTERN.match(code) or (code != "ALL" and not any(k.startswith(code) for k in known_codes)):
             raise ConfigError(where, f"unknown rule code '{code}' in '{key}'")
@@ -178,7 +178,7 @@ def _per_file_ignores(value: Any, where: str, known_codes: Sequence[str]) -> Dic
     result = {}
     for pattern, codes in value.items():
         items = _string_list(codes, where, f"per-file-ignores.{pattern}")
-        _check_codes(items, where, f"per-file-ignores.{pattern}", known_codes)
+        check_codes(items, where, f"per-file-ignores.{pattern}", known_codes)
         result[pattern] = items
     return result
 

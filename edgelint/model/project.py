@@ -22,6 +22,10 @@ from edgelint.model.values import Value
 BACKGROUND_HANDLERS = frozenset({"scheduled", "queue", "on_scheduled", "on_queue", "alarm", "on_alarm"})
 ROUTE_DECORATORS = frozenset({"get", "post", "put", "patch", "delete", "route", "api_route", "websocket", "head", "options"})
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+# Route words that make a write an administrative config change (rules.md), and the wider set of
+# words that name shared configuration in DO methods and routes (EDG202).
+ADMIN_CONFIG_WORDS = frozenset({"config", "settings", "flags"})
+CONFIG_WORDS = ADMIN_CONFIG_WORDS | {"configuration", "setting", "flag", "features"}
 DEFAULT_ADMIN_WORDS = ("admin", "publish", "internal", "setup", "deploy", "migrate", "migration", "maintenance")
 
 
@@ -352,7 +356,7 @@ class Project:
             words = identifier_words(path)
             if any(word in self.admin_words for word in words):
                 return True
-            if methods & WRITE_METHODS and any(word in ("config", "settings", "flags") for word in words):
+            if methods & WRITE_METHODS and any(word in ADMIN_CONFIG_WORDS for word in words):
                 return True
         return False
 

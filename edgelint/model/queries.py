@@ -6,13 +6,12 @@ from typing import Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from edgelint.model.operations import Operation, OpKind
-from edgelint.model.project import FunctionInfo, ModuleInfo, Project, identifier_words
+from edgelint.model.project import CONFIG_WORDS, FunctionInfo, ModuleInfo, Project, identifier_words
 from edgelint.model.syntax import contains, unconditional_calls
 from edgelint.model.values import is_constant, literal_parts
 
 Pair = Tuple[Operation, Operation]
 
-CONFIG_WORDS = frozenset({"config", "configuration", "settings", "setting", "flags", "flag", "features"})
 WRITE_VERBS = frozenset({"set", "update", "put", "save", "write", "delete", "remove", "toggle", "add", "increment",
                          "incr", "create", "publish", "store", "patch", "post", "reset", "clear", "enable", "disable"})
 
