@@ -17,8 +17,8 @@ DEFAULT_EXCLUDES = (".venv", "venv", ".git", "node_modules", ".wrangler", "__pyc
 # would send 1 stdlib file in 14 to the parser; bindings are `env.UPPER`, lower-case binding names
 # are caught by the wrangler names below, and `on_fetch(request, env)` entry modules by name.
 RELEVANCE = re.compile(
-    rb"\benv\.[A-Z]|getattr\(\s*env\b|\bon_(?:fetch|scheduled|queue)\b|DurableObject|WorkerEntrypoint"
-    rb"|WorkflowEntrypoint|idFromName|idFromString|newUniqueId|getByName|\.storage\b"
+    r"\benv\.[A-Z]|getattr\(\s*env\b|\bon_(?:fetch|scheduled|queue)\b|DurableObject|WorkerEntrypoint"
+    r"|WorkflowEntrypoint|idFromName|idFromString|newUniqueId|getByName|\.storage\b"
 )
 
 
@@ -97,8 +97,8 @@ def _excluded(path: str, excludes: Sequence[str], root: Optional[Path]) -> bool:
     return any(matches_glob(path, pattern, root) for pattern in excludes)
 
 
-def is_relevant(data: bytes, binding_names: Iterable[str] = ()) -> bool:
-    """Cheap byte-level check run before parsing."""
-    if RELEVANCE.search(data):
+def is_relevant(text: str, binding_names: Iterable[str] = ()) -> bool:
+    """Cheap check run before parsing a file, or a statement of it, with libcst."""
+    if RELEVANCE.search(text):
         return True
-    return any(name.encode() in data for name in binding_names if len(name) > 2)
+    return any(name in text for name in binding_names if len(name) > 2)

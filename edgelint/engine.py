@@ -20,6 +20,8 @@ from edgelint.discovery import is_relevant
 from edgelint.findings import Finding, Report
 from edgelint.fixes import fix_for
 from edgelint.model.bindings import BindingTable
+from edgelint.model.chunks import chunks_of, whole_module
+from edgelint.model.outline import Outline, outline
 from edgelint.model.project import (
     ModuleInfo,
     Project,
@@ -29,7 +31,7 @@ from edgelint.model.project import (
     lookup_module_name,
 )
 from edgelint.noqa import NoqaIndex, file_is_ignored
-from edgelint.parallel import SharedWork, ordered_map, process_pool, spare_cpus, worker_count
+from edgelint.parallel import SharedWork, ordered_map, process_pool, worker_count
 from edgelint.positions import COMPUTE, PositionIndex
 from edgelint.rules import ALL_RULES, INTERNAL_ERROR, RULES_BY_CODE, SYNTAX_ERROR
 from edgelint.textio import decode_source, read_bytes, syntax_error
@@ -127,6 +129,7 @@ class ProjectRun:
         self.findings: List[Finding] = []
         self.modules: Dict[str, ModuleInfo] = {}
         self.positions: Dict[str, PositionIndex] = {}
+        self.calls: Dict[str, object] = {}  # path -> its ast call spans, or COMPUTE (see positions)
 
     def run(self) -> List[Finding]:
         # Deeply nested code needs more than Python's default 1,000 frames: see edgelint.deepstack.
@@ -157,37 +160,64 @@ class ProjectRun:
         for path, message in project.internal_errors:
             self.findings.append(self._file_finding(INTERNAL_ERROR, path, 1, 0, message))
         self._run_rules(project)
+        self._report_chunk_errors()
         return self.findings
 
     def _wanted(self, source: Source, table: BindingTable) -> bool:
         load_source(source)
         if source.error is not None:
             return False
-        return not self.use_filter or is_relevant(source.data, table.bindings)
+        return not self.use_filter or is_relevant(source.text or "", table.bindings)
 
     def _parse(self, path: str, names: ModuleNames, table: BindingTable) -> Optional[ModuleInfo]:
         source = self.group.sources[path]
         if source.text is None:
             self._wanted(source, table)
-        if source.text is None:
+        text = source.text
+        if text is None:
             return None
-        try:
-            tree = self.shared.tree(path) if self.shared is not None else None
+        shape = self.shared.outline(path) if self.shared is not None else COMPUTE
+        if shape is COMPUTE:
+            # Unfiltered runs parse every file whole and analyse every function (tests compare).
+            shape = outline(text, with_calls=False) if self.use_filter else None
+        if isinstance(shape, Outline):
+            chunks = chunks_of(text, shape)
+            self.calls[path] = shape.calls if shape.calls is not None else COMPUTE
+        else:  # `ast` refused it: libcst parses it whole, and reports it if it refuses too
+            tree = self._parse_whole(path, text)
             if tree is None:
-                tree = cst.parse_module(source.text)
-        except cst.ParserSyntaxError as exc:
-            line, column, message = syntax_error(source.text, exc)
-            self.findings.append(self._file_finding(SYNTAX_ERROR, path, line, column, message))
-            return None
-        except (RecursionError, MemoryError, Exception) as exc:  # noqa: BLE001
-            self._internal_error(path, exc)
-            return None
+                return None
+            chunks = whole_module(text, tree)
+            self.calls[path] = COMPUTE
         # Judged inside the project: a checkout under /tmp/test/ does not make every file a test.
         is_test = is_test_path(os.path.relpath(os.path.abspath(path), self.group.root))
-        module = ModuleInfo(path, module_name(path, self.group.root), tree, source.text, table, is_test)
+        module = ModuleInfo(path, module_name(path, self.group.root), text, table, chunks, is_test)
+        for chunk in chunks:
+            if chunk.eager:
+                module.parse_chunk(chunk)
         index_module(module)
         self.modules[path] = module
         return module
+
+    def _parse_whole(self, path: str, text: str) -> Optional[cst.Module]:
+        try:
+            return cst.parse_module(text)
+        except cst.ParserSyntaxError as exc:
+            line, column, message = syntax_error(text, exc)
+            self.findings.append(self._file_finding(SYNTAX_ERROR, path, line, column, message))
+        except (RecursionError, MemoryError, Exception) as exc:  # noqa: BLE001
+            self._internal_error(path, exc)
+        return None
+
+    def _report_chunk_errors(self) -> None:
+        """Statements libcst refused when they were parsed (up front or when first needed)."""
+        for module in self.modules.values():
+            for chunk, exc in module.chunk_errors:
+                if isinstance(exc, cst.ParserSyntaxError):
+                    line, column, message = syntax_error(chunk.text, exc, chunk.first)
+                    self.findings.append(self._file_finding(SYNTAX_ERROR, module.path, line, column, message))
+                else:
+                    self._internal_error(module.path, exc)
 
     def _internal_error(self, path: str, exc: BaseException) -> None:
         message = f"internal error while analysing this file: {type(exc).__name__}: {exc}".splitlines()[0]
@@ -221,7 +251,7 @@ class ProjectRun:
     def _finding(self, report: Report) -> Finding:
         module = self.modules[report.module_path]
         index = self.positions.get(report.module_path)
-        if index is None:
+        if index is None or len(index.parts) != sum(chunk.tree is not None for chunk in module.chunks):
             index = self.positions[report.module_path] = self._position_index(module)
         line, column, end_line, end_column = index.span(report.node)
         fix = fix_for(report.fix_edit, module.tree, module.source, report.node, line, column + 1)
@@ -232,8 +262,8 @@ class ProjectRun:
                        severity, rule.name, fix, report.related, context)
 
     def _position_index(self, module: ModuleInfo) -> PositionIndex:
-        calls = self.shared.positions(module.path) if self.shared is not None else COMPUTE
-        return PositionIndex(module.tree, module.source, calls)
+        parts = [(chunk.first, chunk.last, chunk.tree) for chunk in module.chunks if chunk.tree is not None]
+        return PositionIndex(parts, module.source, self.calls.get(module.path, COMPUTE))
 
 
 def load_source(source: Source) -> None:
@@ -337,11 +367,9 @@ def _run_projects(groups: Sequence[ProjectInput], settings: Settings, use_filter
     for group in groups:
         binding_table(group, settings)  # a broken wrangler config stops the run here, not in a worker
     workers = worker_count(jobs, sum(len(group.sources) for group in groups))
-    if len(groups) == 1:  # one project: the parent analyses it, and shares parsing with idle CPUs only
-        workers = min(workers, 1 + spare_cpus())
     if workers <= 1:
         return [lint_project(group, settings, use_filter, use_cache) for group in groups]
-    if len(groups) == 1:
+    if len(groups) == 1:  # one project: the parent analyses it, workers outline its files
         with process_pool(workers - 1) as pool:
             return [lint_project(groups[0], settings, use_filter, use_cache, SharedWork(pool))]
     run = partial(_lint_in_worker, settings=settings, use_filter=use_filter, use_cache=use_cache)

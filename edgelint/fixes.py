@@ -19,6 +19,7 @@ import libcst as cst
 
 from edgelint.atomic import write_atomic
 from edgelint.findings import Edit, Finding, Fix
+from edgelint.positions import line_starts
 
 INSERT_AWAIT = "insert-await"
 SAFE = "safe"  # fixes marked "unsafe" apply only with --unsafe-fixes
@@ -83,7 +84,7 @@ def fix_for(kind: Optional[str], tree: cst.Module, source: str, node: cst.CSTNod
         return None
     bare = node.with_changes(lpar=[], rpar=[]) if getattr(node, "lpar", None) else node
     first_line = _NEWLINE.split(tree.code_for_node(bare), 1)[0]
-    starts = _line_starts(source)
+    starts = line_starts(source)
     try:
         offset = _offset(source, starts, line, column)
     except ValueError:
@@ -98,10 +99,6 @@ def is_applicable(fix: Optional[Fix], unsafe: bool) -> bool:
 # ---------------------------------------------------------------------------- applying edits to text
 
 
-def _line_starts(text: str) -> List[int]:
-    return [0] + [match.end() for match in _NEWLINE.finditer(text)]
-
-
 def _offset(text: str, starts: Sequence[int], line: int, column: int) -> int:
     if not 0 < line <= len(starts):
         raise ValueError(f"edit line {line} outside the file")
@@ -114,7 +111,7 @@ def _offset(text: str, starts: Sequence[int], line: int, column: int) -> int:
 
 def edit_spans(text: str, edits: Iterable[Edit]) -> List[Tuple[int, int, str]]:
     """(start, end, content) character offsets of `edits` in `text`."""
-    starts = _line_starts(text)
+    starts = line_starts(text)
     spans = []
     for edit in edits:
         start = _offset(text, starts, edit.line, edit.column)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -87,10 +87,13 @@ def _called_name(node) -> Optional[str]:
 def ast_calls(source: str) -> Optional[AstCalls]:
     """The Call spans of `source` from Python's `ast` (None when `ast` cannot parse it)."""
     try:
-        tree = parse_ast(source)
+        return calls_of_tree(parse_ast(source), physical_lines(source))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    lines = physical_lines(source)
+
+
+def calls_of_tree(tree: ast.AST, lines: List[str]) -> AstCalls:
+    """The Call spans of an `ast` tree of the module whose physical lines are `lines`."""
     calls = sorted(
         (node for node in ast.walk(tree) if isinstance(node, ast.Call)),
         key=lambda n: (n.lineno, n.col_offset, -n.end_lineno, -n.end_col_offset),
@@ -106,6 +109,11 @@ def physical_lines(source: str) -> List[str]:
     return _NEWLINE.split(source)
 
 
+def line_starts(text: str) -> List[int]:
+    """The offset in `text` where each physical line starts."""
+    return [0] + [match.end() for match in _NEWLINE.finditer(text)]
+
+
 def _column(lines: List[str], line: int, byte_offset: int) -> int:
     """ast columns count UTF-8 bytes; reporters count characters."""
     text = lines[line - 1] if 0 < line <= len(lines) else ""
@@ -117,19 +125,25 @@ def _column(lines: List[str], line: int, byte_offset: int) -> int:
 COMPUTE = object()  # PositionIndex computes the ast calls itself
 
 
+# A parsed piece of a module: its first and last line, and its libcst tree (parsed from those lines).
+Part = Tuple[int, int, cst.Module]
+
+
 class PositionIndex:
     """Maps libcst nodes of one module to source spans.
 
-    `calls` is `ast_calls(source)` when it was computed ahead, in another process.
+    `parts` are the module's parsed pieces in source order (one covering the file when it was
+    parsed whole; see edgelint.model.chunks). `calls` is `ast_calls(source)` when it was computed
+    ahead, in another process.
     """
 
-    def __init__(self, tree: cst.Module, source: str, calls: object = COMPUTE):
-        self.tree = tree
+    def __init__(self, parts: Sequence[Part], source: str, calls: object = COMPUTE):
+        self.parts = list(parts)
         self.source = source
         self.lines = physical_lines(source)
         self._calls = calls
         self._spans: Optional[Dict[int, Span]] = None
-        self._fallback = None
+        self._fallback: List[Tuple[int, Mapping]] = []
 
     def span(self, node: cst.CSTNode) -> Span:
         if self._spans is None:
@@ -143,23 +157,28 @@ class PositionIndex:
         theirs = ast_calls(self.source) if self._calls is COMPUTE else self._calls
         if not isinstance(theirs, list):
             return None
-        try:
-            ours = _cst_calls(self.tree)
-        except RecursionError:
-            return None
-        if len(theirs) != len(ours):
-            return None
         spans: Dict[int, Span] = {}
-        for call, (span, name) in zip(ours, theirs):
-            if _called_name(call.func) != name:
+        for first, last, tree in self.parts:
+            try:
+                ours = _cst_calls(tree)
+            except RecursionError:
                 return None
-            spans[id(call)] = span
+            inside = [(span, name) for span, name in theirs if first <= span[0] <= last]
+            if len(inside) != len(ours):
+                return None
+            for call, (span, name) in zip(ours, inside):
+                if _called_name(call.func) != name:
+                    return None
+                spans[id(call)] = span
         return spans
 
     def _provider_span(self, node: cst.CSTNode) -> Span:
-        if self._fallback is None:
-            self._fallback = MetadataWrapper(self.tree, unsafe_skip_copy=True).resolve(PositionProvider)
-        position = self._fallback.get(node)
-        if position is None:
-            return (1, 0, 1, 0)
-        return (position.start.line, position.start.column, position.end.line, position.end.column)
+        if not self._fallback:
+            self._fallback = [(first - 1, MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider))
+                              for first, _, tree in self.parts]
+        for offset, positions in self._fallback:
+            position = positions.get(node)
+            if position is not None:
+                return (position.start.line + offset, position.start.column,
+                        position.end.line + offset, position.end.column)
+        return (1, 0, 1, 0)

@@ -58,24 +58,28 @@ def _decode(data: bytes, encoding: str) -> Decoded:
                       f"column {column}")
 
 
-def syntax_error(text: str, exc: cst.ParserSyntaxError) -> Tuple[int, int, str]:
-    """Line (1-based), column (0-based) and message of the finding for a file libcst cannot parse.
+def syntax_error(text: str, exc: cst.ParserSyntaxError, first_line: int = 1) -> Tuple[int, int, str]:
+    """Line (1-based), column (0-based) and message of the finding for a file libcst cannot parse
+    (`text` is the part of the file that starts at `first_line`).
 
     libcst reports where its parser gave up, often a line after the mistake, with a list of
     expected tokens; Python's own parser points at the mistake and explains it ("'(' was never
     closed"). When Python accepts the code, the finding says that libcst is the one refusing it.
     """
+    shift = first_line - 1
     try:
         parse_ast(text)
     except SyntaxError as error:
         if error.lineno:
-            return error.lineno, max((error.offset or 1) - 1, 0), f"syntax error: {error.msg}"
+            return error.lineno + shift, max((error.offset or 1) - 1, 0), f"syntax error: {error.msg}"
     except (ValueError, RecursionError, MemoryError):
         pass
     else:
-        return (*_libcst_position(exc),
-                f"unsupported syntax: Python accepts this code but libcst, edgelint's parser, does not: {exc.message}")
-    return (*_libcst_position(exc), f"syntax error: {exc.message}")
+        line, column = _libcst_position(exc)
+        return (line + shift, column, "unsupported syntax: Python accepts this code but libcst, edgelint's parser, "
+                f"does not: {_shift_message(exc.message, shift)}")
+    line, column = _libcst_position(exc)
+    return line + shift, column, f"syntax error: {_shift_message(exc.message, shift)}"
 
 
 def _libcst_position(exc: cst.ParserSyntaxError) -> Tuple[int, int]:
@@ -83,6 +87,10 @@ def _libcst_position(exc: cst.ParserSyntaxError) -> Tuple[int, int]:
     `raw_line` is sometimes the line after."""
     match = _LIBCST_POSITION.search(exc.message)
     return (int(match[1]), int(match[2])) if match else (exc.raw_line, exc.raw_column)
+
+
+def _shift_message(message: str, shift: int) -> str:
+    return _LIBCST_POSITION.sub(lambda match: f"error at {int(match[1]) + shift}:{match[2]}", message, count=1)
 
 
 def parse_ast(text: str) -> ast.Module:

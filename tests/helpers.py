@@ -11,6 +11,7 @@ from edgelint.engine import lint_files
 from edgelint.rules import KNOWN_CODES, RULE_OPTIONS
 from edgelint.rules.base import EXPECT_MARKER
 
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 Marker = Tuple[str, int, str]  # (relative path, line, code)
 
 

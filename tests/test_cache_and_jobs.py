@@ -13,8 +13,8 @@ from edgelint.cache import CACHE_DIR
 from edgelint.config import Settings
 from edgelint.discovery import DEFAULT_EXCLUDES, discover
 from edgelint.report import REPORTERS
+from tests.helpers import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 NEW_BUG = ('\n\nasync def on_fetch(request, env):\n    n = int(await env.VIEWS.get("n") or 0)\n'
            '    await env.VIEWS.put("n", str(n + 1))\n')
 
@@ -95,7 +95,6 @@ def fixture_run(paths, jobs: int):
 @pytest.mark.parametrize("paths", [[FIXTURES], [FIXTURES / "demo-worker"]], ids=["many-projects", "one-project"])
 def test_parallel_run_equals_serial(paths, monkeypatch):
     monkeypatch.setattr(parallel, "MIN_PARALLEL_FILES", 0)  # the fixtures are too small for a pool otherwise
-    monkeypatch.setattr(engine, "spare_cpus", lambda: 1)  # share one project's parsing however busy the machine
     serial = fixture_run(paths, jobs=1)
     assert serial[0]
     assert fixture_run(paths, jobs=2) == serial

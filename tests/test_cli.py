@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import json
 import textwrap
-from pathlib import Path
 
 import pytest
 
-from tests.helpers import expected_markers, write_project
+from tests.helpers import FIXTURES, expected_markers, write_project
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 WRANGLER = '[[kv_namespaces]]\nbinding = "VIEWS"\nid = "1"\n'
 COUNTER = textwrap.dedent("""\

@@ -2,13 +2,11 @@
 pre-parse relevance filter (the filter must never drop a file that has findings)."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
-from tests.helpers import expected_markers, found_markers, lint_directory
+from tests.helpers import FIXTURES, expected_markers, found_markers, lint_directory
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PROJECTS = sorted([FIXTURES / "demo-worker"] + [p for p in (FIXTURES / "projects").iterdir() if p.is_dir()]
                   if (FIXTURES / "projects").is_dir() else [FIXTURES / "demo-worker"])
 

@@ -94,9 +94,12 @@ def _encodable(source: str) -> bool:
 
 
 def assert_lints_without_internal_error(project: Path, source: str) -> None:
-    write_module(project, source)
-    result = lint_directory(project, use_filter=False)
-    assert [f for f in result.findings if f.code == "EDG998"] == []
+    """Unfiltered (the whole module parsed by libcst) and filtered (the comment makes the module
+    relevant, so it is outlined and its statements parsed when needed)."""
+    for use_filter, text in ((False, source), (True, "# env.KV\n" + source)):
+        write_module(project, text)
+        result = lint_directory(project, use_filter=use_filter)
+        assert [f for f in result.findings if f.code == "EDG998"] == []
 
 
 @FUZZ

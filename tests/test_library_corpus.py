@@ -130,11 +130,12 @@ DEEP_MODULES = {
 }
 
 
+@pytest.mark.parametrize("use_filter", [True, False], ids=["outlined", "whole"])
 @pytest.mark.parametrize("module", DEEP_MODULES.values(), ids=DEEP_MODULES.keys())
-def test_deeply_nested_code_is_analysed_without_internal_error(tmp_path, module):
+def test_deeply_nested_code_is_analysed_without_internal_error(tmp_path, module, use_filter):
     source = module + "\n\n" + HANDLER
     write_project(tmp_path, {"wrangler.toml": WRANGLER, "src/entry.py": source})
-    result = lint_directory(tmp_path, use_filter=False)
+    result = lint_directory(tmp_path, use_filter=use_filter)
     put_line = source.count("\n", 0, source.index("await env.VIEWS.put")) + 1
     assert [(f.code, f.line, f.column) for f in result.findings] == [("EDG101", put_line, 11)], result.findings
 

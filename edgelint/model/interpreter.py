@@ -14,7 +14,7 @@ import libcst as cst
 
 from edgelint.model.bindings import BindingKind
 from edgelint.model.operations import Context, Operation, OpKind
-from edgelint.model.project import ClassInfo, FunctionInfo, ModuleInfo, Project, string_value
+from edgelint.model.project import ClassInfo, FunctionInfo, ModuleInfo, Project, string_value, submodule_name
 from edgelint.model.values import (
     CLOCK,
     UNKNOWN,
@@ -228,7 +228,7 @@ class Interpreter:
     def _import(self, node: Union[cst.Import, cst.ImportFrom]) -> None:
         from edgelint.model.project import _index_import
 
-        scratch = ModuleInfo(self.module.path, self.module.name, self.module.tree, "", self.module.bindings)
+        scratch = ModuleInfo(self.module.path, self.module.name, "", self.module.bindings)
         _index_import(scratch, node)
         for local, target in scratch.imports.items():
             self.bind(local, self.project_import_value(self.module, target))
@@ -438,7 +438,7 @@ class Interpreter:
         source, attr = target
         resolved = self.project.resolve_module(module, source)
         if resolved is None and attr is not None:
-            submodule = self.project.resolve_module(module, f"{source}.{attr}" if not source.endswith(".") else source + attr)
+            submodule = self.project.resolve_module(module, submodule_name(source, attr))
             if submodule is not None:
                 return Value(("module", submodule.name), callable=ModuleRef(submodule))
         if resolved is None:

@@ -1,8 +1,10 @@
 """The project model: modules, their functions and classes, entry points, and the analysis driver.
 
-Each module is parsed once; `index_module` reads only its top level and class bodies. The
-interpreter then runs every entry point with the request/background context, inlining calls into
-the project's own functions, and every other function on its own, recording operations.
+Each module is outlined by Python's `ast` and its statements parsed by libcst once, up front or
+when the analysis first needs them (`model.chunks`); `index_module` reads only its top level and
+class bodies. The interpreter then runs every entry point with the request/background context,
+inlining calls into the project's own functions, and every other function that can involve a
+binding on its own, recording operations.
 """
 from __future__ import annotations
 
@@ -10,11 +12,14 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Dict, Iterable, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
 
 import libcst as cst
 
+from edgelint.discovery import is_relevant
 from edgelint.model.bindings import BindingKind, BindingTable
+from edgelint.model.chunks import Chunk, bound_names
+from edgelint.model.outline import CLASS, CODE, FUNCTION
 from edgelint.model.operations import Context, Operation, OpKind, PathKind
 from edgelint.model.values import Value
 
@@ -31,25 +36,37 @@ DEFAULT_ADMIN_WORDS = ("admin", "publish", "internal", "setup", "deploy", "migra
 
 @dataclass(eq=False)
 class FunctionInfo:
-    node: cst.FunctionDef
     module: "ModuleInfo"
     qualname: str
+    name: str
+    chunk: Chunk  # the top-level statement that defines it (a method: its class)
     cls: Optional["ClassInfo"] = None
     route: Optional[Tuple[str, str]] = None  # (method, path) from a route decorator
+    parsed: Optional[cst.FunctionDef] = None  # None until its chunk is parsed
 
     @property
-    def name(self) -> str:
-        return self.node.name.value
+    def node(self) -> cst.FunctionDef:
+        return _parsed(self)
 
 
 @dataclass(eq=False)
 class ClassInfo:
-    node: cst.ClassDef
     module: "ModuleInfo"
     name: str
     bases: Tuple[str, ...]
-    methods: Dict[str, FunctionInfo] = field(default_factory=dict)
+    chunk: Chunk
+    parsed: Optional[cst.ClassDef] = None  # None until its chunk is parsed
+    parsed_methods: Dict[str, FunctionInfo] = field(default_factory=dict)
     inherited: Tuple[str, ...] = ()  # bases of its project base classes, set by Project
+
+    @property
+    def node(self) -> cst.ClassDef:
+        return _parsed(self)
+
+    @property
+    def methods(self) -> Dict[str, FunctionInfo]:
+        _parsed(self)
+        return self.parsed_methods
 
     @property
     def key(self) -> str:
@@ -70,23 +87,76 @@ class ClassInfo:
     def is_workflow(self) -> bool:
         return self.derives_from("WorkflowEntrypoint")
 
+    @property
+    def is_entry_class(self) -> bool:
+        return self.is_workflow or self.is_worker_entrypoint or self.is_durable_object
+
 
 @dataclass(eq=False)
 class ModuleInfo:
     path: str
     name: str  # dotted module name relative to the project root
-    tree: cst.Module
     source: str
     bindings: BindingTable
+    chunks: List[Chunk] = field(default_factory=list)  # its top-level statements, see model.chunks
     is_test: bool = False
     functions: Dict[str, FunctionInfo] = field(default_factory=dict)
     classes: Dict[str, ClassInfo] = field(default_factory=dict)
     imports: Dict[str, Tuple[str, Optional[str]]] = field(default_factory=dict)  # alias -> (module, attr)
     constants: Dict[str, cst.BaseExpression] = field(default_factory=dict)
     env_names: Set[str] = field(default_factory=set)  # `from workers import env`
+    chunk_errors: List[Tuple[Chunk, BaseException]] = field(default_factory=list)  # chunks libcst refused
+    _tree: Optional[cst.Module] = None
 
     def is_package_init(self) -> bool:
         return PurePath(self.path).name == "__init__.py"
+
+    @property
+    def tree(self) -> cst.Module:
+        """The parsed part of the module as one tree (for code generation and searches)."""
+        parsed = [chunk.tree for chunk in self.chunks if chunk.tree is not None]
+        if len(self.chunks) == 1 and parsed:
+            return parsed[0]
+        if self._tree is None or len(self._tree.body) != sum(len(tree.body) for tree in parsed):
+            style = next((tree for chunk, tree in zip(self.chunks, parsed) if chunk.kind != CODE), None)
+            style = style or (parsed[0] if parsed else cst.Module(body=[]))
+            self._tree = style.with_changes(body=[statement for tree in parsed for statement in tree.body],
+                                            header=[], footer=[])
+        return self._tree
+
+    def parse_chunk(self, chunk: Chunk) -> None:
+        """Parse a chunk (once), and fill in the function or class it defines."""
+        if chunk.tree is None and not chunk.failed:
+            try:
+                chunk.tree = cst.parse_module(chunk.text)
+            except (RecursionError, MemoryError, Exception) as exc:  # noqa: BLE001 - reported by the engine
+                chunk.failed = True
+                self.chunk_errors.append((chunk, exc))
+        statement = chunk.tree.body[0] if chunk.tree is not None and len(chunk.tree.body) == 1 else None
+        owner = chunk.owner
+        if owner is None or owner.parsed is not None:
+            return
+        if isinstance(owner, FunctionInfo):
+            owner.parsed = statement if isinstance(statement, cst.FunctionDef) else _empty_function(owner.name)
+        elif isinstance(owner, ClassInfo):
+            owner.parsed = statement if isinstance(statement, cst.ClassDef) else _empty_class(owner.name)
+            _index_class_body(self, owner)
+
+
+def _parsed(info: Union[FunctionInfo, ClassInfo]) -> Any:
+    """The node of a function or class, parsed now if its chunk was left for later."""
+    if info.parsed is None:
+        info.module.parse_chunk(info.chunk)
+    return info.parsed
+
+
+def _empty_function(name: str) -> cst.FunctionDef:
+    """Stands for a function libcst could not parse (reported as unsupported syntax)."""
+    return cst.FunctionDef(cst.Name(name), cst.Parameters(), cst.SimpleStatementSuite([cst.Pass()]))
+
+
+def _empty_class(name: str) -> cst.ClassDef:
+    return cst.ClassDef(cst.Name(name), cst.SimpleStatementSuite([cst.Pass()]))
 
 
 def is_test_path(path: str) -> bool:
@@ -133,15 +203,22 @@ def string_value(node: Optional[cst.BaseExpression]) -> Optional[str]:
 
 
 def index_module(module: ModuleInfo) -> None:
-    for statement in module.tree.body:
-        _index_statement(module, statement, None)
+    for chunk in module.chunks:
+        if chunk.tree is not None:
+            for statement in chunk.tree.body:
+                _index_statement(module, statement, None, chunk)
+        elif chunk.kind == FUNCTION:
+            chunk.owner = module.functions[chunk.name] = FunctionInfo(
+                module, f"{module.name}:{chunk.name}", chunk.name, chunk)
+        elif chunk.kind == CLASS:  # the outline parses classes with bases up front
+            chunk.owner = module.classes[chunk.name] = ClassInfo(module, chunk.name, (), chunk)
 
 
-def _index_statement(module: ModuleInfo, statement: cst.CSTNode, cls: Optional[ClassInfo]) -> None:
+def _index_statement(module: ModuleInfo, statement: cst.CSTNode, cls: Optional[ClassInfo], chunk: Chunk) -> None:
     if isinstance(statement, cst.FunctionDef):
-        _index_function(module, statement, cls)
+        _index_function(module, statement, cls, chunk)
     elif isinstance(statement, cst.ClassDef) and cls is None:
-        _index_class(module, statement)
+        _index_class(module, statement, chunk)
     elif isinstance(statement, cst.SimpleStatementLine) and cls is None:
         for small in statement.body:
             if isinstance(small, (cst.Import, cst.ImportFrom)):
@@ -155,7 +232,7 @@ def _index_statement(module: ModuleInfo, statement: cst.CSTNode, cls: Optional[C
     elif isinstance(statement, (cst.If, cst.Try)) and cls is None:
         # `try: from x import y except ImportError: ...` and `if TYPE_CHECKING:` blocks.
         for inner in _nested_blocks(statement):
-            _index_statement(module, inner, None)
+            _index_statement(module, inner, None, chunk)
 
 
 def _nested_blocks(statement: cst.CSTNode) -> Iterable[cst.CSTNode]:
@@ -167,12 +244,12 @@ def _nested_blocks(statement: cst.CSTNode) -> Iterable[cst.CSTNode]:
             yield from handler.body.body
 
 
-def _index_function(module: ModuleInfo, node: cst.FunctionDef, cls: Optional[ClassInfo]) -> None:
+def _index_function(module: ModuleInfo, node: cst.FunctionDef, cls: Optional[ClassInfo], chunk: Chunk) -> None:
     name = node.name.value
     qualname = f"{cls.name}.{name}" if cls else name
-    info = FunctionInfo(node, module, f"{module.name}:{qualname}", cls, _route_of(node))
+    info = FunctionInfo(module, f"{module.name}:{qualname}", name, chunk, cls, _route_of(node), node)
     if cls is not None:
-        cls.methods[name] = info
+        cls.parsed_methods[name] = info
     else:
         module.functions[name] = info
 
@@ -201,13 +278,18 @@ def _route_method(verb: str, call: cst.Call) -> str:
     return "get"
 
 
-def _index_class(module: ModuleInfo, node: cst.ClassDef) -> None:
+def _index_class(module: ModuleInfo, node: cst.ClassDef, chunk: Chunk) -> None:
     bases = tuple(name.rsplit(".", 1)[-1] for name in (dotted_name(arg.value) for arg in node.bases) if name)
-    info = ClassInfo(node, module, node.name.value, bases)
+    info = ClassInfo(module, node.name.value, bases, chunk, node)
     module.classes[info.name] = info
-    if isinstance(node.body, cst.IndentedBlock):
-        for statement in node.body.body:
-            _index_statement(module, statement, info)
+    _index_class_body(module, info)
+
+
+def _index_class_body(module: ModuleInfo, cls: ClassInfo) -> None:
+    body = cls.node.body
+    if isinstance(body, cst.IndentedBlock):
+        for statement in body.body:
+            _index_statement(module, statement, cls, cls.chunk)
 
 
 def _index_import(module: ModuleInfo, node: cst.CSTNode) -> None:
@@ -242,6 +324,11 @@ def absolute_import(importer: ModuleInfo, source: str) -> str:
     base = package[: len(package) - (level - 1)] if level > 1 else package
     rest = source.lstrip(".")
     return ".".join(base + ([rest] if rest else []))
+
+
+def submodule_name(source: str, attr: str) -> str:
+    """The module `from source import attr` names when `attr` is a module."""
+    return source + attr if source.endswith(".") else f"{source}.{attr}"
 
 
 def lookup_module_name(names: Mapping[str, object], dotted: str) -> Optional[str]:
@@ -298,11 +385,61 @@ class Project:
         self.quiet_calls: Set[int] = set()  # calls whose await opens no input gate (storage, project code)
         self.suppress_recording = False
         self.reached: Set[str] = set()  # qualnames of functions analysed so far, as roots or inlined
-        self.functions_by_qualname: Dict[str, FunctionInfo] = {
-            function.qualname: function for module in self.modules.values()
-            for function in [*module.functions.values(), *(m for c in module.classes.values() for m in c.methods.values())]
-        }
         self._inferred: Optional[Dict[str, BindingKind]] = None
+        self._module_names: Dict[str, Optional[str]] = {}  # dotted import -> project module name
+        self._mark_relevance()
+
+    # ---- which functions can involve bindings (model.chunks)
+
+    def _mark_relevance(self) -> None:
+        """Mark every chunk relevant or not: a fixed point, as names flow through imports."""
+        for module in self.modules.values():
+            names = tuple(module.bindings.bindings)
+            for chunk in module.chunks:
+                chunk.relevant = len(module.chunks) == 1 or is_relevant(chunk.text, names)
+        known: Dict[str, Set[str]] = {name: set() for name in self.modules}
+        changed = True
+        while changed:
+            changed = False
+            for module in self.modules.values():
+                names = self._relevant_names(module, known)
+                if names != known[module.name]:
+                    known[module.name], changed = names, True
+                for chunk in module.chunks:
+                    if not chunk.relevant and not names.isdisjoint(chunk.words):
+                        chunk.relevant = changed = True
+
+    def _relevant_names(self, module: ModuleInfo, known: Mapping[str, Set[str]]) -> Set[str]:
+        """Top-level names of `module` whose definition involves bindings, by what is `known` so far."""
+        names = set(module.env_names)
+        for chunk in module.chunks:
+            if chunk.relevant:
+                names.update(bound_names(chunk.tree) if chunk.kind == CODE and chunk.tree else (chunk.name,))
+        for alias, (source, attr) in module.imports.items():
+            if self._import_is_relevant(module, source, attr, known):
+                names.add(alias)
+        return names
+
+    def _import_is_relevant(self, module: ModuleInfo, source: str, attr: Optional[str],
+                            known: Mapping[str, Set[str]]) -> bool:
+        imported = self.resolve_module(module, source)
+        submodule = self.resolve_module(module, submodule_name(source, attr)) if attr else None
+        whole = submodule if submodule is not None else imported if attr is None else None
+        if whole is not None and any(chunk.relevant for chunk in whole.chunks):
+            return True
+        return imported is not None and attr in known[imported.name]
+
+    def function_named(self, qualname: str) -> Optional[FunctionInfo]:
+        """The function `module:name` or `module:Class.name` (not a nested function)."""
+        module_name, _, name = qualname.partition(":")
+        module = self.modules.get(module_name)
+        if module is None:
+            return None
+        owner, _, method = name.partition(".")
+        if not method:
+            return module.functions.get(owner)
+        cls = module.classes.get(owner)
+        return cls.methods.get(method) if cls is not None and "." not in method else None
 
     # ---- lookups used by the interpreter
 
@@ -344,7 +481,10 @@ class Project:
 
     def resolve_module(self, importer: ModuleInfo, source: str) -> Optional[ModuleInfo]:
         """The project module an import statement in `importer` refers to, if it is in the project."""
-        found = lookup_module_name(self.modules, absolute_import(importer, source))
+        dotted = absolute_import(importer, source)
+        if dotted not in self._module_names:  # `lookup_module_name` scans every module name
+            self._module_names[dotted] = lookup_module_name(self.modules, dotted)
+        found = self._module_names[dotted]
         return self.modules[found] if found is not None else None
 
     def is_admin_name(self, name: str) -> bool:
@@ -386,6 +526,8 @@ class Project:
                 if kind is not None:
                     entries.append((function, kind))
             for cls in module.classes.values():
+                if not cls.is_entry_class:
+                    continue
                 for method in cls.methods.values():
                     kind = _method_kind(cls, method.name)
                     if kind is not None:
@@ -417,9 +559,10 @@ class Project:
         roots = [(function, kind) for function, kind in self.entry_points()]
         entry_ids = {id(function) for function, _ in roots}
         for module in self.modules.values():
-            functions = list(module.functions.values())
+            functions = [function for function in module.functions.values() if function.chunk.relevant]
             for cls in module.classes.values():
-                functions.extend(cls.methods.values())
+                if cls.chunk.relevant:
+                    functions.extend(cls.methods.values())
             roots.extend((function, PathKind.UNKNOWN) for function in functions if id(function) not in entry_ids)
         for function, kind in roots:
             # A function already reached from an entry point (or an earlier root) was analysed with

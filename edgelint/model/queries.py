@@ -100,7 +100,7 @@ def in_test_file(project: Project, op: Operation) -> bool:
     """The operation sits in a test file, or runs in a flow that a test started (a test calling a handler)."""
     if op.module.is_test:
         return True
-    root = project.functions_by_qualname.get(op.context.chain[0]) if op.context.chain else None
+    root = project.function_named(op.context.chain[0]) if op.context.chain else None
     return root is not None and root.module.is_test
 
 
@@ -152,7 +152,7 @@ def in_durable_object(project: Project, op: Operation) -> bool:
     """`op` runs inside a Durable Object: in one of its methods, or in a helper one of them called."""
     if op.function is not None and op.function.cls is not None and op.function.cls.is_durable_object:
         return True
-    functions = (project.functions_by_qualname.get(qualname) for qualname in op.context.chain)
+    functions = (project.function_named(qualname) for qualname in op.context.chain)
     return any(f is not None and f.cls is not None and f.cls.is_durable_object for f in functions)
 
 

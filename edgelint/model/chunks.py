@@ -1,0 +1,90 @@
+"""A module as its top-level statements ("chunks"), each parsed by libcst when first needed.
+
+`model.outline` says where the statements lie. Module-level code, decorated functions and classes
+with bases are parsed up front; any other function or class when the analysis enters it
+(`ModuleInfo.parse_chunk`). A function no entry point reaches is analysed on its own only when its
+chunk is *relevant*: its text has a binding needle (`discovery.is_relevant`), or it names something
+relevant of its module (a function, a class, a global, an import of relevant project code). Other
+functions can hold no binding handle of their own, so analysing them could find nothing.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, FrozenSet, List, Optional, Set
+
+import libcst as cst
+
+from edgelint.model.outline import CODE, Outline
+from edgelint.positions import line_starts
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(eq=False)
+class Chunk:
+    first: int  # first and last line in the file (1-based)
+    last: int
+    kind: str  # outline.FUNCTION, CLASS or CODE
+    name: str
+    text: str
+    eager: bool = True  # parsed as soon as the module is read
+    tree: Optional[cst.Module] = None
+    failed: bool = False  # libcst could not parse it (reported once, see ModuleInfo.chunk_errors)
+    relevant: bool = True
+    owner: Optional[Any] = None  # the FunctionInfo or ClassInfo it defines, when parsed late
+    _words: Optional[FrozenSet[str]] = field(default=None, repr=False)
+
+    @property
+    def words(self) -> FrozenSet[str]:
+        if self._words is None:
+            self._words = frozenset(_WORD.findall(self.text))
+        return self._words
+
+
+def whole_module(source: str, tree: cst.Module) -> List[Chunk]:
+    """One chunk for a module libcst parsed whole (when `ast` could not outline it)."""
+    return [Chunk(1, len(line_starts(source)), CODE, "", source, True, tree)]
+
+
+def chunks_of(source: str, outline: Outline) -> List[Chunk]:
+    starts = line_starts(source)
+    chunks: List[Chunk] = []
+    for statement in outline.statements:
+        end = starts[statement.end] if statement.end < len(starts) else len(source)
+        chunks.append(Chunk(statement.start, statement.end, statement.kind, statement.name,
+                            source[starts[statement.start - 1]:end], statement.eager))
+    return chunks
+
+
+def bound_names(tree: cst.Module) -> Set[str]:
+    """Names a chunk of module-level code assigns or defines (imports are read from the module's
+    index), also inside `if`/`try` blocks."""
+    names: Set[str] = set()
+    for statement in tree.body:
+        _bind_statement(statement, names)
+    return names
+
+
+def _bind_statement(statement: cst.CSTNode, names: Set[str]) -> None:
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        names.add(statement.name.value)
+    elif isinstance(statement, cst.SimpleStatementLine):
+        for small in statement.body:
+            targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else \
+                [small.target] if isinstance(small, (cst.AnnAssign, cst.AugAssign)) else []
+            for target in targets:
+                names.update(element.value.value if isinstance(element.value, cst.Name) else ""
+                             for element in getattr(target, "elements", ()))
+                if isinstance(target, cst.Name):
+                    names.add(target.value)
+    elif isinstance(statement, cst.BaseCompoundStatement):
+        orelse = getattr(statement, "orelse", None)
+        if isinstance(orelse, cst.If):  # elif
+            _bind_statement(orelse, names)
+            orelse = None
+        for part in (statement, orelse, getattr(statement, "finalbody", None), *getattr(statement, "handlers", ())):
+            block = getattr(part, "body", None)
+            for nested in block.body if isinstance(block, cst.IndentedBlock) else ():
+                _bind_statement(nested, names)
+    names.discard("")

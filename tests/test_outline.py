@@ -1,0 +1,84 @@
+"""Outlines and late parsing: libcst parses only the statements the analysis needs (model.chunks).
+
+That the findings do not change is proven on every fixture project (test_fixture_projects runs
+each one outlined and, with the filter off, parsed whole) and by the fuzz tests (both ways).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from edgelint.config import Settings
+from edgelint.discovery import DEFAULT_EXCLUDES, discover
+from edgelint.engine import ProjectRun, group_projects
+from edgelint.model.outline import CLASS, CODE, FUNCTION, outline
+from tests.helpers import FIXTURES, lint_directory, write_project
+
+UNREACHED = FIXTURES / "projects" / "unreached-helper-factored"
+
+
+def test_outline_kinds_lines_and_what_is_parsed_up_front():
+    source = ('"""Doc."""\nimport json\n\n\n@app.get("/a")\nasync def route(request):\n    return 1\n\n\n'
+              "def helper(x):\n    return x\n\n\nclass Plain:\n    pass\n\n\nclass Store(DurableObject):\n"
+              "    pass\n\n\nx = 1; y = 2\n")
+    shape = outline(source)
+    assert [(s.start, s.end, s.kind, s.name, s.eager) for s in shape.statements] == [
+        (1, 1, CODE, "", True),
+        (2, 2, CODE, "", True),
+        (5, 7, FUNCTION, "route", True),  # decorators make routes: parsed up front
+        (10, 11, FUNCTION, "helper", False),
+        (14, 15, CLASS, "Plain", False),
+        (18, 19, CLASS, "Store", True),  # bases make entry points
+        (22, 22, CODE, "", True),
+    ]
+    assert [name for _, name in shape.calls] == ["get"]
+
+
+def test_outline_of_code_python_refuses_is_none():
+    assert outline("def f(:\n    pass\n") is None
+
+
+def test_statements_one_line_shares_become_one_chunk():
+    shape = outline("def f(): pass; x = 1\nclass C: pass\n")
+    assert [(s.start, s.end, s.kind) for s in shape.statements] == [(1, 1, FUNCTION), (2, 2, CLASS)]
+    shape = outline("x = 1; y = 2\n")
+    assert [(s.start, s.end, s.kind) for s in shape.statements] == [(1, 1, CODE)]
+
+
+def project_run(root: Path) -> ProjectRun:
+    files = discover([str(root)], list(DEFAULT_EXCLUDES), None, [])
+    [group] = group_projects(files, Settings(), root)
+    run = ProjectRun(group, Settings())
+    run.run()
+    return run
+
+
+def test_functions_are_parsed_when_reached_or_relevant_and_not_otherwise():
+    run = project_run(UNREACHED)
+    jobs = next(module for module in run.modules.values() if module.name.endswith("jobs"))
+    parsed = {chunk.name: chunk.tree is not None for chunk in jobs.chunks if chunk.kind == FUNCTION}
+    relevant = {chunk.name: chunk.relevant for chunk in jobs.chunks if chunk.kind == FUNCTION}
+    # `record` names `counters`, which store.py defines from a binding; `describe` is reached.
+    assert relevant == {"record": True, "describe": False, "summary": False}
+    assert parsed == {"record": True, "describe": True, "summary": False}
+    assert [(f.code, f.line) for f in run.findings] == [("EDG101", 13)]
+
+
+def test_statement_libcst_refuses_is_reported_where_it_is_and_the_rest_is_analysed(tmp_path):
+    write_project(tmp_path, {
+        "wrangler.toml": '[[kv_namespaces]]\nbinding = "VIEWS"\nid = "x"\n',
+        "src/entry.py": (
+            "from workers import Response, WorkerEntrypoint\n\n\n"
+            "def odd(name):\n    (name): int = 1\n    return name\n\n\n"
+            "class Default(WorkerEntrypoint):\n"
+            "    async def fetch(self, request):\n"
+            "        count = await self.env.VIEWS.get(odd('n'))\n"
+            "        await self.env.VIEWS.put(odd('n'), str(int(count or 0) + 1))\n"
+            "        return Response('ok')\n"),
+    })
+    result = lint_directory(tmp_path)
+    reported = sorted((f.code, f.line, f.column) for f in result.findings)
+    assert reported[0] == ("EDG101", 12, 15)
+    assert reported[1][:2] == ("EDG999", 5)
+    assert len(reported) == 2
+    [unsupported] = [f for f in result.findings if f.code == "EDG999"]
+    assert unsupported.message.startswith("unsupported syntax") and "error at 5:" in unsupported.message
