@@ -140,7 +140,7 @@ class ProjectRun:
         names = ModuleNames(self.group.sources, self.group.root)
         pending = [path for path, source in self.group.sources.items() if self._wanted(source, table)]
         if self.shared is not None:
-            self.shared.start({path: self.group.sources[path].text or "" for path in pending})
+            self.shared.start({path: self.group.sources[path].text or "" for path in reversed(pending)})
         queued: Set[str] = set(pending)
         while pending:
             path = pending.pop()
@@ -262,7 +262,7 @@ class ProjectRun:
                        severity, rule.name, fix, report.related, context)
 
     def _position_index(self, module: ModuleInfo) -> PositionIndex:
-        parts = [(chunk.first, chunk.last, chunk.tree) for chunk in module.chunks if chunk.tree is not None]
+        parts = [(chunk.first, chunk.last, chunk.text, chunk.tree) for chunk in module.chunks if chunk.tree is not None]
         return PositionIndex(parts, module.source, self.calls.get(module.path, COMPUTE))
 
 

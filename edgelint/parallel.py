@@ -4,9 +4,8 @@ What runs where follows from measurement (bench/run.py, README "Benchmarks"). Th
 the libcst trees of a project in one process, and shipping a tree between processes costs more
 than parsing it (~1.2 parses to build and pickle, ~0.5 to unpickle). So whole projects go to
 workers when there are several; inside one project, workers compute the files' outlines (Python's
-`ast`: where the statements lie and where the calls are, plain data that is cheap to send) from one
-end of the list while the parent, which parses with libcst what the analysis needs, takes them from
-the other end.
+`ast`: where the statements lie and where the calls are, plain data that is cheap to send) while
+the parent parses with libcst what the analysis needs and runs it.
 """
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ import multiprocessing
 import os
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, TypeVar
+from typing import Callable, Dict, Iterator, List, Mapping, Sequence, TypeVar
 
 from edgelint.model.outline import outline
 from edgelint.positions import COMPUTE
@@ -64,8 +63,8 @@ def ordered_map(pool: Executor, function: Callable[[Item], Outcome], items: Sequ
 class SharedWork:
     """Work on one project's files that the parent shares with the pool: their outlines.
 
-    Either side takes a file whose work has not started: `Future.cancel()` succeeds only for work
-    no worker has picked up, so the parent never waits for queued work; it does it itself.
+    Workers compute them in the order the parent reads the files, so the parent finds each one
+    ready (or waits for it) while it spends its own time on libcst parsing and the analysis.
     """
 
     def __init__(self, pool: Executor):
@@ -73,24 +72,17 @@ class SharedWork:
         self.outlines: Dict[str, Future] = {}
 
     def start(self, texts: Mapping[str, str]) -> None:
-        """Queue the outlines in the order of `texts` (the parent takes them from the end)."""
+        """Queue the outlines, in the order of `texts`."""
         for path, text in texts.items():
             self.outlines[path] = self.pool.submit(outline, text)
 
     def outline(self, path: str) -> object:
         """The outline a worker computed (None: `ast` refused the file), or COMPUTE: the parent
-        computes it itself."""
-        result = _claim(self.outlines.pop(path, None))
-        return COMPUTE if result is _PARENT else result
-
-
-_PARENT = object()  # the parent does this piece of work itself
-
-
-def _claim(future: Optional[Future]) -> object:
-    if future is None or future.cancel():
-        return _PARENT
-    try:
-        return future.result()
-    except Exception:  # noqa: BLE001 - a worker died (killed, out of memory) or failed: the parent does it
-        return _PARENT
+        computes it itself (a file found later, or a worker that died)."""
+        future = self.outlines.pop(path, None)
+        if future is None:
+            return COMPUTE
+        try:
+            return future.result()
+        except Exception:  # noqa: BLE001 - a worker died (killed, out of memory) or failed
+            return COMPUTE

@@ -125,16 +125,16 @@ def _column(lines: List[str], line: int, byte_offset: int) -> int:
 COMPUTE = object()  # PositionIndex computes the ast calls itself
 
 
-# A parsed piece of a module: its first and last line, and its libcst tree (parsed from those lines).
-Part = Tuple[int, int, cst.Module]
+# A parsed piece of a module: its first and last line, its text and its libcst tree (parsed from it).
+Part = Tuple[int, int, str, cst.Module]
 
 
 class PositionIndex:
     """Maps libcst nodes of one module to source spans.
 
     `parts` are the module's parsed pieces in source order (one covering the file when it was
-    parsed whole; see edgelint.model.chunks). `calls` is `ast_calls(source)` when it was computed
-    ahead, in another process.
+    parsed whole; see edgelint.model.chunks). `calls` is `ast_calls(source)` when a worker
+    process computed it ahead; otherwise `ast` parses only the pieces that hold reported calls.
     """
 
     def __init__(self, parts: Sequence[Part], source: str, calls: object = COMPUTE):
@@ -142,40 +142,58 @@ class PositionIndex:
         self.source = source
         self.lines = physical_lines(source)
         self._calls = calls
-        self._spans: Optional[Dict[int, Span]] = None
+        self._part_of: Optional[Dict[int, int]] = None  # id of a libcst Call -> index of its part
+        self._part_calls: List[List[cst.Call]] = []
+        self._spans: Dict[int, Optional[Dict[int, Span]]] = {}  # part index -> its call spans
         self._fallback: List[Tuple[int, Mapping]] = []
 
     def span(self, node: cst.CSTNode) -> Span:
-        if self._spans is None:
-            self._spans = self._ast_spans() or {}
-        span = self._spans.get(id(node))
-        if span is not None:
-            return span
+        part = self._part_index(node)
+        if part is not None:
+            if part not in self._spans:
+                self._spans[part] = self._ast_spans(part)
+            span = (self._spans[part] or {}).get(id(node))
+            if span is not None:
+                return span
         return self._provider_span(node)
 
-    def _ast_spans(self) -> Optional[Dict[int, Span]]:
-        theirs = ast_calls(self.source) if self._calls is COMPUTE else self._calls
-        if not isinstance(theirs, list):
+    def _part_index(self, node: cst.CSTNode) -> Optional[int]:
+        if self._part_of is None:
+            self._part_of = {}
+            for index, (_, _, _, tree) in enumerate(self.parts):
+                try:
+                    calls = _cst_calls(tree)
+                except RecursionError:
+                    calls = []
+                self._part_calls.append(calls)
+                self._part_of.update((id(call), index) for call in calls)
+        return self._part_of.get(id(node))
+
+    def _ast_spans(self, index: int) -> Optional[Dict[int, Span]]:
+        first, last, text, _ = self.parts[index]
+        if isinstance(self._calls, list):
+            theirs = [(span, name) for span, name in self._calls if first <= span[0] <= last]
+        else:
+            found = ast_calls(text)
+            if found is None:
+                return None
+            shift = first - 1
+            theirs = [((line + shift, column, end_line + shift, end_column), name)
+                      for (line, column, end_line, end_column), name in found]
+        ours = self._part_calls[index]
+        if len(theirs) != len(ours):
             return None
         spans: Dict[int, Span] = {}
-        for first, last, tree in self.parts:
-            try:
-                ours = _cst_calls(tree)
-            except RecursionError:
+        for call, (span, name) in zip(ours, theirs):
+            if _called_name(call.func) != name:
                 return None
-            inside = [(span, name) for span, name in theirs if first <= span[0] <= last]
-            if len(inside) != len(ours):
-                return None
-            for call, (span, name) in zip(ours, inside):
-                if _called_name(call.func) != name:
-                    return None
-                spans[id(call)] = span
+            spans[id(call)] = span
         return spans
 
     def _provider_span(self, node: cst.CSTNode) -> Span:
         if not self._fallback:
             self._fallback = [(first - 1, MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider))
-                              for first, _, tree in self.parts]
+                              for first, _, _, tree in self.parts]
         for offset, positions in self._fallback:
             position = positions.get(node)
             if position is not None:

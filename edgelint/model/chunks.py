@@ -10,8 +10,8 @@ functions can hold no binding handle of their own, so analysing them could find 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any, FrozenSet, List, Optional, Set
+from dataclasses import dataclass
+from typing import Any, List, Optional, Set
 
 import libcst as cst
 
@@ -27,24 +27,28 @@ class Chunk:
     last: int
     kind: str  # outline.FUNCTION, CLASS or CODE
     name: str
-    text: str
+    source: str  # the module's text; the chunk is source[start:end] (not a copy: memory)
+    start: int
+    end: int
     eager: bool = True  # parsed as soon as the module is read
     tree: Optional[cst.Module] = None
     failed: bool = False  # libcst could not parse it (reported once, see ModuleInfo.chunk_errors)
     relevant: bool = True
     owner: Optional[Any] = None  # the FunctionInfo or ClassInfo it defines, when parsed late
-    _words: Optional[FrozenSet[str]] = field(default=None, repr=False)
 
     @property
-    def words(self) -> FrozenSet[str]:
-        if self._words is None:
-            self._words = frozenset(_WORD.findall(self.text))
-        return self._words
+    def text(self) -> str:
+        return self.source[self.start:self.end]
+
+    def mentions(self, names: Set[str]) -> bool:
+        """Whether an identifier in the chunk is one of `names` (the words are not kept: for a
+        big project they take a third of the memory the parsed trees take)."""
+        return any(word in names for word in _WORD.findall(self.source, self.start, self.end))
 
 
 def whole_module(source: str, tree: cst.Module) -> List[Chunk]:
     """One chunk for a module libcst parsed whole (when `ast` could not outline it)."""
-    return [Chunk(1, len(line_starts(source)), CODE, "", source, True, tree)]
+    return [Chunk(1, len(line_starts(source)), CODE, "", source, 0, len(source), True, tree)]
 
 
 def chunks_of(source: str, outline: Outline) -> List[Chunk]:
@@ -53,7 +57,7 @@ def chunks_of(source: str, outline: Outline) -> List[Chunk]:
     for statement in outline.statements:
         end = starts[statement.end] if statement.end < len(starts) else len(source)
         chunks.append(Chunk(statement.start, statement.end, statement.kind, statement.name,
-                            source[starts[statement.start - 1]:end], statement.eager))
+                            source, starts[statement.start - 1], end, statement.eager))
     return chunks
 
 

@@ -406,7 +406,7 @@ class Project:
                 if names != known[module.name]:
                     known[module.name], changed = names, True
                 for chunk in module.chunks:
-                    if not chunk.relevant and not names.isdisjoint(chunk.words):
+                    if not chunk.relevant and chunk.mentions(names):
                         chunk.relevant = changed = True
 
     def _relevant_names(self, module: ModuleInfo, known: Mapping[str, Set[str]]) -> Set[str]:
