@@ -16,21 +16,34 @@ DEFAULT_EXCLUDES = (".venv", "venv", ".git", "node_modules", ".wrangler", "__pyc
 # are tight on purpose: a bare `env` matches local environment dicts (`env["PATH"]`, `env=env`) and
 # would send 1 stdlib file in 14 to the parser; bindings are `env.UPPER`, lower-case binding names
 # are caught by the wrangler names below, and `on_fetch(request, env)` entry modules by name.
-RELEVANCE = re.compile(
-    r"\benv\.[A-Z]|getattr\(\s*env\b|\bon_(?:fetch|scheduled|queue)\b|DurableObject|WorkerEntrypoint"
-    r"|WorkflowEntrypoint|idFromName|idFromString|newUniqueId|getByName|\.storage\b"
+# Each needle is (a substring, the expression around it or None when the substring is the needle):
+# substring search is many times faster than a regular expression, which runs only on the texts
+# that hold its substring (a fifth of the standard library has a `getattr(`).
+NEEDLES = (
+    ("env.", re.compile(r"\benv\.[A-Z]")),
+    ("getattr(", re.compile(r"getattr\(\s*env\b")),
+    *((f"on_{name}", re.compile(rf"\bon_{name}\b")) for name in ("fetch", "scheduled", "queue")),
+    (".storage", re.compile(r"\.storage\b")),
+    ("DurableObject", None), ("WorkerEntrypoint", None), ("WorkflowEntrypoint", None), ("idFromName", None),
+    ("idFromString", None), ("newUniqueId", None), ("getByName", None),
 )
 
 
 def matches_glob(path: str, pattern: str, root: Optional[Path] = None) -> bool:
     """gitignore-style: a bare name matches any path component, otherwise match the relative path."""
-    pure = PurePath(path)
-    relative = pure
+    return _matches(_relative(path, root), pattern)
+
+
+def _relative(path: str, root: Optional[Path]) -> PurePath:
     if root is not None:
         try:
-            relative = PurePath(os.path.relpath(path, root))
-        except ValueError:
-            relative = pure
+            return PurePath(os.path.relpath(path, root))
+        except ValueError:  # another drive (Windows)
+            pass
+    return PurePath(path)
+
+
+def _matches(relative: PurePath, pattern: str) -> bool:
     text = relative.as_posix()
     pattern = pattern.rstrip("/")
     if "/" not in pattern:
@@ -94,11 +107,13 @@ def _is_loop(link: str, target: str) -> bool:
 
 
 def _excluded(path: str, excludes: Sequence[str], root: Optional[Path]) -> bool:
-    return any(matches_glob(path, pattern, root) for pattern in excludes)
+    relative = _relative(path, root)
+    return any(_matches(relative, pattern) for pattern in excludes)
 
 
 def is_relevant(text: str, binding_names: Iterable[str] = ()) -> bool:
     """Cheap check run before parsing a file, or a statement of it, with libcst."""
-    if RELEVANCE.search(text):
-        return True
+    for literal, around in NEEDLES:
+        if literal in text and (around is None or around.search(text)):
+            return True
     return any(name in text for name in binding_names if len(name) > 2)
