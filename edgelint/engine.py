@@ -21,7 +21,7 @@ from edgelint.findings import Finding, Report
 from edgelint.fixes import fix_for
 from edgelint.model.bindings import BindingTable
 from edgelint.model.chunks import chunks_of, whole_module
-from edgelint.model.outline import Outline, outline
+from edgelint.model.outline import outline
 from edgelint.model.project import (
     ModuleInfo,
     Project,
@@ -31,8 +31,8 @@ from edgelint.model.project import (
     lookup_module_name,
 )
 from edgelint.noqa import NoqaIndex, file_is_ignored
-from edgelint.parallel import SharedWork, ordered_map, process_pool, worker_count
-from edgelint.positions import COMPUTE, PositionIndex
+from edgelint.parallel import COMPUTE, SharedWork, ordered_map, process_pool, worker_count
+from edgelint.positions import PositionIndex
 from edgelint.rules import ALL_RULES, INTERNAL_ERROR, RULES_BY_CODE, SYNTAX_ERROR
 from edgelint.textio import decode_source, read_bytes, syntax_error
 from edgelint.wrangler import find_wrangler_config, load_bindings
@@ -129,7 +129,6 @@ class ProjectRun:
         self.findings: List[Finding] = []
         self.modules: Dict[str, ModuleInfo] = {}
         self.positions: Dict[str, PositionIndex] = {}
-        self.calls: Dict[str, object] = {}  # path -> its ast call spans, or COMPUTE (see positions)
 
     def run(self) -> List[Finding]:
         # Deeply nested code needs more than Python's default 1,000 frames: see edgelint.deepstack.
@@ -179,16 +178,14 @@ class ProjectRun:
         shape = self.shared.outline(path) if self.shared is not None else COMPUTE
         if shape is COMPUTE:
             # Unfiltered runs parse every file whole and analyse every function (tests compare).
-            shape = outline(text, with_calls=False) if self.use_filter else None
-        if isinstance(shape, Outline):
+            shape = outline(text) if self.use_filter else None
+        if isinstance(shape, tuple):
             chunks = chunks_of(text, shape)
-            self.calls[path] = shape.calls if shape.calls is not None else COMPUTE
         else:  # `ast` refused it: libcst parses it whole, and reports it if it refuses too
             tree = self._parse_whole(path, text)
             if tree is None:
                 return None
             chunks = whole_module(text, tree)
-            self.calls[path] = COMPUTE
         # Judged inside the project: a checkout under /tmp/test/ does not make every file a test.
         is_test = is_test_path(os.path.relpath(os.path.abspath(path), self.group.root))
         module = ModuleInfo(path, module_name(path, self.group.root), text, table, chunks, is_test)
@@ -263,7 +260,7 @@ class ProjectRun:
 
     def _position_index(self, module: ModuleInfo) -> PositionIndex:
         parts = [(chunk.first, chunk.last, chunk.text, chunk.tree) for chunk in module.chunks if chunk.tree is not None]
-        return PositionIndex(parts, module.source, self.calls.get(module.path, COMPUTE))
+        return PositionIndex(parts, module.source)
 
 
 def load_source(source: Source) -> None:

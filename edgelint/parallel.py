@@ -4,8 +4,8 @@ What runs where follows from measurement (bench/run.py, README "Benchmarks"). Th
 the libcst trees of a project in one process, and shipping a tree between processes costs more
 than parsing it (~1.2 parses to build and pickle, ~0.5 to unpickle). So whole projects go to
 workers when there are several; inside one project, workers compute the files' outlines (Python's
-`ast`: where the statements lie and where the calls are, plain data that is cheap to send) while
-the parent parses with libcst what the analysis needs and runs it.
+`ast`: where the top-level statements lie, plain data that is cheap to send) while the parent
+parses with libcst what the analysis needs and runs it.
 """
 from __future__ import annotations
 
@@ -16,13 +16,15 @@ from contextlib import contextmanager
 from typing import Callable, Dict, Iterator, List, Mapping, Sequence, TypeVar
 
 from edgelint.model.outline import outline
-from edgelint.positions import COMPUTE
 
 # Below this many files a run is over before a pool has started.
 MIN_PARALLEL_FILES = 32
 
 Item = TypeVar("Item")
 Outcome = TypeVar("Outcome")
+
+
+COMPUTE = object()  # the parent computes this piece of work itself
 
 
 def default_jobs() -> int:

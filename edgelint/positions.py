@@ -21,7 +21,6 @@ from edgelint.textio import parse_ast
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 Span = Tuple[int, int, int, int]  # 1-based line, 0-based column, end line, end column
 # Every Call of a module as `ast` sees it, in libcst's visiting order: its span and called name.
-# Plain tuples, so a worker process can compute them from the text and send them back cheaply.
 AstCalls = List[Tuple[Span, Optional[str]]]
 
 # Fields whose dataclass order is not source order.
@@ -87,13 +86,10 @@ def _called_name(node) -> Optional[str]:
 def ast_calls(source: str) -> Optional[AstCalls]:
     """The Call spans of `source` from Python's `ast` (None when `ast` cannot parse it)."""
     try:
-        return calls_of_tree(parse_ast(source), physical_lines(source))
+        tree = parse_ast(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-
-
-def calls_of_tree(tree: ast.AST, lines: List[str]) -> AstCalls:
-    """The Call spans of an `ast` tree of the module whose physical lines are `lines`."""
+    lines = physical_lines(source)
     calls = sorted(
         (node for node in ast.walk(tree) if isinstance(node, ast.Call)),
         key=lambda n: (n.lineno, n.col_offset, -n.end_lineno, -n.end_col_offset),
@@ -122,9 +118,6 @@ def _column(lines: List[str], line: int, byte_offset: int) -> int:
     return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
 
 
-COMPUTE = object()  # PositionIndex computes the ast calls itself
-
-
 # A parsed piece of a module: its first and last line, its text and its libcst tree (parsed from it).
 Part = Tuple[int, int, str, cst.Module]
 
@@ -133,15 +126,13 @@ class PositionIndex:
     """Maps libcst nodes of one module to source spans.
 
     `parts` are the module's parsed pieces in source order (one covering the file when it was
-    parsed whole; see edgelint.model.chunks). `calls` is `ast_calls(source)` when a worker
-    process computed it ahead; otherwise `ast` parses only the pieces that hold reported calls.
+    parsed whole; see edgelint.model.chunks); `ast` parses only the pieces that hold reported calls.
     """
 
-    def __init__(self, parts: Sequence[Part], source: str, calls: object = COMPUTE):
+    def __init__(self, parts: Sequence[Part], source: str):
         self.parts = list(parts)
         self.source = source
         self.lines = physical_lines(source)
-        self._calls = calls
         self._part_of: Optional[Dict[int, int]] = None  # id of a libcst Call -> index of its part
         self._part_calls: List[List[cst.Call]] = []
         self._spans: Dict[int, Optional[Dict[int, Span]]] = {}  # part index -> its call spans
@@ -170,16 +161,13 @@ class PositionIndex:
         return self._part_of.get(id(node))
 
     def _ast_spans(self, index: int) -> Optional[Dict[int, Span]]:
-        first, last, text, _ = self.parts[index]
-        if isinstance(self._calls, list):
-            theirs = [(span, name) for span, name in self._calls if first <= span[0] <= last]
-        else:
-            found = ast_calls(text)
-            if found is None:
-                return None
-            shift = first - 1
-            theirs = [((line + shift, column, end_line + shift, end_column), name)
-                      for (line, column, end_line, end_column), name in found]
+        first, _, text, _ = self.parts[index]
+        found = ast_calls(text)
+        if found is None:
+            return None
+        shift = first - 1
+        theirs = [((line + shift, column, end_line + shift, end_column), name)
+                  for (line, column, end_line, end_column), name in found]
         ours = self._part_calls[index]
         if len(theirs) != len(ours):
             return None

@@ -54,7 +54,7 @@ def whole_module(source: str, tree: cst.Module) -> List[Chunk]:
 def chunks_of(source: str, outline: Outline) -> List[Chunk]:
     starts = line_starts(source)
     chunks: List[Chunk] = []
-    for statement in outline.statements:
+    for statement in outline:
         end = starts[statement.end] if statement.end < len(starts) else len(source)
         chunks.append(Chunk(statement.start, statement.end, statement.kind, statement.name,
                             source, starts[statement.start - 1], end, statement.eager))

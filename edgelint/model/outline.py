@@ -1,5 +1,5 @@
-"""The outline of a module, from Python's own parser: where each top-level statement lies, what it
-defines, and the position of every call.
+"""The outline of a module, from Python's own parser: where each top-level statement lies and what
+it defines.
 
 libcst builds a tree four times slower than `ast`, and most of a Workers module (models, parsing,
 formatting) never touches a binding. With the outline, libcst parses up front only the statements
@@ -13,7 +13,6 @@ import ast
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
-from edgelint.positions import AstCalls, calls_of_tree, physical_lines
 from edgelint.textio import parse_ast
 
 FUNCTION, CLASS, CODE = "function", "class", "code"
@@ -28,17 +27,11 @@ class TopStatement:
     eager: bool  # parsed up front
 
 
-@dataclass(frozen=True)
-class Outline:
-    statements: Tuple[TopStatement, ...]
-    calls: Optional[AstCalls]  # for positions (edgelint.positions); None: not computed
+Outline = Tuple[TopStatement, ...]
 
 
-def outline(text: str, with_calls: bool = True) -> Optional[Outline]:
-    """The outline of `text`, or None when `ast` cannot parse it (libcst then parses it whole).
-
-    Call spans cost a walk of the tree: a worker process computes them for every file, the parent
-    process only for files with findings (`positions.ast_calls`)."""
+def outline(text: str) -> Optional[Outline]:
+    """The outline of `text`, or None when `ast` cannot parse it (libcst then parses it whole)."""
     try:
         tree = parse_ast(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -50,11 +43,7 @@ def outline(text: str, with_calls: bool = True) -> Optional[Outline]:
             previous = statements.pop()
             statement = TopStatement(previous.start, max(previous.end, statement.end), CODE, "", True)
         statements.append(statement)
-    try:
-        calls = calls_of_tree(tree, physical_lines(text)) if with_calls else None
-    except RecursionError:
-        calls = None
-    return Outline(tuple(statements), calls)
+    return tuple(statements)
 
 
 def _top_statement(node: ast.stmt) -> TopStatement:
