@@ -4,12 +4,14 @@ The CLI and the flake8 plugin both call into here; neither re-implements any ste
 """
 from __future__ import annotations
 
+import gc
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
@@ -132,7 +134,8 @@ class ProjectRun:
 
     def run(self) -> List[Finding]:
         # Deeply nested code needs more than Python's default 1,000 frames: see edgelint.deepstack.
-        return call_with_deep_stack(self._run)
+        with fewer_collections():
+            return call_with_deep_stack(self._run)
 
     def _run(self) -> List[Finding]:
         table = binding_table(self.group, self.settings)
@@ -261,6 +264,19 @@ class ProjectRun:
     def _position_index(self, module: ModuleInfo) -> PositionIndex:
         parts = [(chunk.first, chunk.last, chunk.text, chunk.tree) for chunk in module.chunks if chunk.tree is not None]
         return PositionIndex(parts, module.source)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run the cycle collector less often. libcst trees and the model are millions of small objects
+    with few cycles; at Python's default thresholds the collector keeps re-scanning the growing
+    heap (a quarter of the CPU of a 2,000-file project, a sixth of a 300-file one)."""
+    previous = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
 
 
 def load_source(source: Source) -> None:

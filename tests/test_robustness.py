@@ -13,6 +13,7 @@ the bad input and checks that it is still reported.
 """
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -22,7 +23,9 @@ from typing import List
 
 import pytest
 
+from edgelint import engine
 from tests.conftest import ROOT
+from tests.helpers import lint_directory
 from tests.test_cli import COUNTER, counter_project
 
 ENTRY_FINDING = "src/entry.py:3:11: EDG101"
@@ -228,3 +231,13 @@ def test_linted_code_is_never_imported_or_executed(tmp_path, run_cli):
                             capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert expected.replace("src/", "./src/") in flake8.stdout, flake8.stderr
     assert not marker.exists()
+
+
+def test_collector_thresholds_are_tuned_for_a_run_and_restored_after_it(tmp_path, monkeypatch):
+    seen = []
+    real_run = engine.ProjectRun._run
+    monkeypatch.setattr(engine.ProjectRun, "_run", lambda self: seen.append(gc.get_threshold()) or real_run(self))
+    before = gc.get_threshold()
+    assert lint_directory(counter_project(tmp_path)).findings
+    assert seen and seen[0][0] > before[0]
+    assert gc.get_threshold() == before
