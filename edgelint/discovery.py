@@ -4,8 +4,9 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+from functools import lru_cache
 from pathlib import Path, PurePath
-from typing import Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 DEFAULT_EXCLUDES = (".venv", "venv", ".git", "node_modules", ".wrangler", "__pycache__", ".tox", ".nox",
                     ".mypy_cache", ".pytest_cache", ".ruff_cache", ".edgelint_cache", "build", "dist",
@@ -108,7 +109,17 @@ def _is_loop(link: str, target: str) -> bool:
 
 def _excluded(path: str, excludes: Sequence[str], root: Optional[Path]) -> bool:
     relative = _relative(path, root)
-    return any(_matches(relative, pattern) for pattern in excludes)
+    names, globs = _split_patterns(tuple(excludes))
+    return not names.isdisjoint(relative.parts) or any(_matches(relative, pattern) for pattern in globs)
+
+
+@lru_cache(maxsize=16)
+def _split_patterns(excludes: Tuple[str, ...]) -> Tuple[FrozenSet[str], Tuple[str, ...]]:
+    """Plain names (`.venv`, `node_modules`: most excludes) match a path component exactly, which
+    a set answers at once; the rest are globs."""
+    names = frozenset(pattern.rstrip("/") for pattern in excludes
+                      if "/" not in pattern.rstrip("/") and not any(char in pattern for char in "*?["))
+    return names, tuple(pattern for pattern in excludes if pattern.rstrip("/") not in names)
 
 
 def is_relevant(text: str, binding_names: Iterable[str] = ()) -> bool:

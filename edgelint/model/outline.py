@@ -39,7 +39,7 @@ def outline(text: str) -> Optional[Outline]:
     statements: List[TopStatement] = []
     for node in tree.body:
         statement = _top_statement(node)
-        if statements and statement.start <= statements[-1].end:  # `a = 1; def f(): ...` share a line
+        if statements and statement.start <= statements[-1].end:  # `a = 1; b = 2` share a line
             previous = statements.pop()
             statement = TopStatement(previous.start, max(previous.end, statement.end), CODE, "", True)
         statements.append(statement)
