@@ -352,10 +352,11 @@ def _noqa_index(text: Optional[str]) -> Optional[NoqaIndex]:
 
 
 def lint_project(group: ProjectInput, settings: Settings, use_filter: bool = True, use_cache: bool = False,
-                 shared: Optional[SharedWork] = None) -> List[Finding]:
-    """One project's findings before selection and noqa, from the cache when nothing changed."""
+                 helpers: int = 0) -> List[Finding]:
+    """One project's findings before selection and noqa, from the cache when nothing changed;
+    `helpers` worker processes outline its files when it has to be analysed."""
     if not use_cache:
-        return ProjectRun(group, settings, use_filter, shared).run()
+        return _analyse(group, settings, use_filter, helpers)
     for source in group.sources.values():
         load_source(source)
     rule_set = ",".join(rule.code for rule in ALL_RULES)
@@ -363,9 +364,16 @@ def lint_project(group: ProjectInput, settings: Settings, use_filter: bool = Tru
     name, key = cache_key(group.root, identity, ((s.path, s.data, s.error) for s in group.sources.values()))
     findings = load_findings(group.root, name, key)
     if findings is None:
-        findings = ProjectRun(group, settings, use_filter, shared).run()
+        findings = _analyse(group, settings, use_filter, helpers)
         store_findings(group.root, name, key, findings)
     return findings
+
+
+def _analyse(group: ProjectInput, settings: Settings, use_filter: bool, helpers: int) -> List[Finding]:
+    if helpers < 1:
+        return ProjectRun(group, settings, use_filter).run()
+    with process_pool(helpers) as pool:
+        return ProjectRun(group, settings, use_filter, SharedWork(pool)).run()
 
 
 def _lint_in_worker(group: ProjectInput, settings: Settings, use_filter: bool,
@@ -383,8 +391,7 @@ def _run_projects(groups: Sequence[ProjectInput], settings: Settings, use_filter
     if workers <= 1:
         return [lint_project(group, settings, use_filter, use_cache) for group in groups]
     if len(groups) == 1:  # one project: the parent analyses it, workers outline its files
-        with process_pool(workers - 1) as pool:
-            return [lint_project(groups[0], settings, use_filter, use_cache, SharedWork(pool))]
+        return [lint_project(groups[0], settings, use_filter, use_cache, helpers=workers - 1)]
     run = partial(_lint_in_worker, settings=settings, use_filter=use_filter, use_cache=use_cache)
     with process_pool(workers) as pool:
         outcomes = ordered_map(pool, run, groups, cost=lambda group: len(group.sources))
