@@ -25,12 +25,12 @@ from edgelint.model.bindings import BindingTable
 from edgelint.model.chunks import chunks_of, whole_module
 from edgelint.model.outline import outline
 from edgelint.model.project import (
+    ModuleIndex,
     ModuleInfo,
     Project,
     absolute_import,
     index_module,
     is_test_path,
-    lookup_module_name,
 )
 from edgelint.noqa import NoqaIndex, file_is_ignored
 from edgelint.parallel import COMPUTE, SharedWork, ordered_map, process_pool, worker_count
@@ -127,7 +127,7 @@ class ProjectRun:
         self.group = group
         self.settings = settings
         self.use_filter = use_filter
-        self.shared = shared  # parsing and positions shared with worker processes
+        self.shared = shared  # outlines computed by worker processes
         self.findings: List[Finding] = []
         self.modules: Dict[str, ModuleInfo] = {}
         self.positions: Dict[str, PositionIndex] = {}
@@ -139,7 +139,7 @@ class ProjectRun:
 
     def _run(self) -> List[Finding]:
         table = binding_table(self.group, self.settings)
-        names = ModuleNames(self.group.sources, self.group.root)
+        names = ModuleIndex({module_name(path, self.group.root): path for path in self.group.sources})
         pending = [path for path, source in self.group.sources.items() if self._wanted(source, table)]
         if self.shared is not None:
             self.shared.start({path: self.group.sources[path].text or "" for path in reversed(pending)})
@@ -171,7 +171,7 @@ class ProjectRun:
             return False
         return not self.use_filter or is_relevant(source.text or "", table.bindings)
 
-    def _parse(self, path: str, names: ModuleNames, table: BindingTable) -> Optional[ModuleInfo]:
+    def _parse(self, path: str, names: ModuleIndex[str], table: BindingTable) -> Optional[ModuleInfo]:
         source = self.group.sources[path]
         if source.text is None:
             self._wanted(source, table)
@@ -286,32 +286,12 @@ def load_source(source: Source) -> None:
         source.text, source.error, source.data = loaded.text, loaded.error, loaded.data
 
 
-class ModuleNames:
-    """The project's module names and their files, grouped by last component, so that finding an
-    imported module looks at the few names that can match: `lookup_module_name` scans every name
-    for a suffix, which is quadratic in the size of a project (0.7 s for 300 files)."""
-
-    def __init__(self, paths: Iterable[str], root: Path):
-        self.groups: Dict[str, Dict[str, str]] = {}
-        for path in paths:
-            name = module_name(path, root)
-            parts = name.split(".")
-            # `pkg.__init__` answers both `pkg` and `...__init__`.
-            for key in {parts[-1], parts[-2] if len(parts) > 1 and parts[-1] == "__init__" else parts[-1]}:
-                self.groups.setdefault(key, {})[name] = path
-
-    def path_of(self, dotted: str) -> Optional[str]:
-        names = self.groups.get(dotted.rsplit(".", 1)[-1], {})
-        found = lookup_module_name(names, dotted)
-        return names[found] if found is not None else None
-
-
-def imported_paths(module: ModuleInfo, names: ModuleNames) -> Iterable[str]:
+def imported_paths(module: ModuleInfo, names: ModuleIndex[str]) -> Iterable[str]:
     """Files of the project that `module` imports (helpers the relevance filter may have skipped)."""
     for source, attr in module.imports.values():
         absolute = absolute_import(module, source)
         for candidate in ([absolute, f"{absolute}.{attr}" if absolute else attr] if attr else [absolute]):
-            found = names.path_of(candidate)
+            found = names.get(candidate)
             if found is not None:
                 yield found
 

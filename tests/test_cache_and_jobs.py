@@ -108,15 +108,15 @@ def test_jobs_flag(run_cli):
 
 
 def test_module_index_answers_like_lookup_module_name(tmp_path):
-    from edgelint.model.project import lookup_module_name
+    from edgelint.model.project import ModuleIndex, lookup_module_name
 
     relative = ["src/app/__init__.py", "src/app/util.py", "src/app/sub/util.py", "src/app/sub/__init__.py",
                 "lib/helpers.py", "__init__.py", "entry.py", "tools/entry.py"]
     paths = [str(tmp_path / path) for path in relative]
-    index = engine.ModuleNames(paths, tmp_path)
     names = {engine.module_name(path, tmp_path): path for path in paths}
+    index = ModuleIndex(names)
     queries = ["", "app", "app.util", "util", "sub.util", "app.sub", "sub", "helpers", "lib.helpers", "entry",
                "__init__", "app.__init__", "src.app", "missing", "tools.entry", "app.sub.__init__"]
     for query in queries:
         found = lookup_module_name(names, query)
-        assert index.path_of(query) == (names[found] if found is not None else None), query
+        assert index.get(query) == (names[found] if found is not None else None), query

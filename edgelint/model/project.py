@@ -12,7 +12,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
+from typing import Any, Dict, Generic, Iterable, List, Mapping, Optional, Set, Tuple, TypeVar, Union
 
 import libcst as cst
 
@@ -22,6 +22,8 @@ from edgelint.model.chunks import Chunk, bound_names
 from edgelint.model.outline import CLASS, CODE, FUNCTION
 from edgelint.model.operations import Context, Operation, OpKind, PathKind
 from edgelint.model.values import Value
+
+Item = TypeVar("Item")
 
 # Entry-point method names by kind of class.
 BACKGROUND_HANDLERS = frozenset({"scheduled", "queue", "on_scheduled", "on_queue", "alarm", "on_alarm"})
@@ -331,6 +333,25 @@ def submodule_name(source: str, attr: str) -> str:
     return source + attr if source.endswith(".") else f"{source}.{attr}"
 
 
+class ModuleIndex(Generic[Item]):
+    """Project modules by dotted name, grouped by last component, so that resolving an import
+    looks at the few names that can match (`lookup_module_name` alone scans every name for a
+    suffix: quadratic in the size of a project)."""
+
+    def __init__(self, items: Mapping[str, Item]):
+        self.groups: Dict[str, Dict[str, Item]] = {}
+        for name, item in items.items():
+            parts = name.split(".")
+            # `pkg.__init__` answers both `pkg` and `...__init__`.
+            for key in {parts[-1], parts[-2] if len(parts) > 1 and parts[-1] == "__init__" else parts[-1]}:
+                self.groups.setdefault(key, {})[name] = item
+
+    def get(self, dotted: str) -> Optional[Item]:
+        group = self.groups.get(dotted.rsplit(".", 1)[-1], {})
+        found = lookup_module_name(group, dotted)
+        return group[found] if found is not None else None
+
+
 def lookup_module_name(names: Mapping[str, object], dotted: str) -> Optional[str]:
     """The project module called `dotted`, allowing for a source root (`src.helpers` for `helpers`)."""
     if not dotted:
@@ -386,7 +407,7 @@ class Project:
         self.suppress_recording = False
         self.reached: Set[str] = set()  # qualnames of functions analysed so far, as roots or inlined
         self._inferred: Optional[Dict[str, BindingKind]] = None
-        self._module_names: Dict[str, Optional[str]] = {}  # dotted import -> project module name
+        self._index = ModuleIndex(self.modules)
         self._mark_relevance()
 
     # ---- which functions can involve bindings (model.chunks)
@@ -481,11 +502,7 @@ class Project:
 
     def resolve_module(self, importer: ModuleInfo, source: str) -> Optional[ModuleInfo]:
         """The project module an import statement in `importer` refers to, if it is in the project."""
-        dotted = absolute_import(importer, source)
-        if dotted not in self._module_names:  # `lookup_module_name` scans every module name
-            self._module_names[dotted] = lookup_module_name(self.modules, dotted)
-        found = self._module_names[dotted]
-        return self.modules[found] if found is not None else None
+        return self._index.get(absolute_import(importer, source))
 
     def is_admin_name(self, name: str) -> bool:
         return any(word in self.admin_words for word in identifier_words(name))
