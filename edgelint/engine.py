@@ -192,9 +192,6 @@ class ProjectRun:
         # Judged inside the project: a checkout under /tmp/test/ does not make every file a test.
         is_test = is_test_path(os.path.relpath(os.path.abspath(path), self.group.root))
         module = ModuleInfo(path, module_name(path, self.group.root), text, table, chunks, is_test)
-        for chunk in chunks:
-            if chunk.eager:
-                module.parse_chunk(chunk)
         index_module(module)
         self.modules[path] = module
         return module

@@ -205,7 +205,10 @@ def string_value(node: Optional[cst.BaseExpression]) -> Optional[str]:
 
 
 def index_module(module: ModuleInfo) -> None:
+    """Parse the chunks the outline wants up front and index the module's top level."""
     for chunk in module.chunks:
+        if chunk.eager:
+            module.parse_chunk(chunk)
         if chunk.tree is not None:
             for statement in chunk.tree.body:
                 _index_statement(module, statement, None, chunk)
