@@ -24,15 +24,15 @@ from edgelint.findings import Edit, Finding, Fix
 
 CACHE_DIR = ".edgelint_cache"
 FORMAT = "1"
-FileState = Tuple[str, bytes, Optional[str]]  # path, content, why it could not be read
+FileState = Tuple[str, str, Optional[str]]  # path, content digest, why it could not be read
 
 
 def cache_key(root: Path, identity: Iterable[str], files: Iterable[FileState]) -> Tuple[str, str]:
     """(entry name, key) of a project: `identity` holds settings, bindings and rule set fingerprints."""
     files = sorted(files)
     name = _digest([FORMAT, str(root), *identity, *(path for path, _, _ in files)])
-    contents = (f"{path}\0{error if error is not None else hashlib.sha256(data).hexdigest()}"
-                for path, data, error in files)
+    contents = (f"{path}\0{error if error is not None else digest}"
+                for path, digest, error in files)
     return name, _digest([name, __version__, _code_stamp(), *contents])
 
 

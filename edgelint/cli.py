@@ -211,7 +211,7 @@ def _fix(args: argparse.Namespace, result: LintResult, lint: Callable[[], LintRe
         if file_fix.path in overrides:
             overrides[file_fix.path] = file_fix.after
         else:
-            problem = write_fix(file_fix, result.sources[file_fix.path].data)
+            problem = write_fix(file_fix, result.sources[file_fix.path].digest)
             if problem is not None:
                 problems.append(problem)
                 continue

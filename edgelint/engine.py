@@ -24,6 +24,7 @@ from edgelint.fixes import fix_for
 from edgelint.model.bindings import BindingTable
 from edgelint.model.chunks import chunks_of, whole_module
 from edgelint.model.outline import outline
+from edgelint.model.parsing import parse_module
 from edgelint.model.project import (
     ModuleIndex,
     ModuleInfo,
@@ -36,7 +37,7 @@ from edgelint.noqa import NoqaIndex, file_is_ignored
 from edgelint.parallel import COMPUTE, SharedWork, ordered_map, process_pool, worker_count
 from edgelint.positions import PositionIndex
 from edgelint.rules import ALL_RULES, INTERNAL_ERROR, RULES_BY_CODE, SYNTAX_ERROR
-from edgelint.textio import decode_source, read_bytes, syntax_error
+from edgelint.textio import content_digest, decode_source, read_bytes, syntax_error
 from edgelint.wrangler import find_wrangler_config, load_bindings
 
 
@@ -47,13 +48,13 @@ class Source:
     path: str
     text: Optional[str] = None
     error: Optional[str] = None
-    data: bytes = b""
+    digest: str = ""  # of the bytes read (textio.content_digest); the bytes themselves are not kept
 
 
 def decode(path: str, data: bytes) -> Source:
     """Decode like Python does (BOM, coding cookie); refuse binary data."""
     text, error = decode_source(data)
-    return Source(path, text=text, error=error, data=data)
+    return Source(path, text=text, error=error, digest=content_digest(data))
 
 
 def read_source(path: str) -> Source:
@@ -130,7 +131,6 @@ class ProjectRun:
         self.shared = shared  # outlines computed by worker processes
         self.findings: List[Finding] = []
         self.modules: Dict[str, ModuleInfo] = {}
-        self.positions: Dict[str, PositionIndex] = {}
 
     def run(self) -> List[Finding]:
         # Deeply nested code needs more than Python's default 1,000 frames: see edgelint.deepstack.
@@ -142,7 +142,7 @@ class ProjectRun:
         names = ModuleIndex({module_name(path, self.group.root): path for path in self.group.sources})
         pending = [path for path, source in self.group.sources.items() if self._wanted(source, table)]
         if self.shared is not None:
-            self.shared.start({path: self.group.sources[path].text or "" for path in reversed(pending)})
+            self.shared.start(reversed(pending))
         queued: Set[str] = set(pending)
         while pending:
             path = pending.pop()
@@ -178,7 +178,7 @@ class ProjectRun:
         text = source.text
         if text is None:
             return None
-        shape = self.shared.outline(path) if self.shared is not None else COMPUTE
+        shape = self.shared.outline(path, source.digest) if self.shared is not None else COMPUTE
         if shape is COMPUTE:
             # Unfiltered runs parse every file whole and analyse every function (tests compare).
             shape = outline(text) if self.use_filter else None
@@ -198,7 +198,7 @@ class ProjectRun:
 
     def _parse_whole(self, path: str, text: str) -> Optional[cst.Module]:
         try:
-            return cst.parse_module(text)
+            return parse_module(text)
         except cst.ParserSyntaxError as exc:
             line, column, message = syntax_error(text, exc)
             self.findings.append(self._file_finding(SYNTAX_ERROR, path, line, column, message))
@@ -225,6 +225,7 @@ class ProjectRun:
                        "syntax-error" if code == SYNTAX_ERROR else "internal-error")
 
     def _run_rules(self, project: Project) -> None:
+        reports: Dict[str, List[Report]] = {}  # by module; each (code, node) once
         seen: Set[Tuple[str, str, int]] = set()
         for rule_class in ALL_RULES:
             if not self.settings.is_selected(rule_class.code):
@@ -232,24 +233,26 @@ class ProjectRun:
             rule = rule_class()
             options = self.settings.rules.get(rule.code, {})
             try:
-                reports = list(rule.check(project, options))
+                found = list(rule.check(project, options))
             except (RecursionError, Exception) as exc:  # noqa: BLE001
                 self._internal_error(next(iter(self.modules), ""), exc)
                 continue
-            for report in reports:
+            for report in found:
                 key = (report.code, report.module_path, id(report.node))
                 if key not in seen:
                     seen.add(key)
-                    try:
-                        self.findings.append(self._finding(report))
-                    except Exception as exc:  # noqa: BLE001 - a position or fix that cannot be computed
-                        self._internal_error(report.module_path, exc)
+                    reports.setdefault(report.module_path, []).append(report)
+        # One module's position index at a time: it holds a copy of the module's lines.
+        for path, module_reports in reports.items():
+            index = self._position_index(self.modules[path])
+            for report in module_reports:
+                try:
+                    self.findings.append(self._finding(report, index))
+                except Exception as exc:  # noqa: BLE001 - a position or fix that cannot be computed
+                    self._internal_error(path, exc)
 
-    def _finding(self, report: Report) -> Finding:
+    def _finding(self, report: Report, index: PositionIndex) -> Finding:
         module = self.modules[report.module_path]
-        index = self.positions.get(report.module_path)
-        if index is None or len(index.parts) != sum(chunk.tree is not None for chunk in module.chunks):
-            index = self.positions[report.module_path] = self._position_index(module)
         line, column, end_line, end_column = index.span(report.node)
         fix = fix_for(report.fix_edit, module.tree, module.source, report.node, line, column + 1)
         rule = RULES_BY_CODE[report.code]
@@ -280,7 +283,7 @@ def load_source(source: Source) -> None:
     """Read a file's text (or the reason it has none) into `source`, once."""
     if source.text is None and source.error is None:
         loaded = read_source(source.path)
-        source.text, source.error, source.data = loaded.text, loaded.error, loaded.data
+        source.text, source.error, source.digest = loaded.text, loaded.error, loaded.digest
 
 
 def imported_paths(module: ModuleInfo, names: ModuleIndex[str]) -> Iterable[str]:
@@ -338,7 +341,7 @@ def lint_project(group: ProjectInput, settings: Settings, use_filter: bool = Tru
         load_source(source)
     rule_set = ",".join(rule.code for rule in ALL_RULES)
     identity = (settings.fingerprint(), binding_table(group, settings).fingerprint(), rule_set, str(use_filter))
-    name, key = cache_key(group.root, identity, ((s.path, s.data, s.error) for s in group.sources.values()))
+    name, key = cache_key(group.root, identity, ((s.path, s.digest, s.error) for s in group.sources.values()))
     findings = load_findings(group.root, name, key)
     if findings is None:
         findings = _analyse(group, settings, use_filter, helpers)
@@ -386,7 +389,7 @@ def lint_files(paths: Sequence[str], settings: Settings, fallback_root: Path, us
     for group in groups:
         for path, text in (overrides or {}).items():
             if path in group.sources:
-                group.sources[path] = Source(path, text=text, data=text.encode("utf-8", "surrogatepass"))
+                group.sources[path] = Source(path, text=text, digest=content_digest(text.encode("utf-8", "surrogatepass")))
     for group, findings in zip(groups, _run_projects(groups, settings, use_filter, jobs, use_cache)):
         result.findings.extend(findings)
         for path, source in group.sources.items():

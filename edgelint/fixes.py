@@ -20,6 +20,7 @@ import libcst as cst
 from edgelint.atomic import write_atomic
 from edgelint.findings import Edit, Finding, Fix
 from edgelint.positions import line_starts
+from edgelint.textio import content_digest
 
 INSERT_AWAIT = "insert-await"
 SAFE = "safe"  # fixes marked "unsafe" apply only with --unsafe-fixes
@@ -203,14 +204,16 @@ def encode_like(text: str, data: bytes) -> bytes:
     return text.encode(encoding)
 
 
-def write_fix(file_fix: FileFix, data: bytes) -> Optional[str]:
-    """Replace the file with the fixed text; a problem description when it must not be touched."""
+def write_fix(file_fix: FileFix, digest: str) -> Optional[str]:
+    """Replace the file with the fixed text; a problem description when it must not be touched.
+    `digest` is the content digest of the bytes that were linted."""
     target = os.path.realpath(file_fix.path)  # through a symlink, not over it
     try:
+        data = _read(target)
+        if content_digest(data) != digest:
+            return f"{file_fix.path}: changed on disk while linting; fix not applied"
         if encode_like(file_fix.before, data) != data:
             return f"{file_fix.path}: its bytes cannot be written back exactly in their encoding; fix not applied"
-        if _read(target) != data:
-            return f"{file_fix.path}: changed on disk while linting; fix not applied"
         write_atomic(target, encode_like(file_fix.after, data))
     except (OSError, UnicodeError, SyntaxError) as exc:
         return f"{file_fix.path}: fix not written: {exc}"

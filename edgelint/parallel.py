@@ -13,9 +13,10 @@ import multiprocessing
 import os
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Callable, Dict, Iterator, List, Mapping, Sequence, TypeVar
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
-from edgelint.model.outline import outline
+from edgelint.model.outline import Outline, outline
+from edgelint.textio import content_digest, decode_source, read_bytes
 
 # Below this many files a run is over before a pool has started.
 MIN_PARALLEL_FILES = 32
@@ -62,29 +63,41 @@ def ordered_map(pool: Executor, function: Callable[[Item], Outcome], items: Sequ
     return [futures[index].result() for index in range(len(items))]
 
 
+def outline_file(path: str) -> Tuple[str, Optional[Outline]]:
+    """A worker's job: read and outline a file, and say which content it outlined (its digest)."""
+    data, error = read_bytes(path)
+    text = decode_source(data)[0] if error is None else None
+    return content_digest(data), (outline(text) if text is not None else None)
+
+
 class SharedWork:
     """Work on one project's files that the parent shares with the pool: their outlines.
 
     Workers compute them in the order the parent reads the files, so the parent finds each one
     ready (or waits for it) while it spends its own time on libcst parsing and the analysis.
+    Workers read the files themselves: sending a text would leave a UTF-8 copy of it in the
+    parent (pickling asks CPython for one, and a non-ASCII string keeps it). An outline is used
+    only for the very content the parent read (same digest); a file changed in between, or text
+    from stdin, is outlined by the parent.
     """
 
     def __init__(self, pool: Executor):
         self.pool = pool
         self.outlines: Dict[str, Future] = {}
 
-    def start(self, texts: Mapping[str, str]) -> None:
-        """Queue the outlines, in the order of `texts`."""
-        for path, text in texts.items():
-            self.outlines[path] = self.pool.submit(outline, text)
+    def start(self, paths: Iterable[str]) -> None:
+        """Queue the outlines, in the order of `paths`."""
+        for path in paths:
+            self.outlines[path] = self.pool.submit(outline_file, path)
 
-    def outline(self, path: str) -> object:
+    def outline(self, path: str, digest: str) -> object:
         """The outline a worker computed (None: `ast` refused the file), or COMPUTE: the parent
         computes it itself (a file found later, or a worker that died)."""
         future = self.outlines.pop(path, None)
         if future is None:
             return COMPUTE
         try:
-            return future.result()
+            outlined, shape = future.result()
+            return shape if outlined == digest else COMPUTE
         except Exception:  # noqa: BLE001 - a worker died (killed, out of memory) or failed
             return COMPUTE

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import os
 import re
 import stat
@@ -33,6 +34,11 @@ def read_bytes(path: str) -> Tuple[bytes, Optional[str]]:
         if os.path.islink(path) and not os.path.exists(path):
             return b"", "cannot read: broken symbolic link"
         return b"", f"cannot read: {exc.strerror or exc}"
+
+
+def content_digest(data: bytes) -> str:
+    """What identifies a file's content (cache keys, the check before a fix is written)."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def decode_source(data: bytes) -> Decoded:
@@ -98,4 +104,11 @@ def parse_ast(text: str) -> ast.Module:
     they are no concern of a linter's user and must not reach stderr."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return ast.parse(text)
+        return ast.parse(for_parser(text))
+
+
+def for_parser(text: str) -> str:
+    """`text` to hand to a parser. Parsers ask CPython for the UTF-8 form of a string, which a
+    non-ASCII string then keeps as long as it lives (as much memory again as the file): a copy
+    takes it away with it."""
+    return text if text.isascii() else text[:1] + text[1:]

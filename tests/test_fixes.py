@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from edgelint.findings import Edit, Finding, Fix
 from edgelint.fixes import FileFix, apply_edits, awaitable_statement_calls, plan_fixes, write_fix
+from edgelint.textio import content_digest
 from tests.helpers import lint_directory, write_project
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "projects" / "unawaited-calls"
@@ -186,7 +187,7 @@ def test_plan_applies_unsafe_fixes_only_when_asked_and_skips_overlaps():
 def test_write_refuses_a_file_changed_since_it_was_linted(tmp_path):
     target = tmp_path / "entry.py"
     target.write_text("x = 1\n")
-    problem = write_fix(FileFix(str(target), "x = 0\n", "x = 2\n", 1), b"x = 0\n")
+    problem = write_fix(FileFix(str(target), "x = 0\n", "x = 2\n", 1), content_digest(b"x = 0\n"))
     assert problem is not None and "changed on disk" in problem
     assert target.read_text() == "x = 1\n"
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from edgelint.config import Settings
 from edgelint.discovery import DEFAULT_EXCLUDES, discover
-from edgelint.engine import ProjectRun, group_projects
+from edgelint.engine import ProjectRun, group_projects, read_source
 from edgelint.model.outline import CLASS, CODE, FUNCTION, outline
+from edgelint.parallel import COMPUTE, SharedWork, process_pool
 from tests.helpers import FIXTURES, lint_directory, write_project
 
 UNREACHED = FIXTURES / "projects" / "unreached-helper-factored"
@@ -81,3 +82,19 @@ def test_statement_libcst_refuses_is_reported_where_it_is_and_the_rest_is_analys
     assert len(reported) == 2
     [unsupported] = [f for f in result.findings if f.code == "EDG999"]
     assert unsupported.message.startswith("unsupported syntax") and "error at 5:" in unsupported.message
+
+
+def test_a_worker_outline_is_used_only_for_the_content_the_parent_read(tmp_path):
+    target = tmp_path / "entry.py"
+    target.write_text("def first():\n    return 1\n")
+    read = read_source(str(target))
+    with process_pool(1) as pool:
+        work = SharedWork(pool)
+        work.start([str(target)])
+        shape = work.outline(str(target), read.digest)
+        assert shape == outline(read.text or "")
+        # Changed on disk after the parent read it: the parent outlines its own text.
+        target.write_text("x = 1\n\n\ndef second():\n    return 2\n")
+        work.start([str(target)])
+        assert work.outline(str(target), read.digest) is COMPUTE
+        assert work.outline(str(tmp_path / "never-queued.py"), read.digest) is COMPUTE

@@ -21,6 +21,7 @@ from edgelint.model.bindings import BindingKind, BindingTable
 from edgelint.model.chunks import Chunk, bound_names
 from edgelint.model.outline import CLASS, CODE, FUNCTION
 from edgelint.model.operations import Context, Operation, OpKind, PathKind
+from edgelint.model.parsing import parse_module
 from edgelint.model.values import Value
 
 Item = TypeVar("Item")
@@ -130,7 +131,7 @@ class ModuleInfo:
         """Parse a chunk (once), and fill in the function or class it defines."""
         if chunk.tree is None and not chunk.failed:
             try:
-                chunk.tree = cst.parse_module(chunk.text)
+                chunk.tree = parse_module(chunk.text)
             except (RecursionError, MemoryError, Exception) as exc:  # noqa: BLE001 - reported by the engine
                 chunk.failed = True
                 self.chunk_errors.append((chunk, exc))

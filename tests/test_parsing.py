@@ -1,0 +1,80 @@
+"""edgelint.model.parsing: trees that share whitespace and punctuation nodes are still exact
+trees of their text, never share a node that carries anything else, and leave libcst as it was."""
+from __future__ import annotations
+
+import os
+
+import hypothesmith
+import libcst as cst
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from edgelint.model import parsing
+from edgelint.model.parsing import parse_module
+from tests.helpers import FIXTURES
+
+SOURCE = '''\
+import json  # the one import
+
+
+async def on_fetch(request, env):
+    # count the visit
+    key = f"views:{request.url}"  # per page
+    views = int(await env.VIEWS.get(key) or 0)
+    await env.VIEWS.put(key, str(views + 1))
+    return [views, (key,), {"a": 1}]  # done
+'''
+
+
+def _nodes(tree: cst.CSTNode):
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(node.children)
+
+
+def test_trees_give_back_their_exact_text_comments_included():
+    commented = SOURCE.replace("# per page", "# per site").replace("# done", "# finished")
+    assert parse_module(SOURCE).code == SOURCE
+    assert parse_module(commented).code == commented  # a comment is never taken from a shared node
+
+
+def test_whitespace_and_punctuation_are_shared_between_trees_and_names_are_not():
+    first, second = parse_module(SOURCE), parse_module(SOURCE)
+    first_nodes, second_nodes = list(_nodes(first)), list(_nodes(second))
+    shared = {id(node) for node in first_nodes} & {id(node) for node in second_nodes}
+    kinds = {type(node).__name__ for node in first_nodes if id(node) in shared}
+    assert {"SimpleWhitespace", "Comma", "Newline"} <= kinds
+    assert kinds <= set(parsing.TOKEN_CLASSES)
+    assert not any(type(node) is cst.Comment for node in first_nodes if id(node) in shared)
+    first_names = [node for node in first_nodes if type(node) is cst.Name]
+    second_names = [node for node in second_nodes if type(node) is cst.Name]
+    assert not {id(node) for node in first_names} & {id(node) for node in second_names}
+    assert all(a.value is b.value for a, b in zip(first_names, second_names))  # one string per identifier
+
+
+def test_libcst_is_left_as_it_was_even_when_parsing_fails():
+    with pytest.raises(cst.ParserSyntaxError):
+        parse_module("def broken(:\n")
+    for name in parsing.TOKEN_CLASSES + ("Name",):
+        if hasattr(cst, name):
+            assert isinstance(getattr(cst, name), type), name
+    assert isinstance(cst.parse_module("x = 1\n").body[0].body[0].targets[0].target, cst.Name)
+
+
+def test_the_fixture_projects_parse_back_to_their_text():
+    for path in sorted(FIXTURES.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        assert parse_module(text).code == text, path
+
+
+@settings(max_examples=int(os.environ.get("EDGELINT_FUZZ_EXAMPLES", "30")), deadline=None, derandomize=True,
+          database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(hypothesmith.from_grammar())
+def test_generated_programs_parse_back_to_their_text(program):
+    try:
+        expected = cst.parse_module(program).code
+    except Exception:  # noqa: BLE001 - what libcst itself refuses is out of scope here
+        return
+    assert parse_module(program).code == expected
