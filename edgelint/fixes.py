@@ -13,13 +13,13 @@ import re
 import tokenize
 from dataclasses import dataclass
 from io import BytesIO
-from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
 from edgelint.atomic import write_atomic
 from edgelint.findings import Edit, Finding, Fix
-from edgelint.positions import line_starts
+from edgelint.positions import children, is_scope, line_starts
 from edgelint.textio import content_digest
 
 INSERT_AWAIT = "insert-await"
@@ -28,40 +28,24 @@ SAFE = "safe"  # fixes marked "unsafe" apply only with --unsafe-fixes
 # Python ends lines at \n, \r\n and \r only (str.splitlines would also split at \f, \v, \x1c, ...).
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
-Scope = Union[cst.FunctionDef, cst.ClassDef, cst.Lambda]
-
 
 # ---------------------------------------------------------------------------- which calls can be fixed
 
 
-class _AwaitableStatements(cst.CSTVisitor):
-    """Calls that form a whole expression statement directly inside an `async def`."""
-
-    def __init__(self) -> None:
-        self.scopes: List[Scope] = []
-        self.calls: Set[int] = set()
-
-    def _enter(self, node: Scope) -> None:
-        self.scopes.append(node)
-
-    def _leave(self, original_node: Scope) -> None:
-        self.scopes.pop()
-
-    visit_FunctionDef = visit_ClassDef = visit_Lambda = _enter
-    leave_FunctionDef = leave_ClassDef = leave_Lambda = _leave
-
-    def visit_Expr(self, node: cst.Expr) -> None:
-        # The innermost scope decides: `await` in a nested sync def or a class body does not compile.
-        scope = self.scopes[-1] if self.scopes else None
-        if isinstance(node.value, cst.Call) and isinstance(scope, cst.FunctionDef) and scope.asynchronous:
-            self.calls.add(id(node.value))
-
-
 def awaitable_statement_calls(tree: cst.Module) -> Set[int]:
-    """ids of the Call nodes in `tree` that `await ` can be put in front of."""
-    visitor = _AwaitableStatements()
-    tree.visit(visitor)
-    return visitor.calls
+    """ids of the Call nodes in `tree` that `await ` can be put in front of: calls that form a whole
+    expression statement directly inside an `async def`. The innermost scope decides: `await` in a
+    nested sync def, a lambda or a class body does not compile."""
+    calls: Set[int] = set()
+    stack: List[Tuple[cst.CSTNode, Optional[cst.CSTNode]]] = [(tree, None)]
+    while stack:
+        node, scope = stack.pop()
+        if (isinstance(node, cst.Expr) and isinstance(node.value, cst.Call) and isinstance(scope, cst.FunctionDef)
+                and scope.asynchronous):
+            calls.add(id(node.value))
+        inner = node if is_scope(node) else scope
+        stack.extend((child, inner) for child in children(node))
+    return calls
 
 
 # ---------------------------------------------------------------------------- fixes on findings

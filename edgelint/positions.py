@@ -14,7 +14,6 @@ import re
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from edgelint.textio import parse_ast
 
@@ -25,13 +24,14 @@ AstCalls = List[Tuple[Span, Optional[str]]]
 
 # Fields whose dataclass order is not source order.
 _SOURCE_ORDER = {
-    cst.FunctionDef: ("decorators", "name", "type_parameters", "params", "returns", "body"),
-    cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
-    cst.IfExp: ("body", "test", "orelse"),
-    cst.Parameters: ("posonly_params", "params", "star_arg", "kwonly_params", "star_kwarg"),
-    cst.ExceptHandler: ("type", "name", "body"),
-    cst.MatchCase: ("pattern", "guard", "body"),
-    cst.Arg: ("value",),
+    "FunctionDef": ("decorators", "name", "type_parameters", "params", "returns", "body"),
+    "ClassDef": ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
+    "IfExp": ("body", "test", "orelse"),
+    "Parameters": ("posonly_params", "params", "star_arg", "kwonly_params", "star_kwarg"),
+    "ExceptHandler": ("type", "name", "body"),
+    "ExceptStarHandler": ("type", "name", "body"),
+    "MatchCase": ("pattern", "guard", "body"),
+    "Arg": ("value",),
 }
 _FIELD_CACHE: Dict[type, Tuple[str, ...]] = {}
 
@@ -39,12 +39,10 @@ _FIELD_CACHE: Dict[type, Tuple[str, ...]] = {}
 def _fields(node_type: type) -> Tuple[str, ...]:
     names = _FIELD_CACHE.get(node_type)
     if names is None:
-        names = _SOURCE_ORDER.get(node_type) or tuple(
+        names = _SOURCE_ORDER.get(node_type.__name__) or tuple(
             field.name for field in dataclasses.fields(node_type)
             if not field.name.startswith(("whitespace", "lpar", "rpar", "comma", "leading_lines"))
         )
-        if hasattr(cst, "ExceptStarHandler") and node_type is getattr(cst, "ExceptStarHandler"):
-            names = _SOURCE_ORDER[cst.ExceptHandler]
         _FIELD_CACHE[node_type] = names
     return names
 
@@ -60,6 +58,11 @@ def children(node: cst.CSTNode) -> List[cst.CSTNode]:
         elif isinstance(value, (list, tuple)):
             found.extend(item for item in value if isinstance(item, cst.CSTNode))
     return found
+
+
+def is_scope(node: cst.CSTNode) -> bool:
+    """A function, lambda or class: what `await`, names and `return` are scoped by."""
+    return isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef))
 
 
 def _cst_calls(root: cst.CSTNode) -> List[cst.Call]:
@@ -119,7 +122,7 @@ def _column(lines: List[str], line: int, byte_offset: int) -> int:
 
 
 # A parsed piece of a module: its first and last line, its text and its libcst tree (parsed from it).
-Part = Tuple[int, int, str, cst.Module]
+Part = Tuple[int, int, str, "cst.Module"]
 
 
 class PositionIndex:
@@ -179,6 +182,8 @@ class PositionIndex:
         return spans
 
     def _provider_span(self, node: cst.CSTNode) -> Span:
+        from libcst.metadata import MetadataWrapper, PositionProvider  # rarely needed: imported then
+
         if not self._fallback:
             self._fallback = [(first - 1, MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider))
                               for first, _, _, tree in self.parts]

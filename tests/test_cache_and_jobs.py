@@ -3,7 +3,10 @@ parallel run reports exactly what a cold serial run reports."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from edgelint.cache import CACHE_DIR
 from edgelint.config import Settings
 from edgelint.discovery import DEFAULT_EXCLUDES, discover
 from edgelint.report import REPORTERS
+from tests.conftest import ROOT
 from tests.helpers import FIXTURES
 
 NEW_BUG = ('\n\nasync def on_fetch(request, env):\n    n = int(await env.VIEWS.get("n") or 0)\n'
@@ -50,6 +54,16 @@ def test_warm_run_does_not_lint_again(demo, monkeypatch):
 
     monkeypatch.setattr(engine.ProjectRun, "run", fail)
     assert lint(use_cache=True) == cold and cold
+
+
+def test_warm_run_does_not_import_libcst(demo, run_cli):
+    """A cache hit parses nothing, so it does not pay for importing libcst (most of its time)."""
+    run_cli("check", ".", cwd=demo)
+    script = ("import sys; from edgelint.cli import main; code = main(['check', '.']); "
+              "print(code, 'libcst._nodes' in sys.modules)")
+    completed = subprocess.run([sys.executable, "-c", script], cwd=demo, capture_output=True, text=True,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert completed.stdout.splitlines()[-1] == "1 False", completed.stderr
 
 
 def test_editing_a_file_invalidates_the_cache(demo, run_cli):

@@ -26,6 +26,10 @@ async def on_fetch(request, env):
 '''
 
 
+# hypothesmith compiles its programs to score them; Python's warnings about them are noise here.
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
+
+
 def _nodes(tree: cst.CSTNode):
     stack = [tree]
     while stack:

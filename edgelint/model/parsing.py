@@ -16,6 +16,7 @@ these names *during* a parse would see the factory; edgelint parses on one threa
 from __future__ import annotations
 
 import sys
+from functools import lru_cache
 from typing import Any, Callable, Dict, Set, Tuple
 
 import libcst as cst
@@ -34,15 +35,12 @@ TOKEN_CLASSES = (
     "PowerAssign", "MatrixMultiplyAssign", "LeftShiftAssign", "RightShiftAssign", "BitAndAssign",
     "BitOrAssign", "BitXorAssign",
 )
-_REAL_CLASSES: Dict[str, type] = {name: getattr(cst, name) for name in TOKEN_CLASSES if hasattr(cst, name)}
 _PLAIN = (str, bool, type(None))
 # A long-running process (an editor's flake8) sees ever new code: stop sharing new values at this size.
 MAX_SHARED = 20_000
 
 _shared: Dict[Tuple[Any, ...], cst.CSTNode] = {}
 _shared_ids: Set[int] = set()  # ids of the shared nodes; they stay alive in `_shared`
-
-
 _UNIQUE = object()  # a field value that is not shared (a comment, say): the node cannot be either
 
 
@@ -82,17 +80,21 @@ def _name_factory(cls: type) -> Callable[..., cst.CSTNode]:
     return make
 
 
-_FACTORIES = {name: _factory(cls) for name, cls in _REAL_CLASSES.items()}
-_FACTORIES["Name"] = _name_factory(cst.Name)
-_REAL_CLASSES["Name"] = cst.Name
+@lru_cache(maxsize=None)
+def _factories() -> Tuple[Tuple[str, type, Callable[..., cst.CSTNode]], ...]:
+    """(name, class, factory) of each node class the parser builds through a factory. Built on the
+    first parse: a run that finds everything in its cache never imports libcst."""
+    classes = [(name, getattr(cst, name)) for name in TOKEN_CLASSES if hasattr(cst, name)]
+    return tuple((name, cls, _factory(cls)) for name, cls in classes) + (("Name", cst.Name, _name_factory(cst.Name)),)
 
 
 def parse_module(text: str) -> cst.Module:
     """`libcst.parse_module(text)`, with whitespace and punctuation nodes shared between trees."""
-    for name, factory in _FACTORIES.items():
+    factories = _factories()
+    for name, _, factory in factories:
         setattr(cst, name, factory)
     try:
         return cst.parse_module(for_parser(text))
     finally:
-        for name, cls in _REAL_CLASSES.items():
+        for name, cls, _ in factories:
             setattr(cst, name, cls)

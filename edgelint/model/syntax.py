@@ -14,9 +14,8 @@ from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from edgelint.model.project import ModuleInfo, dotted_name, identifier_words, string_value
-from edgelint.positions import children
+from edgelint.positions import children, is_scope
 
-SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 SECONDS_CLOCKS = frozenset({"time.time", "time.monotonic"})
 MILLISECOND_CLOCKS = frozenset({"js.Date.now", "Date.now"})
 DATETIME_NOW = frozenset({"datetime.datetime.now", "datetime.datetime.utcnow", "datetime.now", "datetime.utcnow"})
@@ -33,7 +32,7 @@ def walk(node: cst.CSTNode, into_scopes: bool = False) -> Iterator[cst.CSTNode]:
     while stack:
         current = stack.pop()
         yield current
-        if current is not node and not into_scopes and isinstance(current, SCOPES):
+        if current is not node and not into_scopes and is_scope(current):
             continue
         stack.extend(reversed(children(current)))
 
