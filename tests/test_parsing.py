@@ -2,15 +2,18 @@
 trees of their text, never share a node that carries anything else, and leave libcst as it was."""
 from __future__ import annotations
 
+import ast
 import os
 
 import hypothesmith
 import libcst as cst
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from edgelint.model import parsing
 from edgelint.model.parsing import parse_module
+from edgelint.model.project import literal_value
 from tests.helpers import FIXTURES
 
 SOURCE = '''\
@@ -27,7 +30,7 @@ async def on_fetch(request, env):
 
 
 # hypothesmith compiles its programs to score them; Python's warnings about them are noise here.
-pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::SyntaxWarning"), pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 
 def _nodes(tree: cst.CSTNode):
@@ -82,3 +85,14 @@ def test_generated_programs_parse_back_to_their_text(program):
     except Exception:  # noqa: BLE001 - what libcst itself refuses is out of scope here
         return
     assert parse_module(program).code == expected
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.text(), st.sampled_from(["", "r", "u", "R", "b", "rb"]), st.sampled_from(["'", '"', "'''", '"""']))
+def test_string_literal_values_are_what_python_evaluates(content, prefix, quote):
+    literal = prefix + quote + content + quote
+    try:
+        expected = ast.literal_eval(literal)
+    except (SyntaxError, ValueError):
+        return  # not a valid literal (a quote or newline inside, a non-ASCII byte string, ...)
+    assert literal_value(cst.SimpleString(literal)) == expected

@@ -14,7 +14,15 @@ import libcst as cst
 
 from edgelint.model.bindings import BindingKind
 from edgelint.model.operations import Context, Operation, OpKind
-from edgelint.model.project import ClassInfo, FunctionInfo, ModuleInfo, Project, string_value, submodule_name
+from edgelint.model.project import (
+    ClassInfo,
+    FunctionInfo,
+    ModuleInfo,
+    Project,
+    literal_value,
+    string_value,
+    submodule_name,
+)
 from edgelint.model.values import (
     CLOCK,
     UNKNOWN,
@@ -530,7 +538,7 @@ class Interpreter:
 
     def _simple_string(self, node: cst.SimpleString) -> Value:
         try:
-            return Value(lit(node.evaluated_value))
+            return Value(lit(literal_value(node)))
         except Exception:  # noqa: BLE001 - odd string prefixes are just opaque strings
             return opaque()
 

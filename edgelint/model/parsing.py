@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sys
 from functools import lru_cache
-from typing import Any, Callable, Dict, Set, Tuple
+from typing import Any, Callable, Dict, List, Set, Tuple
 
 import libcst as cst
 
@@ -35,35 +35,34 @@ TOKEN_CLASSES = (
     "PowerAssign", "MatrixMultiplyAssign", "LeftShiftAssign", "RightShiftAssign", "BitAndAssign",
     "BitOrAssign", "BitXorAssign",
 )
-_PLAIN = (str, bool, type(None))
 # A long-running process (an editor's flake8) sees ever new code: stop sharing new values at this size.
 MAX_SHARED = 20_000
 
 _shared: Dict[Tuple[Any, ...], cst.CSTNode] = {}
 _shared_ids: Set[int] = set()  # ids of the shared nodes; they stay alive in `_shared`
-_UNIQUE = object()  # a field value that is not shared (a comment, say): the node cannot be either
-
-
-def _key_part(value: Any) -> Any:
-    """A field value as part of a key: text and flags as they are, shared nodes by identity."""
-    if isinstance(value, _PLAIN):
-        return value
-    if type(value) is tuple:
-        parts = tuple(_key_part(item) for item in value)
-        return _UNIQUE if _UNIQUE in parts else parts
-    return ("node", id(value)) if id(value) in _shared_ids else _UNIQUE
+_TEXT_TYPES = frozenset({str, bool, type(None)})
 
 
 def _factory(cls: type) -> Callable[..., cst.CSTNode]:
     def make(**fields: Any) -> cst.CSTNode:
-        key = (cls,) + tuple((name, _key_part(value)) for name, value in fields.items())
-        if any(part is _UNIQUE for _, part in key[1:]):
-            return cls(**fields)
-        node = _shared.get(key)
+        # The key: the class, the field names, then each value: text and flags as they are, shared
+        # nodes by id. A value that is not shared (a comment, say) makes the node unique too.
+        key: List[Any] = [cls, *fields]
+        for value in fields.values():
+            if type(value) in _TEXT_TYPES:
+                key.append(value)
+            elif id(value) in _shared_ids:
+                key.append(id(value))
+            elif type(value) is tuple and all(id(item) in _shared_ids for item in value):
+                key.append(tuple(map(id, value)))
+            else:
+                return cls(**fields)
+        frozen = tuple(key)
+        node = _shared.get(frozen)
         if node is None:
             node = cls(**fields)
             if len(_shared) < MAX_SHARED:
-                _shared[key] = node
+                _shared[frozen] = node
                 _shared_ids.add(id(node))
         return node
 

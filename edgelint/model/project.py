@@ -188,10 +188,22 @@ def dotted_name(node: cst.BaseExpression) -> Optional[str]:
     return None
 
 
+def literal_value(node: cst.SimpleString) -> Union[str, bytes]:
+    """The value of a string literal. libcst's `evaluated_value` compiles the literal with
+    `ast.literal_eval` (a compile per string: a tenth of a cold run's time); a literal without
+    escapes, carriage returns or a bytes prefix is its text between the quotes."""
+    text = node.value
+    start = 1 if text[:1] in ("r", "u", "R", "U") else 0
+    if text[start:start + 1] in ("'", '"') and "\\" not in text and "\r" not in text:
+        quote = 3 if text[start:start + 3] in ('"""', "'''") and len(text) - start >= 6 else 1
+        return text[start + quote:-quote]
+    return node.evaluated_value
+
+
 def string_value(node: Optional[cst.BaseExpression]) -> Optional[str]:
     if isinstance(node, cst.SimpleString):
         try:
-            value = node.evaluated_value
+            value = literal_value(node)
         except Exception:  # noqa: BLE001 - libcst raises plain exceptions on odd prefixes
             return None
         return value if isinstance(value, str) else None
