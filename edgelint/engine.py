@@ -389,7 +389,8 @@ def lint_files(paths: Sequence[str], settings: Settings, fallback_root: Path, us
     for group in groups:
         for path, text in (overrides or {}).items():
             if path in group.sources:
-                group.sources[path] = Source(path, text=text, digest=content_digest(text.encode("utf-8", "surrogatepass")))
+                digest = content_digest(text.encode("utf-8", "surrogatepass"))
+                group.sources[path] = Source(path, text=text, digest=digest)
     for group, findings in zip(groups, _run_projects(groups, settings, use_filter, jobs, use_cache)):
         result.findings.extend(findings)
         for path, source in group.sources.items():
