@@ -25,6 +25,7 @@ from edgelint.model.project import (
 )
 from edgelint.model.values import (
     CLOCK,
+    NO_READS,
     UNKNOWN,
     Handle,
     HandleKind,
@@ -37,6 +38,7 @@ from edgelint.model.values import (
     lit,
     merge,
     opaque,
+    union_reads,
 )
 
 MAX_INLINE_DEPTH = 8
@@ -103,7 +105,7 @@ class Flow:
         return replace(self, vars=dict(self.vars))
 
     def guard_reads(self) -> FrozenSet[int]:
-        return frozenset().union(*self.guards) if self.guards else frozenset()
+        return union_reads(self.guards)
 
 
 def merge_flows(flows: Sequence[Flow], base: Flow) -> Flow:
@@ -395,7 +397,7 @@ class Interpreter:
         base = self.eval(root)
         self.project.facts.mutated_reads.update(base.reads)
         if isinstance(root, cst.Name) and base.instance is None and base.handle is None:
-            changed = replace(base, reads=base.reads | value.reads, computed=base.computed or value.computed,
+            changed = replace(base, reads=union_reads((base.reads, value.reads)), computed=base.computed or value.computed,
                               transformed=True)
             self.flow.vars[root.value] = changed
 
@@ -594,7 +596,7 @@ class Interpreter:
         test = self.eval(node.test)
         body, orelse = self.eval(node.body), self.eval(node.orelse)
         merged = merge(body, orelse)
-        return replace(merged, reads=merged.reads | test.reads) if merged.handle is None else merged
+        return replace(merged, reads=union_reads((merged.reads, test.reads))) if merged.handle is None else merged
 
     def _container(self, node: Union[cst.List, cst.Tuple, cst.Set]) -> Value:
         values = tuple(self.eval(el.value) for el in node.elements)
@@ -698,12 +700,12 @@ class Interpreter:
             self.project.facts.mutated_reads.update(base.reads)
             name = node.func.value if isinstance(node.func, cst.Attribute) else None
             if isinstance(name, cst.Name) and name.value in self.flow.vars:
-                self.flow.vars[name.value] = replace(base, reads=base.reads | args.reads(), transformed=True)
+                self.flow.vars[name.value] = replace(base, reads=union_reads((base.reads, args.reads())), transformed=True)
         self._pass_to_unknown(args)
         result = combine((base,) + args.all(), ("call", f".{method}", (base.term,) + tuple(a.term for a in args.all())),
                          transformed=method not in PASSTHROUGH_METHODS)
         if awaited:
-            return replace(result, reads=frozenset(), computed=True, term=fresh())
+            return replace(result, reads=NO_READS, computed=True, term=fresh())
         return result
 
     def invoke_value(self, node: Optional[cst.Call], callee: Value, args: "Args", awaited: bool, discarded: bool) -> Value:
@@ -744,7 +746,7 @@ class Interpreter:
         # The same external key builder over the same arguments names the same key.
         term = ("call", name, terms) if name and not awaited and all(t[0] != "opaque" for t in terms) else None
         result = combine(args.all(), term, transformed=True)
-        return replace(result, computed=True, reads=frozenset() if awaited else result.reads)
+        return replace(result, computed=True, reads=NO_READS if awaited else result.reads)
 
     def _getattr(self, args: "Args") -> Value:
         base, name = args.positional[0], args.positional[1]
@@ -900,7 +902,7 @@ class Interpreter:
         op = self.new_op(node, OpKind.DO_ADDRESS, method, binding, key=first.term if first else None,
                          key_node=key_node, args=args.all(), handle=handle)
         kind = HandleKind.STUB if method == "getByName" else HandleKind.DO_ID
-        reads = first.reads if first else frozenset()
+        reads = first.reads if first else NO_READS
         if method == "newUniqueId":
             reads = reads | {op.id}  # lets EDG203 see whether the new id is ever returned or stored
         return Value(fresh(), Handle(kind, binding, op.id), reads=reads)
@@ -987,7 +989,7 @@ class Args:
         return tuple(self.positional) + tuple(self.keywords.values()) + tuple(self.extra)
 
     def reads(self) -> FrozenSet[int]:
-        return frozenset().union(*(v.reads for v in self.all())) if self.all() else frozenset()
+        return union_reads(v.reads for v in self.all())
 
 
 def _implicit_attribute(project: Project, instance: Instance, name: str) -> Optional[Value]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import itertools
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, FrozenSet, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, Optional, Tuple
 
 Term = Tuple[Any, ...]
 
@@ -35,6 +35,14 @@ def lit(value: Any) -> Term:
 
 
 CLOCK: Term = ("clock",)
+# CPython builds a new (216-byte) object for every empty frozenset; most values derive from no read.
+NO_READS: FrozenSet[int] = frozenset()
+
+
+def union_reads(groups: Iterable[FrozenSet[int]]) -> FrozenSet[int]:
+    """The read ids of all `groups`; the one shared empty set when there are none."""
+    union = NO_READS.union(*groups)
+    return union if union else NO_READS
 _CONSTANT_LEAVES = frozenset({"lit", "clock", "envvar"})
 _VARIABLE_LEAVES = frozenset({"var", "param", "opaque"})
 
@@ -122,7 +130,7 @@ class Instance:
 class Value:
     term: Term
     handle: Optional[Handle] = None
-    reads: FrozenSet[int] = frozenset()  # ids of read operations this value derives from
+    reads: FrozenSet[int] = NO_READS  # ids of read operations this value derives from
     computed: bool = False  # depends on the result of a non-pure call (data, not a marker)
     transformed: bool = False  # changed relative to the raw read (arithmetic, merge, append)
     instance: Optional[Instance] = None
@@ -147,7 +155,7 @@ def opaque(**changes: Any) -> Value:
 
 def combine(values: Tuple[Value, ...], term: Optional[Term] = None, transformed: bool = True) -> Value:
     """Data derived from several values (arithmetic, containers, pure calls)."""
-    reads: FrozenSet[int] = frozenset().union(*(value.reads for value in values)) if values else frozenset()
+    reads = union_reads(value.reads for value in values)
     return Value(
         term or fresh(),
         reads=reads,
@@ -163,7 +171,7 @@ def merge(left: Value, right: Value) -> Value:
     return Value(
         left.term if left.term == right.term else fresh("var"),
         left.handle or right.handle,
-        left.reads | right.reads,
+        union_reads((left.reads, right.reads)),
         left.computed or right.computed,
         # Only a branch that carries read data can make the merged read data "changed".
         (left.transformed and bool(left.reads)) or (right.transformed and bool(right.reads)),
