@@ -37,7 +37,7 @@ from edgelint.noqa import NoqaIndex, file_is_ignored
 from edgelint.parallel import COMPUTE, SharedWork, ordered_map, process_pool, worker_count
 from edgelint.positions import PositionIndex
 from edgelint.rules import ALL_RULES, INTERNAL_ERROR, RULES_BY_CODE, SYNTAX_ERROR
-from edgelint.textio import content_digest, decode_source, read_bytes, syntax_error
+from edgelint.textio import content_digest, read_text, syntax_error
 from edgelint.wrangler import find_wrangler_config, load_bindings
 
 
@@ -51,15 +51,8 @@ class Source:
     digest: str = ""  # of the bytes read (textio.content_digest); the bytes themselves are not kept
 
 
-def decode(path: str, data: bytes) -> Source:
-    """Decode like Python does (BOM, coding cookie); refuse binary data."""
-    text, error = decode_source(data)
-    return Source(path, text=text, error=error, digest=content_digest(data))
-
-
 def read_source(path: str) -> Source:
-    data, error = read_bytes(path)
-    return Source(path, error=error) if error is not None else decode(path, data)
+    return Source(path, *read_text(path))
 
 
 @dataclass

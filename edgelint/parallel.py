@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
 from edgelint.model.outline import Outline, outline
-from edgelint.textio import content_digest, decode_source, read_bytes
+from edgelint.textio import read_text
 
 # Below this many files a run is over before a pool has started.
 MIN_PARALLEL_FILES = 32
@@ -65,9 +65,8 @@ def ordered_map(pool: Executor, function: Callable[[Item], Outcome], items: Sequ
 
 def outline_file(path: str) -> Tuple[str, Optional[Outline]]:
     """A worker's job: read and outline a file, and say which content it outlined (its digest)."""
-    data, error = read_bytes(path)
-    text = decode_source(data)[0] if error is None else None
-    return content_digest(data), (outline(text) if text is not None else None)
+    text, _, digest = read_text(path)
+    return digest, (outline(text) if text is not None else None)
 
 
 class SharedWork:

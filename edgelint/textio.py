@@ -9,7 +9,7 @@ import stat
 import tokenize
 import warnings
 from io import BytesIO
-from typing import Optional, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 import libcst as cst
 
@@ -39,6 +39,21 @@ def read_bytes(path: str) -> Tuple[bytes, Optional[str]]:
 def content_digest(data: bytes) -> str:
     """What identifies a file's content (cache keys, the check before a fix is written)."""
     return hashlib.sha256(data).hexdigest()
+
+
+class FileText(NamedTuple):
+    text: Optional[str]
+    error: Optional[str]  # why there is no text
+    digest: str  # content digest of the bytes read ("" when they could not be read)
+
+
+def read_text(path: str) -> FileText:
+    """A file's text as Python would decode it (or why it has none), and its content digest."""
+    data, error = read_bytes(path)
+    if error is not None:
+        return FileText(None, error, "")
+    text, error = decode_source(data)
+    return FileText(text, error, content_digest(data))
 
 
 def decode_source(data: bytes) -> Decoded:

@@ -43,6 +43,8 @@ def union_reads(groups: Iterable[FrozenSet[int]]) -> FrozenSet[int]:
     """The read ids of all `groups`; the one shared empty set when there are none."""
     union = NO_READS.union(*groups)
     return union if union else NO_READS
+
+
 _CONSTANT_LEAVES = frozenset({"lit", "clock", "envvar"})
 _VARIABLE_LEAVES = frozenset({"var", "param", "opaque"})
 
