@@ -15,6 +15,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import libcst as cst
 
+from edgelint.model.parsing import is_shared
 from edgelint.textio import parse_ast
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -142,6 +143,8 @@ class PositionIndex:
         self._fallback: List[Tuple[int, Mapping]] = []
 
     def span(self, node: cst.CSTNode) -> Span:
+        if is_shared(node):  # a rule reported a leaf node (edgelint.model.parsing): a bug, not a guess
+            raise ValueError(f"a shared {type(node).__name__} node has no single position")
         part = self._part_index(node)
         if part is not None:
             if part not in self._spans:

@@ -1,5 +1,6 @@
-"""edgelint.model.parsing: trees that share whitespace and punctuation nodes are still exact
-trees of their text, never share a node that carries anything else, and leave libcst as it was."""
+"""edgelint.model.parsing: trees that share leaf nodes (whitespace, punctuation, names, literals)
+are still exact trees of their text, never share a node that carries anything else, and leave
+libcst as it was."""
 from __future__ import annotations
 
 import ast
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from edgelint.model import parsing
 from edgelint.model.parsing import parse_module
 from edgelint.model.project import literal_value
+from edgelint.positions import PositionIndex
 from tests.helpers import FIXTURES
 
 SOURCE = '''\
@@ -47,24 +49,39 @@ def test_trees_give_back_their_exact_text_comments_included():
     assert parse_module(commented).code == commented  # a comment is never taken from a shared node
 
 
-def test_whitespace_and_punctuation_are_shared_between_trees_and_names_are_not():
+def test_leaf_nodes_are_shared_between_trees_and_nothing_else_is():
     first, second = parse_module(SOURCE), parse_module(SOURCE)
     first_nodes, second_nodes = list(_nodes(first)), list(_nodes(second))
     shared = {id(node) for node in first_nodes} & {id(node) for node in second_nodes}
     kinds = {type(node).__name__ for node in first_nodes if id(node) in shared}
-    assert {"SimpleWhitespace", "Comma", "Newline"} <= kinds
-    assert kinds <= set(parsing.TOKEN_CLASSES)
+    assert {"SimpleWhitespace", "Comma", "Newline", "Name", "SimpleString", "Integer"} <= kinds
+    assert kinds <= set(parsing.SHARED_CLASSES)
     assert not any(type(node) is cst.Comment for node in first_nodes if id(node) in shared)
-    first_names = [node for node in first_nodes if type(node) is cst.Name]
-    second_names = [node for node in second_nodes if type(node) is cst.Name]
-    assert not {id(node) for node in first_names} & {id(node) for node in second_names}
-    assert all(a.value is b.value for a, b in zip(first_names, second_names))  # one string per identifier
+    assert all(parsing.is_shared(node) == (id(node) in shared) for node in first_nodes)
+
+
+def test_a_shared_node_has_no_position_to_report():
+    tree = parse_module(SOURCE)
+    index = PositionIndex([(1, SOURCE.count("\n"), SOURCE, tree)], SOURCE)
+    call = next(node for node in _nodes(tree) if isinstance(node, cst.Call))
+    assert index.span(call)[0] > 1
+    name = next(node for node in _nodes(tree) if isinstance(node, cst.Name))
+    with pytest.raises(ValueError, match="shared Name"):
+        index.span(name)
+
+
+def test_long_texts_are_not_kept_for_sharing():
+    docstring = '"""' + "x" * (parsing.MAX_SHARED_TEXT + 1) + '"""\n'
+    first, second = parse_module(docstring), parse_module(docstring)
+    assert first.body[0].body[0].value is not second.body[0].body[0].value
+    short = '"""short"""\n'
+    assert parse_module(short).body[0].body[0].value is parse_module(short).body[0].body[0].value
 
 
 def test_libcst_is_left_as_it_was_even_when_parsing_fails():
     with pytest.raises(cst.ParserSyntaxError):
         parse_module("def broken(:\n")
-    for name in parsing.TOKEN_CLASSES + ("Name",):
+    for name in parsing.SHARED_CLASSES:
         if hasattr(cst, name):
             assert isinstance(getattr(cst, name), type), name
     assert isinstance(cst.parse_module("x = 1\n").body[0].body[0].targets[0].target, cst.Name)

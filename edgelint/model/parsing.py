@@ -1,21 +1,21 @@
-"""libcst parsing that shares identical whitespace and punctuation nodes between trees.
+"""libcst parsing that shares identical leaf nodes between trees.
 
 A libcst tree keeps a node for every run of whitespace, every newline, bracket, comma, dot and
-operator: about 60 % of the nodes of ordinary code (`SimpleWhitespace` alone is 45 %), so a tree
-takes ~45 bytes per character of source. These nodes are immutable, carry nothing but their text,
-and edgelint never asks about one by identity (facts, findings and positions refer to expressions
-and statements), so one instance per distinct value can serve every tree. That takes ~40 % off the
-memory of the trees, and parsing gets ~15 % faster, since a shared node is not built and validated
-again.
+operator, every identifier and every literal: about 80 % of the nodes of ordinary code
+(`SimpleWhitespace` alone is 45 %, `Name` 15 %), so a tree takes ~45 bytes per character of source.
+These nodes are immutable and carry nothing but their text, and edgelint never asks about one by
+identity: facts, findings, positions and fixes refer to calls, arguments, attributes and statements
+(`tests/test_parsing.py` checks that no finding lands on a shared node). So one instance per
+distinct value can serve every tree. That takes ~60 % off the memory of the trees, and parsing gets
+~15 % faster, since a shared node is not built and validated again.
 
 libcst's native parser builds each node by calling the class of that name on the `libcst` module.
-While `parse_module` runs, each token class there is replaced by a caching factory that returns
+While `parse_module` runs, each of these classes there is replaced by a caching factory that returns
 real instances of the class, and put back afterwards. Code on another thread that used one of
 these names *during* a parse would see the factory; edgelint parses on one thread.
 """
 from __future__ import annotations
 
-import sys
 from functools import lru_cache
 from typing import Any, Callable, Dict, List, Set, Tuple
 
@@ -35,8 +35,13 @@ TOKEN_CLASSES = (
     "PowerAssign", "MatrixMultiplyAssign", "LeftShiftAssign", "RightShiftAssign", "BitAndAssign",
     "BitOrAssign", "BitXorAssign",
 )
-# A long-running process (an editor's flake8) sees ever new code: stop sharing new values at this size.
-MAX_SHARED = 20_000
+# Identifiers and literals (parentheses around one are shared tokens too).
+LEAF_CLASSES = ("Name", "SimpleString", "Integer", "Float", "Imaginary")
+SHARED_CLASSES = TOKEN_CLASSES + LEAF_CLASSES
+# A long-running process (an editor's flake8) sees ever new code: stop sharing new values at this
+# size, and never keep a long text (a docstring, say) alive for sharing.
+MAX_SHARED = 50_000
+MAX_SHARED_TEXT = 80
 
 _shared: Dict[Tuple[Any, ...], cst.CSTNode] = {}
 _shared_ids: Set[int] = set()  # ids of the shared nodes; they stay alive in `_shared`
@@ -50,6 +55,8 @@ def _factory(cls: type) -> Callable[..., cst.CSTNode]:
         key: List[Any] = [cls, *fields]
         for value in fields.values():
             if type(value) in _TEXT_TYPES:
+                if type(value) is str and len(value) > MAX_SHARED_TEXT:
+                    return cls(**fields)
                 key.append(value)
             elif id(value) in _shared_ids:
                 key.append(id(value))
@@ -69,26 +76,21 @@ def _factory(cls: type) -> Callable[..., cst.CSTNode]:
     return make
 
 
-def _name_factory(cls: type) -> Callable[..., cst.CSTNode]:
-    """Names are compared by identity (findings, facts), so each stays its own node; the identifier
-    text is one string per distinct name."""
-
-    def make(value: str, **fields: Any) -> cst.CSTNode:
-        return cls(value=sys.intern(value), **fields)
-
-    return make
+def is_shared(node: cst.CSTNode) -> bool:
+    """Whether `node` may stand in several places of several trees (so it has no one position)."""
+    return id(node) in _shared_ids
 
 
 @lru_cache(maxsize=None)
 def _factories() -> Tuple[Tuple[str, type, Callable[..., cst.CSTNode]], ...]:
     """(name, class, factory) of each node class the parser builds through a factory. Built on the
     first parse: a run that finds everything in its cache never imports libcst."""
-    classes = [(name, getattr(cst, name)) for name in TOKEN_CLASSES if hasattr(cst, name)]
-    return tuple((name, cls, _factory(cls)) for name, cls in classes) + (("Name", cst.Name, _name_factory(cst.Name)),)
+    classes = [(name, getattr(cst, name)) for name in SHARED_CLASSES if hasattr(cst, name)]
+    return tuple((name, cls, _factory(cls)) for name, cls in classes)
 
 
 def parse_module(text: str) -> cst.Module:
-    """`libcst.parse_module(text)`, with whitespace and punctuation nodes shared between trees."""
+    """`libcst.parse_module(text)`, with leaf nodes shared between trees."""
     factories = _factories()
     for name, _, factory in factories:
         setattr(cst, name, factory)
