@@ -10,7 +10,11 @@ from pathlib import Path
 from edgelint.config import Settings
 from edgelint.discovery import DEFAULT_EXCLUDES, discover
 from edgelint.engine import ProjectRun, group_projects, read_source
+from edgelint.model.bindings import BindingTable
+from edgelint.model.chunks import chunks_of, whole_module
 from edgelint.model.outline import CLASS, CODE, FUNCTION, outline
+from edgelint.model.parsing import parse_module
+from edgelint.model.project import ModuleInfo, index_module
 from edgelint.parallel import COMPUTE, SharedWork, process_pool
 from tests.helpers import FIXTURES, lint_directory, write_project
 
@@ -20,17 +24,47 @@ UNREACHED = FIXTURES / "projects" / "unreached-helper-factored"
 def test_outline_kinds_lines_and_what_is_parsed_up_front():
     source = ('"""Doc."""\nimport json\n\n\n@app.get("/a")\nasync def route(request):\n    return 1\n\n\n'
               "def helper(x):\n    return x\n\n\nclass Plain:\n    pass\n\n\nclass Store(DurableObject):\n"
-              "    pass\n\n\nx = 1; y = 2\n")
+              "    pass\n\n\nx = 1; y = 2\nLIMIT: int = 10\nif DEBUG:\n    import pdb\na = b = 1\n")
     shape = outline(source)
     assert [(s.start, s.end, s.kind, s.name, s.eager) for s in shape] == [
-        (1, 1, CODE, "", True),
-        (2, 2, CODE, "", True),
+        (1, 1, CODE, "", False),  # a docstring: never parsed
+        (2, 2, CODE, "", False),  # an import: read from `ast`
         (5, 7, FUNCTION, "route", True),  # decorators make routes: parsed up front
         (10, 11, FUNCTION, "helper", False),
         (14, 15, CLASS, "Plain", False),
         (18, 19, CLASS, "Store", True),  # bases make entry points
         (22, 22, CODE, "", True),
+        (23, 23, CODE, "LIMIT", False),  # a constant: parsed when its value is asked for
+        (24, 25, CODE, "", True),
+        (26, 26, CODE, "", True),
     ]
+
+
+def test_imports_are_read_from_the_outline_as_libcst_would_read_them():
+    source = ("import a.b.c\nimport d.e as f, g\nfrom .h import i as j, k\nfrom .. import m\n"
+              "from workers import env as e\nfrom n import *\n")
+    lazy = lint_module(source, outline(source))
+    whole = lint_module(source, None)
+    assert lazy.imports == whole.imports == {
+        "a": ("a", None), "f": ("d.e", None), "g": ("g", None), "j": (".h", "i"), "k": (".h", "k"),
+        "m": ("..", "m"), "e": ("workers", "env")}
+    assert lazy.env_names == whole.env_names == {"e"}
+
+
+def test_a_constant_is_parsed_when_its_value_is_asked_for_and_the_first_assignment_counts():
+    source = 'PREFIX = "a"\nOTHER = 1\nPREFIX = "b"\n'
+    module = lint_module(source, outline(source))
+    assert all(chunk.tree is None for chunk in module.chunks)
+    assert module.constant("PREFIX").value == '"a"'
+    assert [chunk.tree is not None for chunk in module.chunks] == [True, False, False]
+    assert module.constant("MISSING") is None
+
+
+def lint_module(source: str, shape) -> ModuleInfo:
+    chunks = chunks_of(source, shape) if shape is not None else whole_module(source, parse_module(source))
+    module = ModuleInfo("m.py", "m", source, BindingTable(), chunks)
+    index_module(module)
+    return module
 
 
 def test_outline_of_code_python_refuses_is_none():

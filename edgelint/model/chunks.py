@@ -1,8 +1,9 @@
 """A module as its top-level statements ("chunks"), each parsed by libcst when first needed.
 
-`model.outline` says where the statements lie. Module-level code, decorated functions and classes
-with bases are parsed up front; any other function or class when the analysis enters it
-(`ModuleInfo.parse_chunk`). A function no entry point reaches is analysed on its own only when its
+`model.outline` says where the statements lie. Decorated functions, classes with bases and
+module-level code other than imports, docstrings and `NAME = value` are parsed up front; any other
+function or class when the analysis enters it (`ModuleInfo.parse_chunk`), a constant when its value
+is asked for (`ModuleInfo.constant`), an import or a docstring never. A function no entry point reaches is analysed on its own only when its
 chunk is *relevant*: its text has a binding needle (`discovery.is_relevant`), or it names something
 relevant of its module (a function, a class, a global, an import of relevant project code). Other
 functions can hold no binding handle of their own, so analysing them could find nothing.
@@ -11,11 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, List, Optional, Set
+from typing import Any, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from edgelint.model.outline import CODE, Outline
+from edgelint.model.outline import CODE, Import, Outline
 from edgelint.positions import line_starts
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -35,6 +36,7 @@ class Chunk:
     failed: bool = False  # libcst could not parse it (reported once, see ModuleInfo.chunk_errors)
     relevant: bool = True
     owner: Optional[Any] = None  # the FunctionInfo or ClassInfo it defines, when parsed late
+    imports: Tuple[Import, ...] = ()  # what an import statement binds (from the outline: not parsed)
 
     @property
     def text(self) -> str:
@@ -57,7 +59,7 @@ def chunks_of(source: str, outline: Outline) -> List[Chunk]:
     for statement in outline:
         end = starts[statement.end] if statement.end < len(starts) else len(source)
         chunks.append(Chunk(statement.start, statement.end, statement.kind, statement.name,
-                            source, starts[statement.start - 1], end, statement.eager))
+                            source, starts[statement.start - 1], end, statement.eager, imports=statement.imports))
     return chunks
 
 

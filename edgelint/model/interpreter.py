@@ -434,9 +434,10 @@ class Interpreter:
             return Value(("class", module.name, name), callable=module.classes[name])
         if name in module.imports and depth < 10:
             return self.project_import_value(module, module.imports[name], depth + 1)
-        if name in module.constants:
+        expression = module.constant(name)
+        if expression is not None:
             scope = Interpreter(self.project, module, None, Context(), Flow({}), budget=[0])
-            value = scope.eval(module.constants[name])
+            value = scope.eval(expression)
             if value.term[0] == "opaque" or value.term[0] == "var":
                 value = replace(value, term=("global", module.name, name))
             return value

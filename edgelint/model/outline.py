@@ -3,28 +3,32 @@ it defines.
 
 libcst builds a tree four times slower than `ast`, and most of a Workers module (models, parsing,
 formatting) never touches a binding. With the outline, libcst parses up front only the statements
-the model cannot do without (module-level code, decorated functions, classes with bases: entry
-points are among them) and every other function or class when the analysis first needs it
-(`model.chunks`). The outline is plain data, so worker processes compute it for the parent.
+the model cannot do without (decorated functions, classes with bases: entry points are among them;
+module-level code other than imports, docstrings and `NAME = value`) and every other statement when
+the analysis first needs it (`model.chunks`): a function or class when it is entered, a constant
+when its value is asked for. Imports are read from `ast` here. The outline is plain data, so worker
+processes compute it for the parent.
 """
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import List, Optional, Tuple, Union
 
 from edgelint.textio import parse_ast
 
 FUNCTION, CLASS, CODE = "function", "class", "code"
+Import = Tuple[str, str, Optional[str]]  # (local name, module as written, imported name or None)
 
 
 @dataclass(frozen=True)
 class TopStatement:
     start: int  # first line, decorators included (1-based)
     end: int  # last line
-    kind: str  # FUNCTION, CLASS or CODE (everything else, parsed up front)
-    name: str
+    kind: str  # FUNCTION, CLASS or CODE (everything else)
+    name: str  # of the function or class; of the constant a `NAME = value` statement defines
     eager: bool  # parsed up front
+    imports: Tuple[Import, ...] = ()  # what an import statement binds
 
 
 Outline = Tuple[TopStatement, ...]
@@ -55,4 +59,20 @@ def _top_statement(node: ast.stmt) -> TopStatement:
             return TopStatement(start, end, CLASS, node.name, bool(node.bases or node.keywords))
         # Decorators make routes.
         return TopStatement(start, end, FUNCTION, node.name, bool(node.decorator_list))
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return TopStatement(node.lineno, end, CODE, "", False, _imports(node))
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):  # a docstring
+        return TopStatement(node.lineno, end, CODE, "", False)
+    target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else \
+        node.target if isinstance(node, ast.AnnAssign) and node.value is not None else None
+    if isinstance(target, ast.Name):  # a constant: parsed if its value is asked for
+        return TopStatement(node.lineno, end, CODE, target.id, False)
     return TopStatement(node.lineno, end, CODE, "", True)
+
+
+def _imports(node: Union[ast.Import, ast.ImportFrom]) -> Tuple[Import, ...]:
+    if isinstance(node, ast.Import):  # `import a.b` binds `a`; `import a.b as c` binds `c` to a.b
+        return tuple((alias.asname, alias.name, None) if alias.asname else
+                     (alias.name.split(".")[0], alias.name.split(".")[0], None) for alias in node.names)
+    source = "." * node.level + (node.module or "")
+    return tuple((alias.asname or alias.name, source, alias.name) for alias in node.names if alias.name != "*")

@@ -106,7 +106,7 @@ class ModuleInfo:
     functions: Dict[str, FunctionInfo] = field(default_factory=dict)
     classes: Dict[str, ClassInfo] = field(default_factory=dict)
     imports: Dict[str, Tuple[str, Optional[str]]] = field(default_factory=dict)  # alias -> (module, attr)
-    constants: Dict[str, cst.BaseExpression] = field(default_factory=dict)
+    constants: Dict[str, Union[cst.BaseExpression, Chunk]] = field(default_factory=dict)  # see constant()
     env_names: Set[str] = field(default_factory=set)  # `from workers import env`
     chunk_errors: List[Tuple[Chunk, BaseException]] = field(default_factory=list)  # chunks libcst refused
     _tree: Optional[cst.Module] = None
@@ -126,6 +126,16 @@ class ModuleInfo:
             self._tree = style.with_changes(body=[statement for tree in parsed for statement in tree.body],
                                             header=[], footer=[])
         return self._tree
+
+    def constant(self, name: str) -> Optional[cst.BaseExpression]:
+        """The value a module-level `name = ...` assigns (the first one); its statement is parsed
+        now if it was left for later."""
+        value = self.constants.get(name)
+        if isinstance(value, Chunk):
+            self.parse_chunk(value)
+            value = _assigned_value(value.tree) if value.tree is not None else None
+            self.constants[name] = value
+        return value
 
     def parse_chunk(self, chunk: Chunk) -> None:
         """Parse a chunk (once), and fill in the function or class it defines."""
@@ -151,6 +161,12 @@ def _parsed(info: Union[FunctionInfo, ClassInfo]) -> Any:
     if info.parsed is None:
         info.module.parse_chunk(info.chunk)
     return info.parsed
+
+
+def _assigned_value(tree: cst.Module) -> Optional[cst.BaseExpression]:
+    line = tree.body[0] if len(tree.body) == 1 else None
+    small = line.body[0] if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 else None
+    return small.value if isinstance(small, (cst.Assign, cst.AnnAssign)) else None
 
 
 def _empty_function(name: str) -> cst.FunctionDef:
@@ -230,6 +246,11 @@ def index_module(module: ModuleInfo) -> None:
                 module, f"{module.name}:{chunk.name}", chunk.name, chunk)
         elif chunk.kind == CLASS:  # the outline parses classes with bases up front
             chunk.owner = module.classes[chunk.name] = ClassInfo(module, chunk.name, (), chunk)
+        else:  # an import, a docstring or a constant, as the outline read them
+            for local, source, attr in chunk.imports:
+                _add_import(module, local, source, attr)
+            if chunk.name:
+                module.constants.setdefault(chunk.name, chunk)
 
 
 def _index_statement(module: ModuleInfo, statement: cst.CSTNode, cls: Optional[ClassInfo], chunk: Chunk) -> None:
@@ -315,10 +336,10 @@ def _index_import(module: ModuleInfo, node: cst.CSTNode) -> None:
         for alias in node.names:
             full = dotted_name(alias.name) or ""
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                module.imports[alias.asname.name.value] = (full, None)
+                _add_import(module, alias.asname.name.value, full, None)
             else:
                 head = full.split(".", 1)[0]
-                module.imports[head] = (head, None)
+                _add_import(module, head, head, None)
         return
     assert isinstance(node, cst.ImportFrom)
     source = ("." * len(node.relative)) + (dotted_name(node.module) or "" if node.module else "")
@@ -327,9 +348,13 @@ def _index_import(module: ModuleInfo, node: cst.CSTNode) -> None:
     for alias in node.names:
         name = dotted_name(alias.name) or ""
         local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
-        module.imports[local] = (source, name)
-        if source == "workers" and name == "env":
-            module.env_names.add(local)
+        _add_import(module, local, source, name)
+
+
+def _add_import(module: ModuleInfo, local: str, source: str, attr: Optional[str]) -> None:
+    module.imports[local] = (source, attr)
+    if source == "workers" and attr == "env":
+        module.env_names.add(local)
 
 
 def absolute_import(importer: ModuleInfo, source: str) -> str:
@@ -452,6 +477,7 @@ class Project:
         for chunk in module.chunks:
             if chunk.relevant:
                 names.update(bound_names(chunk.tree) if chunk.kind == CODE and chunk.tree else (chunk.name,))
+        names.discard("")  # an import or a docstring: imports are judged below
         for alias, (source, attr) in module.imports.items():
             if self._import_is_relevant(module, source, attr, known):
                 names.add(alias)

@@ -108,7 +108,7 @@ class Scope:
         values = index.values.get(name)
         if values is not None:
             return values[0] if len(values) == 1 else None
-        return self.module.constants.get(name)
+        return self.module.constant(name)
 
     def item_stores(self, name: str) -> List[Tuple[cst.Subscript, cst.BaseExpression]]:
         """`name["key"] = value` statements of the function: entries added to a dict after it was built."""
