@@ -16,13 +16,14 @@ from typing import Any, List, Optional, Set, Tuple
 
 import libcst as cst
 
+from edgelint.model import SLOTS
 from edgelint.model.outline import CODE, Import, Outline
 from edgelint.positions import line_starts
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, **SLOTS)
 class Chunk:
     first: int  # first and last line in the file (1-based)
     last: int

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, FrozenSet, Optional, Tuple
 
 import libcst as cst
 
+from edgelint.model import SLOTS
 from edgelint.model.values import Term, Value, is_comparable
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ class PathKind(enum.Enum):
     UNKNOWN = "unknown"  # not reached from any entry point in the project
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, **SLOTS)
 class Context:
     """How the analysed code was reached: from which kind of entry point, through which calls."""
 
@@ -49,7 +50,7 @@ class Context:
         return Context(self.path, self.admin or admin, self.chain + (qualname,))
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, **SLOTS)
 class Operation:
     id: int
     kind: OpKind

@@ -17,6 +17,7 @@ from typing import Any, Dict, Generic, Iterable, List, Mapping, Optional, Set, T
 import libcst as cst
 
 from edgelint.discovery import is_relevant
+from edgelint.model import SLOTS
 from edgelint.model.bindings import BindingKind, BindingTable
 from edgelint.model.chunks import Chunk, bound_names
 from edgelint.model.outline import CLASS, CODE, FUNCTION
@@ -37,7 +38,7 @@ CONFIG_WORDS = ADMIN_CONFIG_WORDS | {"configuration", "setting", "flag", "featur
 DEFAULT_ADMIN_WORDS = ("admin", "publish", "internal", "setup", "deploy", "migrate", "migration", "maintenance")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, **SLOTS)
 class FunctionInfo:
     module: "ModuleInfo"
     qualname: str
@@ -249,6 +250,7 @@ def index_module(module: ModuleInfo) -> None:
         else:  # an import, a docstring or a constant, as the outline read them
             for local, source, attr in chunk.imports:
                 _add_import(module, local, source, attr)
+            chunk.imports = ()  # read once: the module's index has them now
             if chunk.name:
                 module.constants.setdefault(chunk.name, chunk)
 

@@ -21,6 +21,8 @@ import itertools
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, FrozenSet, Iterable, Optional, Tuple
 
+from edgelint.model import SLOTS
+
 Term = Tuple[Any, ...]
 
 _uids = itertools.count(1)
@@ -111,7 +113,7 @@ class HandleKind(enum.Enum):
     STORAGE_KV = "storage_kv"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, **SLOTS)
 class Handle:
     kind: HandleKind
     binding: Optional[str] = None
@@ -128,7 +130,7 @@ class Instance:
     attrs: Dict[str, "Value"] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, **SLOTS)
 class Value:
     term: Term
     handle: Optional[Handle] = None
