@@ -3,10 +3,11 @@
 `model.outline` says where the statements lie. Decorated functions, classes with bases and
 module-level code other than imports, docstrings and `NAME = value` are parsed up front; any other
 function or class when the analysis enters it (`ModuleInfo.parse_chunk`), a constant when its value
-is asked for (`ModuleInfo.constant`), an import or a docstring never. A function no entry point reaches is analysed on its own only when its
-chunk is *relevant*: its text has a binding needle (`discovery.is_relevant`), or it names something
-relevant of its module (a function, a class, a global, an import of relevant project code). Other
-functions can hold no binding handle of their own, so analysing them could find nothing.
+is asked for (`ModuleInfo.constant`), an import or a docstring never. A function no entry point
+reaches is analysed on its own only when its chunk is *relevant*: its text has a binding needle
+(`discovery.is_relevant`), or it names something relevant of its module (a function, a class, a
+global, an import of relevant project code). Other functions can hold no binding handle of their
+own, so analysing them could find nothing.
 """
 from __future__ import annotations
 
