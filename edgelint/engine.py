@@ -23,7 +23,7 @@ from edgelint.findings import Finding, Report
 from edgelint.fixes import fix_for
 from edgelint.model.bindings import BindingTable
 from edgelint.model.chunks import chunks_of, whole_module
-from edgelint.model.outline import outline
+from edgelint.model.outline import Import, imports_of, outline
 from edgelint.model.parsing import parse_module
 from edgelint.model.project import (
     ModuleIndex,
@@ -37,7 +37,7 @@ from edgelint.noqa import NoqaIndex, file_is_ignored
 from edgelint.parallel import COMPUTE, SharedWork, ordered_map, process_pool, worker_count
 from edgelint.positions import PositionIndex
 from edgelint.rules import ALL_RULES, INTERNAL_ERROR, RULES_BY_CODE, SYNTAX_ERROR
-from edgelint.textio import content_digest, read_text, syntax_error
+from edgelint.textio import StoredText, compact, content_digest, expand, read_text, syntax_error
 from edgelint.wrangler import find_wrangler_config, load_bindings
 
 
@@ -46,13 +46,18 @@ class Source:
     """One file's text, or why it has none."""
 
     path: str
-    text: Optional[str] = None
+    stored: Optional[StoredText] = None  # the text, kept for the whole run: see textio.compact
     error: Optional[str] = None
     digest: str = ""  # of the bytes read (textio.content_digest); the bytes themselves are not kept
 
+    @property
+    def text(self) -> Optional[str]:
+        return None if self.stored is None else expand(self.stored)
+
 
 def read_source(path: str) -> Source:
-    return Source(path, *read_text(path))
+    text, error, digest = read_text(path)
+    return Source(path, None if text is None else compact(text), error, digest)
 
 
 @dataclass
@@ -166,26 +171,27 @@ class ProjectRun:
 
     def _parse(self, path: str, names: ModuleIndex[str], table: BindingTable) -> Optional[ModuleInfo]:
         source = self.group.sources[path]
-        if source.text is None:
+        if source.stored is None:
             self._wanted(source, table)
         text = source.text
-        if text is None:
+        if source.stored is None or text is None:
             return None
         shape = self.shared.outline(path, source.digest) if self.shared is not None else COMPUTE
         if shape is COMPUTE:
             # Unfiltered runs parse every file whole and analyse every function (tests compare).
             shape = outline(text) if self.use_filter else None
+        imports: Iterable[Import] = ()
         if isinstance(shape, tuple):
-            chunks = chunks_of(text, shape)
+            chunks, imports = chunks_of(source.stored, shape), imports_of(shape)
         else:  # `ast` refused it: libcst parses it whole, and reports it if it refuses too
             tree = self._parse_whole(path, text)
             if tree is None:
                 return None
-            chunks = whole_module(text, tree)
+            chunks = whole_module(source.stored, tree)
         # Judged inside the project: a checkout under /tmp/test/ does not make every file a test.
         is_test = is_test_path(os.path.relpath(os.path.abspath(path), self.group.root))
-        module = ModuleInfo(path, module_name(path, self.group.root), text, table, chunks, is_test)
-        index_module(module)
+        module = ModuleInfo(path, module_name(path, self.group.root), source.stored, table, chunks, is_test)
+        index_module(module, imports)
         self.modules[path] = module
         return module
 
@@ -247,7 +253,7 @@ class ProjectRun:
     def _finding(self, report: Report, index: PositionIndex) -> Finding:
         module = self.modules[report.module_path]
         line, column, end_line, end_column = index.span(report.node)
-        fix = fix_for(report.fix_edit, module.tree, module.source, report.node, line, column + 1)
+        fix = fix_for(report.fix_edit, module.tree, index.source, report.node, line, column + 1)
         rule = RULES_BY_CODE[report.code]
         severity = self.settings.severity.get(rule.code, rule.severity)
         context = index.lines[line - 1].strip() if 0 < line <= len(index.lines) else ""
@@ -256,7 +262,7 @@ class ProjectRun:
 
     def _position_index(self, module: ModuleInfo) -> PositionIndex:
         parts = [(chunk.first, chunk.last, chunk.text, chunk.tree) for chunk in module.chunks if chunk.tree is not None]
-        return PositionIndex(parts, module.source)
+        return PositionIndex(parts, module.text)
 
 
 @contextmanager
@@ -274,9 +280,9 @@ def fewer_collections() -> Iterator[None]:
 
 def load_source(source: Source) -> None:
     """Read a file's text (or the reason it has none) into `source`, once."""
-    if source.text is None and source.error is None:
+    if source.stored is None and source.error is None:
         loaded = read_source(source.path)
-        source.text, source.error, source.digest = loaded.text, loaded.error, loaded.digest
+        source.stored, source.error, source.digest = loaded.stored, loaded.error, loaded.digest
 
 
 def imported_paths(module: ModuleInfo, names: ModuleIndex[str]) -> Iterable[str]:
@@ -383,7 +389,7 @@ def lint_files(paths: Sequence[str], settings: Settings, fallback_root: Path, us
         for path, text in (overrides or {}).items():
             if path in group.sources:
                 digest = content_digest(text.encode("utf-8", "surrogatepass"))
-                group.sources[path] = Source(path, text=text, digest=digest)
+                group.sources[path] = Source(path, compact(text), digest=digest)
     for group, findings in zip(groups, _run_projects(groups, settings, use_filter, jobs, use_cache)):
         result.findings.extend(findings)
         for path, source in group.sources.items():

@@ -19,14 +19,13 @@ import libcst as cst
 
 from edgelint.atomic import write_atomic
 from edgelint.findings import Edit, Finding, Fix
-from edgelint.positions import children, is_scope, line_starts
-from edgelint.textio import content_digest
+from edgelint.positions import children, is_scope
+from edgelint.textio import NEWLINE, content_digest, line_starts
 
 INSERT_AWAIT = "insert-await"
 SAFE = "safe"  # fixes marked "unsafe" apply only with --unsafe-fixes
 
 # Python ends lines at \n, \r\n and \r only (str.splitlines would also split at \f, \v, \x1c, ...).
-_NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
 # ---------------------------------------------------------------------------- which calls can be fixed
@@ -68,7 +67,7 @@ def fix_for(kind: Optional[str], tree: cst.Module, source: str, node: cst.CSTNod
     if kind is None:
         return None
     bare = node.with_changes(lpar=[], rpar=[]) if getattr(node, "lpar", None) else node
-    first_line = _NEWLINE.split(tree.code_for_node(bare), 1)[0]
+    first_line = NEWLINE.split(tree.code_for_node(bare), 1)[0]
     starts = line_starts(source)
     try:
         offset = _offset(source, starts, line, column)
@@ -88,7 +87,7 @@ def _offset(text: str, starts: Sequence[int], line: int, column: int) -> int:
     if not 0 < line <= len(starts):
         raise ValueError(f"edit line {line} outside the file")
     end = starts[line] if line < len(starts) else len(text)
-    length = len(_NEWLINE.sub("", text[starts[line - 1]:end]))
+    length = len(NEWLINE.sub("", text[starts[line - 1]:end]))
     if not 0 < column <= length + 1:
         raise ValueError(f"edit column {column} outside line {line}")
     return starts[line - 1] + column - 1

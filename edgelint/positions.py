@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import re
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import libcst as cst
 
 from edgelint.model.parsing import is_shared
-from edgelint.textio import parse_ast
+from edgelint.textio import NEWLINE, parse_ast
 
-_NEWLINE = re.compile(r"\r\n|\r|\n")
 Span = Tuple[int, int, int, int]  # 1-based line, 0-based column, end line, end column
 # Every Call of a module as `ast` sees it, in libcst's visiting order: its span and called name.
 AstCalls = List[Tuple[Span, Optional[str]]]
@@ -106,12 +104,7 @@ def ast_calls(source: str) -> Optional[AstCalls]:
 def physical_lines(source: str) -> List[str]:
     """The lines as Python numbers them. `str.splitlines` also splits at form feeds and other
     separators that Python keeps inside a line, and would shift every line after one."""
-    return _NEWLINE.split(source)
-
-
-def line_starts(text: str) -> List[int]:
-    """The offset in `text` where each physical line starts."""
-    return [0] + [match.end() for match in _NEWLINE.finditer(text)]
+    return NEWLINE.split(source)
 
 
 def _column(lines: List[str], line: int, byte_offset: int) -> int:

@@ -6,10 +6,11 @@ import hashlib
 import os
 import re
 import stat
+import sys
 import tokenize
 import warnings
 from io import BytesIO
-from typing import NamedTuple, Optional, Tuple
+from typing import List, NamedTuple, Optional, Tuple, Union
 
 import libcst as cst
 
@@ -17,6 +18,11 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 _LIBCST_POSITION = re.compile(r"error at (\d+):(\d+)")
 
 Decoded = Tuple[Optional[str], Optional[str]]  # (text, None) or (None, the problem)
+# A text kept for the whole run in the smaller of two forms (see `compact`): offsets into it count
+# its own units, characters of a str or bytes of UTF-8.
+StoredText = Union[str, bytes]
+NEWLINE = re.compile(r"\r\n|\r|\n")  # Python's line ends
+_NEWLINE_BYTES = re.compile(rb"\r\n|\r|\n")
 
 
 def read_bytes(path: str) -> Tuple[bytes, Optional[str]]:
@@ -54,6 +60,32 @@ def read_text(path: str) -> FileText:
         return FileText(None, error, "")
     text, error = decode_source(data)
     return FileText(text, error, content_digest(data))
+
+
+def compact(text: str) -> StoredText:
+    """`text` as it takes the least memory. One character beyond Latin-1 (a `…` in a comment)
+    makes CPython store the whole string at two or four bytes per character; as UTF-8, code is
+    about one byte per character."""
+    if text.isascii():
+        return text
+    encoded = text.encode("utf-8", "surrogatepass")
+    return encoded if sys.getsizeof(encoded) < sys.getsizeof(text) else text
+
+
+def expand(stored: StoredText) -> str:
+    """The text `compact` stored."""
+    return stored if isinstance(stored, str) else stored.decode("utf-8", "surrogatepass")
+
+
+def contains(stored: StoredText, needle: str) -> bool:
+    return (needle if isinstance(stored, str) else needle.encode("utf-8")) in stored
+
+
+def line_starts(text: StoredText) -> List[int]:
+    """The offset in `text` where each physical line starts (as Python numbers lines: not at form
+    feeds or other separators `str.splitlines` knows). UTF-8 never has a newline byte inside a character."""
+    newline = NEWLINE if isinstance(text, str) else _NEWLINE_BYTES
+    return [0] + [match.end() for match in newline.finditer(text)]
 
 
 def decode_source(data: bytes) -> Decoded:

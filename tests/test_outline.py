@@ -5,6 +5,7 @@ each one outlined and, with the filter off, parsed whole) and by the fuzz tests 
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from edgelint.config import Settings
@@ -12,10 +13,11 @@ from edgelint.discovery import DEFAULT_EXCLUDES, discover
 from edgelint.engine import ProjectRun, group_projects, read_source
 from edgelint.model.bindings import BindingTable
 from edgelint.model.chunks import chunks_of, whole_module
-from edgelint.model.outline import CLASS, CODE, FUNCTION, outline
+from edgelint.model.outline import CLASS, CODE, FUNCTION, imports_of, outline
 from edgelint.model.parsing import parse_module
 from edgelint.model.project import ModuleInfo, index_module
 from edgelint.parallel import COMPUTE, SharedWork, process_pool
+from edgelint.textio import StoredText, compact, contains, expand
 from tests.helpers import FIXTURES, lint_directory, write_project
 
 UNREACHED = FIXTURES / "projects" / "unreached-helper-factored"
@@ -60,10 +62,10 @@ def test_a_constant_is_parsed_when_its_value_is_asked_for_and_the_first_assignme
     assert module.constant("MISSING") is None
 
 
-def lint_module(source: str, shape) -> ModuleInfo:
+def lint_module(source: StoredText, shape) -> ModuleInfo:
     chunks = chunks_of(source, shape) if shape is not None else whole_module(source, parse_module(source))
     module = ModuleInfo("m.py", "m", source, BindingTable(), chunks)
-    index_module(module)
+    index_module(module, imports_of(shape) if shape is not None else ())
     return module
 
 
@@ -132,3 +134,26 @@ def test_a_worker_outline_is_used_only_for_the_content_the_parent_read(tmp_path)
         work.start([str(target)])
         assert work.outline(str(target), read.digest) is COMPUTE
         assert work.outline(str(tmp_path / "never-queued.py"), read.digest) is COMPUTE
+
+
+def test_a_text_is_kept_in_its_smaller_form_and_read_back_unchanged():
+    ascii_text, latin, wide, astral = "x = 1\n", "x = 'é'\n" * 40, "x = 1  # …\n" * 40, "x = '🙂'\n" * 40
+    assert compact(ascii_text) is ascii_text and compact(latin) is latin  # one byte per character already
+    for text in (wide, astral):
+        stored = compact(text)
+        assert isinstance(stored, bytes) and sys.getsizeof(stored) < sys.getsizeof(text)
+        assert expand(stored) == text and contains(stored, "…" if text is wide else "🙂")
+        assert not contains(stored, "sleep")
+
+
+def test_chunks_of_a_utf8_text_are_the_chunks_of_the_str():
+    """Offsets count bytes in a compacted text; lines end where Python ends them (not at U+2028)."""
+    source = ('"""Notes… ✓"""\r\nimport json\r\n\r\ndef helper(x):\r\n    s = "a\u2028b🙂"\r\n    return x\r\n'
+              '\x0c\nclass Store(DurableObject):\n    label = "☕"; y = 2\n')
+    stored = compact(source)
+    assert isinstance(stored, bytes)
+    as_str, as_bytes = chunks_of(source, outline(source)), chunks_of(stored, outline(source))
+    assert [(c.first, c.last, c.text) for c in as_bytes] == [(c.first, c.last, c.text) for c in as_str]
+    assert [c.kind for c in as_bytes] == [FUNCTION, CLASS]  # the docstring and the import are not kept
+    assert as_bytes[0].text.startswith("def helper") and as_bytes[0].mentions({"helper"})
+    assert lint_module(stored, outline(source)).text == source

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, List, Optional, Set, Tuple
+from typing import Any, List, Optional, Set
 
 import libcst as cst
 
 from edgelint.model import SLOTS
-from edgelint.model.outline import CODE, Import, Outline
-from edgelint.positions import line_starts
+from edgelint.model.outline import CODE, Outline
+from edgelint.textio import StoredText, expand, line_starts
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -30,7 +30,7 @@ class Chunk:
     last: int
     kind: str  # outline.FUNCTION, CLASS or CODE
     name: str
-    source: str  # the module's text; the chunk is source[start:end] (not a copy: memory)
+    source: StoredText  # the module's text; the chunk is source[start:end] (not a copy: memory)
     start: int
     end: int
     eager: bool = True  # parsed as soon as the module is read
@@ -38,30 +38,36 @@ class Chunk:
     failed: bool = False  # libcst could not parse it (reported once, see ModuleInfo.chunk_errors)
     relevant: bool = True
     owner: Optional[Any] = None  # the FunctionInfo or ClassInfo it defines, when parsed late
-    imports: Tuple[Import, ...] = ()  # what an import statement binds (from the outline: not parsed)
 
     @property
     def text(self) -> str:
-        return self.source[self.start:self.end]
+        return expand(self.source[self.start:self.end])
 
     def mentions(self, names: Set[str]) -> bool:
         """Whether an identifier in the chunk is one of `names` (the words are not kept: for a
         big project they take a third of the memory the parsed trees take)."""
-        return any(word in names for word in _WORD.findall(self.source, self.start, self.end))
+        return any(word in names for word in _WORD.findall(self.text))
 
 
-def whole_module(source: str, tree: cst.Module) -> List[Chunk]:
+def whole_module(source: StoredText, tree: cst.Module) -> List[Chunk]:
     """One chunk for a module libcst parsed whole (when `ast` could not outline it)."""
     return [Chunk(1, len(line_starts(source)), CODE, "", source, 0, len(source), True, tree)]
 
 
-def chunks_of(source: str, outline: Outline) -> List[Chunk]:
+def is_whole(chunks: List[Chunk]) -> bool:
+    """Whether `chunks` is a module libcst parsed whole."""
+    return len(chunks) == 1 and chunks[0].start == 0 and chunks[0].end == len(chunks[0].source)
+
+
+def chunks_of(source: StoredText, outline: Outline) -> List[Chunk]:
+    """The statements libcst may parse (not imports and docstrings: see `outline.imports_of`)."""
     starts = line_starts(source)
     chunks: List[Chunk] = []
     for statement in outline:
-        end = starts[statement.end] if statement.end < len(starts) else len(source)
-        chunks.append(Chunk(statement.start, statement.end, statement.kind, statement.name,
-                            source, starts[statement.start - 1], end, statement.eager, imports=statement.imports))
+        if statement.ever_parsed:
+            end = starts[statement.end] if statement.end < len(starts) else len(source)
+            chunks.append(Chunk(statement.start, statement.end, statement.kind, statement.name,
+                                source, starts[statement.start - 1], end, statement.eager))
     return chunks
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import List, Optional, Tuple, Union
+from typing import Iterator, List, Optional, Tuple, Union
 
 from edgelint.textio import parse_ast
 
@@ -30,8 +30,19 @@ class TopStatement:
     eager: bool  # parsed up front
     imports: Tuple[Import, ...] = ()  # what an import statement binds
 
+    @property
+    def ever_parsed(self) -> bool:
+        """False for imports and docstrings: what they say is read here, libcst never parses them."""
+        return self.kind != CODE or self.eager or bool(self.name)
+
 
 Outline = Tuple[TopStatement, ...]
+
+
+def imports_of(shape: Outline) -> Iterator[Import]:
+    """What the module's top-level import statements bind."""
+    for statement in shape:
+        yield from statement.imports
 
 
 def outline(text: str) -> Optional[Outline]:

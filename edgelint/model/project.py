@@ -19,11 +19,12 @@ import libcst as cst
 from edgelint.discovery import is_relevant
 from edgelint.model import SLOTS
 from edgelint.model.bindings import BindingKind, BindingTable
-from edgelint.model.chunks import Chunk, bound_names
-from edgelint.model.outline import CLASS, CODE, FUNCTION
+from edgelint.model.chunks import Chunk, bound_names, is_whole
+from edgelint.model.outline import CLASS, CODE, FUNCTION, Import
 from edgelint.model.operations import Context, Operation, OpKind, PathKind
 from edgelint.model.parsing import parse_module
 from edgelint.model.values import Value
+from edgelint.textio import StoredText, contains, expand
 
 Item = TypeVar("Item")
 
@@ -100,7 +101,7 @@ class ClassInfo:
 class ModuleInfo:
     path: str
     name: str  # dotted module name relative to the project root
-    source: str
+    source: StoredText  # its text, in the form that takes the least memory (textio.compact)
     bindings: BindingTable
     chunks: List[Chunk] = field(default_factory=list)  # its top-level statements, see model.chunks
     is_test: bool = False
@@ -112,6 +113,14 @@ class ModuleInfo:
     chunk_errors: List[Tuple[Chunk, BaseException]] = field(default_factory=list)  # chunks libcst refused
     _tree: Optional[cst.Module] = None
 
+    @property
+    def text(self) -> str:
+        return expand(self.source)
+
+    def mentions_text(self, needle: str) -> bool:
+        """Whether `needle` occurs anywhere in the module's text, comments included."""
+        return contains(self.source, needle)
+
     def is_package_init(self) -> bool:
         return PurePath(self.path).name == "__init__.py"
 
@@ -119,7 +128,7 @@ class ModuleInfo:
     def tree(self) -> cst.Module:
         """The parsed part of the module as one tree (for code generation and searches)."""
         parsed = [chunk.tree for chunk in self.chunks if chunk.tree is not None]
-        if len(self.chunks) == 1 and parsed:
+        if is_whole(self.chunks) and parsed:
             return parsed[0]
         if self._tree is None or len(self._tree.body) != sum(len(tree.body) for tree in parsed):
             style = next((tree for chunk, tree in zip(self.chunks, parsed) if chunk.kind != CODE), None)
@@ -234,8 +243,11 @@ def string_value(node: Optional[cst.BaseExpression]) -> Optional[str]:
 # Indexing: one pass over the top level and class bodies.
 
 
-def index_module(module: ModuleInfo) -> None:
-    """Parse the chunks the outline wants up front and index the module's top level."""
+def index_module(module: ModuleInfo, imports: Iterable[Import] = ()) -> None:
+    """Parse the chunks the outline wants up front and index the module's top level, with the
+    `imports` the outline read."""
+    for local, source, attr in imports:
+        _add_import(module, local, source, attr)
     for chunk in module.chunks:
         if chunk.eager:
             module.parse_chunk(chunk)
@@ -247,12 +259,8 @@ def index_module(module: ModuleInfo) -> None:
                 module, f"{module.name}:{chunk.name}", chunk.name, chunk)
         elif chunk.kind == CLASS:  # the outline parses classes with bases up front
             chunk.owner = module.classes[chunk.name] = ClassInfo(module, chunk.name, (), chunk)
-        else:  # an import, a docstring or a constant, as the outline read them
-            for local, source, attr in chunk.imports:
-                _add_import(module, local, source, attr)
-            chunk.imports = ()  # read once: the module's index has them now
-            if chunk.name:
-                module.constants.setdefault(chunk.name, chunk)
+        elif chunk.name:  # a constant, parsed when its value is asked for
+            module.constants.setdefault(chunk.name, chunk)
 
 
 def _index_statement(module: ModuleInfo, statement: cst.CSTNode, cls: Optional[ClassInfo], chunk: Chunk) -> None:
@@ -458,9 +466,9 @@ class Project:
     def _mark_relevance(self) -> None:
         """Mark every chunk relevant or not: a fixed point, as names flow through imports."""
         for module in self.modules.values():
-            names = tuple(module.bindings.bindings)
+            names, whole = tuple(module.bindings.bindings), is_whole(module.chunks)
             for chunk in module.chunks:
-                chunk.relevant = len(module.chunks) == 1 or is_relevant(chunk.text, names)
+                chunk.relevant = whole or is_relevant(chunk.text, names)
         known: Dict[str, Set[str]] = {name: set() for name in self.modules}
         changed = True
         while changed:
@@ -479,7 +487,7 @@ class Project:
         for chunk in module.chunks:
             if chunk.relevant:
                 names.update(bound_names(chunk.tree) if chunk.kind == CODE and chunk.tree else (chunk.name,))
-        names.discard("")  # an import or a docstring: imports are judged below
+        names.discard("")  # module-level code libcst refused
         for alias, (source, attr) in module.imports.items():
             if self._import_is_relevant(module, source, attr, known):
                 names.add(alias)
@@ -490,7 +498,7 @@ class Project:
         imported = self.resolve_module(module, source)
         submodule = self.resolve_module(module, submodule_name(source, attr)) if attr else None
         whole = submodule if submodule is not None else imported if attr is None else None
-        if whole is not None and any(chunk.relevant for chunk in whole.chunks):
+        if whole is not None and (known[whole.name] or any(chunk.relevant for chunk in whole.chunks)):
             return True
         return imported is not None and attr in known[imported.name]
 

@@ -247,11 +247,11 @@ class DoKeepaliveCost(Rule):
     def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
         # Plain-text checks first: most objects never mention these calls, and walking every method
         # of every Durable Object would cost more than the rest of the rule.
-        rearms = any("setAlarm" in module.source for module in project.modules.values())
+        rearms = any(module.mentions_text("setAlarm") for module in project.modules.values())
         for cls in project.durable_object_classes():
-            if ".accept(" in cls.module.source:
+            if cls.module.mentions_text(".accept("):
                 yield from self._websockets(cls)
-            if "sleep" in cls.module.source:
+            if cls.module.mentions_text("sleep"):
                 yield from self._polling(cls)
             if rearms:
                 yield from self._rearming_alarms(project, cls)
