@@ -261,7 +261,7 @@ class ProjectRun:
                        severity, rule.name, fix, report.related, context)
 
     def _position_index(self, module: ModuleInfo) -> PositionIndex:
-        parts = [(chunk.first, chunk.last, chunk.text, chunk.tree) for chunk in module.chunks if chunk.tree is not None]
+        parts = [(chunk.first, chunk.last, chunk.tree) for chunk in module.chunks if chunk.tree is not None]
         return PositionIndex(parts, module.text)
 
 

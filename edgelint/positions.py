@@ -115,8 +115,8 @@ def _column(lines: List[str], line: int, byte_offset: int) -> int:
     return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
 
 
-# A parsed piece of a module: its first and last line, its text and its libcst tree (parsed from it).
-Part = Tuple[int, int, str, "cst.Module"]
+# A parsed piece of a module: its first and last line and its libcst tree (parsed from those lines).
+Part = Tuple[int, int, "cst.Module"]
 
 
 class PositionIndex:
@@ -150,7 +150,7 @@ class PositionIndex:
     def _part_index(self, node: cst.CSTNode) -> Optional[int]:
         if self._part_of is None:
             self._part_of = {}
-            for index, (_, _, _, tree) in enumerate(self.parts):
+            for index, (_, _, tree) in enumerate(self.parts):
                 try:
                     calls = _cst_calls(tree)
                 except RecursionError:
@@ -160,8 +160,8 @@ class PositionIndex:
         return self._part_of.get(id(node))
 
     def _ast_spans(self, index: int) -> Optional[Dict[int, Span]]:
-        first, _, text, _ = self.parts[index]
-        found = ast_calls(text)
+        first, last, _ = self.parts[index]
+        found = ast_calls("\n".join(self.lines[first - 1:last]))
         if found is None:
             return None
         shift = first - 1
@@ -182,7 +182,7 @@ class PositionIndex:
 
         if not self._fallback:
             self._fallback = [(first - 1, MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider))
-                              for first, _, _, tree in self.parts]
+                              for first, _, tree in self.parts]
         for offset, positions in self._fallback:
             position = positions.get(node)
             if position is not None:

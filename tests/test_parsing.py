@@ -62,7 +62,7 @@ def test_leaf_nodes_are_shared_between_trees_and_nothing_else_is():
 
 def test_a_shared_node_has_no_position_to_report():
     tree = parse_module(SOURCE)
-    index = PositionIndex([(1, SOURCE.count("\n"), SOURCE, tree)], SOURCE)
+    index = PositionIndex([(1, SOURCE.count("\n"), tree)], SOURCE)
     call = next(node for node in _nodes(tree) if isinstance(node, cst.Call))
     assert index.span(call)[0] > 1
     name = next(node for node in _nodes(tree) if isinstance(node, cst.Name))

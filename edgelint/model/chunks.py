@@ -3,23 +3,29 @@
 `model.outline` says where the statements lie. Decorated functions, classes with bases and
 module-level code other than imports, docstrings and `NAME = value` are parsed up front; any other
 function or class when the analysis enters it (`ModuleInfo.parse_chunk`), a constant when its value
-is asked for (`ModuleInfo.constant`), an import or a docstring never. A function no entry point
-reaches is analysed on its own only when its chunk is *relevant*: its text has a binding needle
-(`discovery.is_relevant`), or it names something relevant of its module (a function, a class, a
-global, an import of relevant project code). Other functions can hold no binding handle of their
-own, so analysing them could find nothing.
+is asked for (`ModuleInfo.constant`). Imports and docstrings get no chunk: `ast` read what they
+say, and libcst never parses them. A chunk's offsets count the units of the module's stored text
+(`textio.compact`: characters, or bytes of UTF-8).
+
+A function no entry point reaches is analysed on its own only when its chunk is *relevant*: its
+text has a binding needle (`discovery.is_relevant`), or it names something relevant of its module
+(a function, a class, a global, an import of relevant project code). Other functions can hold no
+binding handle of their own, so analysing them could find nothing.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, List, Optional, Set
+from typing import TYPE_CHECKING, List, Optional, Set, Union
 
 import libcst as cst
 
 from edgelint.model import SLOTS
 from edgelint.model.outline import CODE, Outline
 from edgelint.textio import StoredText, expand, line_starts
+
+if TYPE_CHECKING:  # project.py builds on chunks
+    from edgelint.model.project import ClassInfo, FunctionInfo
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -37,7 +43,7 @@ class Chunk:
     tree: Optional[cst.Module] = None
     failed: bool = False  # libcst could not parse it (reported once, see ModuleInfo.chunk_errors)
     relevant: bool = True
-    owner: Optional[Any] = None  # the FunctionInfo or ClassInfo it defines, when parsed late
+    owner: Optional[Union[FunctionInfo, ClassInfo]] = None  # what it defines, when parsed late
 
     @property
     def text(self) -> str:
