@@ -121,12 +121,12 @@ def binding_table(group: ProjectInput, settings: Settings) -> BindingTable:
 class ProjectRun:
     """Parse what is relevant in one project, build the model, run the rules."""
 
-    def __init__(self, group: ProjectInput, settings: Settings, use_filter: bool = True,
-                 shared: Optional[SharedWork] = None):
+    def __init__(self, group: ProjectInput, settings: Settings, use_filter: bool = True, helpers: int = 0):
         self.group = group
         self.settings = settings
         self.use_filter = use_filter
-        self.shared = shared  # outlines computed by worker processes
+        self.helpers = helpers  # worker processes that may outline the files
+        self.shared: Optional[SharedWork] = None  # the outlines they compute, while the files are parsed
         self.findings: List[Finding] = []
         self.modules: Dict[str, ModuleInfo] = {}
 
@@ -139,18 +139,17 @@ class ProjectRun:
         table = binding_table(self.group, self.settings)
         names = ModuleIndex({module_name(path, self.group.root): path for path in self.group.sources})
         pending = [path for path, source in self.group.sources.items() if self._wanted(source, table)]
-        if self.shared is not None:
-            self.shared.start(reversed(pending))
-        queued: Set[str] = set(pending)
-        while pending:
-            path = pending.pop()
-            module = self._parse(path, names, table)
-            if module is None:
-                continue
-            for target in imported_paths(module, names):
-                if target not in queued:
-                    queued.add(target)
-                    pending.append(target)
+        with self._outline_helpers(pending):
+            queued: Set[str] = set(pending)
+            while pending:
+                path = pending.pop()
+                module = self._parse(path, names, table)
+                if module is None:
+                    continue
+                for target in imported_paths(module, names):
+                    if target not in queued:
+                        queued.add(target)
+                        pending.append(target)
         project = Project(self.modules.values(), self.settings.admin_markers)
         try:
             project.analyse()
@@ -162,6 +161,21 @@ class ProjectRun:
         self._run_rules(project)
         self._report_chunk_errors()
         return self.findings
+
+    @contextmanager
+    def _outline_helpers(self, pending: Sequence[str]) -> Iterator[None]:
+        """Worker processes outline the `pending` files while the parent parses, when there are
+        enough of them to pay for the pool (the filter often leaves few: the standard library)."""
+        if worker_count(self.helpers + 1, len(pending)) <= 1:
+            yield
+            return
+        with process_pool(self.helpers) as pool:
+            self.shared = SharedWork(pool)
+            self.shared.start(reversed(pending))
+            try:
+                yield
+            finally:
+                self.shared = None
 
     def _wanted(self, source: Source, table: BindingTable) -> bool:
         load_source(source)
@@ -335,7 +349,7 @@ def lint_project(group: ProjectInput, settings: Settings, use_filter: bool = Tru
     """One project's findings before selection and noqa, from the cache when nothing changed;
     `helpers` worker processes outline its files when it has to be analysed."""
     if not use_cache:
-        return _analyse(group, settings, use_filter, helpers)
+        return ProjectRun(group, settings, use_filter, helpers).run()
     for source in group.sources.values():
         load_source(source)
     rule_set = ",".join(rule.code for rule in ALL_RULES)
@@ -343,16 +357,9 @@ def lint_project(group: ProjectInput, settings: Settings, use_filter: bool = Tru
     name, key = cache_key(group.root, identity, ((s.path, s.digest, s.error) for s in group.sources.values()))
     findings = load_findings(group.root, name, key)
     if findings is None:
-        findings = _analyse(group, settings, use_filter, helpers)
+        findings = ProjectRun(group, settings, use_filter, helpers).run()
         store_findings(group.root, name, key, findings)
     return findings
-
-
-def _analyse(group: ProjectInput, settings: Settings, use_filter: bool, helpers: int) -> List[Finding]:
-    if helpers < 1:
-        return ProjectRun(group, settings, use_filter).run()
-    with process_pool(helpers) as pool:
-        return ProjectRun(group, settings, use_filter, SharedWork(pool)).run()
 
 
 def _lint_in_worker(group: ProjectInput, settings: Settings, use_filter: bool,
