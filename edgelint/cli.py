@@ -200,8 +200,8 @@ def _fix(args: argparse.Namespace, result: LintResult, lint: Callable[[], LintRe
          overrides: Dict[str, str], problems: List[str]) -> Tuple[LintResult, str]:
     """--fix / --diff: apply (or only show) the fixes; after writing, lint again so the report shows
     what remains. Code read from stdin is never written to a file: its fixed text goes to stdout."""
-    texts = {finding.path: result.sources[finding.path].text
-             for finding in result.findings if finding.fix is not None and finding.path in result.sources}
+    fixed_paths = {finding.path for finding in result.findings if finding.fix is not None}
+    texts = {path: result.sources[path].text for path in fixed_paths if path in result.sources}
     planned, refused = plan_fixes(result.findings, texts, args.unsafe_fixes)
     problems.extend(refused)
     if args.diff:

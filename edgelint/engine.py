@@ -187,24 +187,24 @@ class ProjectRun:
         source = self.group.sources[path]
         if source.stored is None:
             self._wanted(source, table)
-        text = source.text
-        if source.stored is None or text is None:
+        stored = source.stored
+        if stored is None:
             return None
         shape = self.shared.outline(path, source.digest) if self.shared is not None else COMPUTE
         if shape is COMPUTE:
             # Unfiltered runs parse every file whole and analyse every function (tests compare).
-            shape = outline(text) if self.use_filter else None
-        imports: Iterable[Import] = ()
+            shape = outline(expand(stored)) if self.use_filter else None
+        imports: Iterable[Tuple[int, Import]] = ()
         if isinstance(shape, tuple):
-            chunks, imports = chunks_of(source.stored, shape), imports_of(shape)
+            chunks, imports = chunks_of(stored, shape), imports_of(shape)
         else:  # `ast` refused it: libcst parses it whole, and reports it if it refuses too
-            tree = self._parse_whole(path, text)
+            tree = self._parse_whole(path, expand(stored))
             if tree is None:
                 return None
-            chunks = whole_module(source.stored, tree)
+            chunks = whole_module(stored, tree)
         # Judged inside the project: a checkout under /tmp/test/ does not make every file a test.
         is_test = is_test_path(os.path.relpath(os.path.abspath(path), self.group.root))
-        module = ModuleInfo(path, module_name(path, self.group.root), source.stored, table, chunks, is_test)
+        module = ModuleInfo(path, module_name(path, self.group.root), stored, table, chunks, is_test)
         index_module(module, imports)
         self.modules[path] = module
         return module
@@ -347,7 +347,8 @@ def _noqa_index(text: Optional[str]) -> Optional[NoqaIndex]:
 def lint_project(group: ProjectInput, settings: Settings, use_filter: bool = True, use_cache: bool = False,
                  helpers: int = 0) -> List[Finding]:
     """One project's findings before selection and noqa, from the cache when nothing changed;
-    `helpers` worker processes outline its files when it has to be analysed."""
+    up to `helpers` worker processes outline its files when it has to be analysed and enough of
+    them pass the relevance filter."""
     if not use_cache:
         return ProjectRun(group, settings, use_filter, helpers).run()
     for source in group.sources.values():

@@ -25,9 +25,6 @@ from edgelint.textio import NEWLINE, content_digest, line_starts
 INSERT_AWAIT = "insert-await"
 SAFE = "safe"  # fixes marked "unsafe" apply only with --unsafe-fixes
 
-# Python ends lines at \n, \r\n and \r only (str.splitlines would also split at \f, \v, \x1c, ...).
-
-
 # ---------------------------------------------------------------------------- which calls can be fixed
 
 

@@ -5,7 +5,7 @@ the libcst trees of a project in one process, and shipping a tree between proces
 than parsing it (~1.2 parses to build and pickle, ~0.5 to unpickle). So whole projects go to
 workers when there are several; inside one project, workers compute the files' outlines (Python's
 `ast`: where the top-level statements lie, plain data that is cheap to send) while the parent
-parses with libcst what the analysis needs and runs it.
+parses with libcst what the analysis needs up front; the pool stops before the analysis.
 """
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ class SharedWork:
     """Work on one project's files that the parent shares with the pool: their outlines.
 
     Workers compute them in the order the parent reads the files, so the parent finds each one
-    ready (or waits for it) while it spends its own time on libcst parsing and the analysis.
+    ready (or waits for it) while it spends its own time on libcst parsing.
     Workers read the files themselves: sending a text would leave a UTF-8 copy of it in the
     parent (pickling asks CPython for one, and a non-ASCII string keeps it). An outline is used
     only for the very content the parent read (same digest); a file changed in between, or text
@@ -87,7 +87,10 @@ class SharedWork:
     def start(self, paths: Iterable[str]) -> None:
         """Queue the outlines, in the order of `paths`."""
         for path in paths:
-            self.outlines[path] = self.pool.submit(outline_file, path)
+            try:
+                self.outlines[path] = self.pool.submit(outline_file, path)
+            except (OSError, RuntimeError):  # no worker could start (BrokenProcessPool is one)
+                return  # the parent outlines the rest itself
 
     def outline(self, path: str, digest: str) -> object:
         """The outline a worker computed (None: `ast` refused the file), or COMPUTE: the parent

@@ -53,6 +53,15 @@ def test_imports_are_read_from_the_outline_as_libcst_would_read_them():
     assert lazy.env_names == whole.env_names == {"e"}
 
 
+def test_the_last_import_of_a_name_wins_as_in_python():
+    """Imports the outline read and imports libcst finds in `try`/`if` blocks, in source order."""
+    source = ("try:\n    from .fake_kv import store\nexcept ImportError:\n    pass\nfrom .kv import store\n"
+              "from .a import cache\nif DEBUG:\n    from .b import cache\n")
+    lazy, whole = lint_module(source, outline(source)), lint_module(source, None)
+    assert list(lazy.imports.items()) == list(whole.imports.items()) == [
+        ("store", (".kv", "store")), ("cache", (".b", "cache"))]
+
+
 def test_a_constant_is_parsed_when_its_value_is_asked_for_and_the_first_assignment_counts():
     source = 'PREFIX = "a"\nOTHER = 1\nPREFIX = "b"\n'
     module = lint_module(source, outline(source))
@@ -134,6 +143,16 @@ def test_a_worker_outline_is_used_only_for_the_content_the_parent_read(tmp_path)
         work.start([str(target)])
         assert work.outline(str(target), read.digest) is COMPUTE
         assert work.outline(str(tmp_path / "never-queued.py"), read.digest) is COMPUTE
+
+
+def test_the_parent_outlines_the_files_itself_when_no_worker_can_take_them(tmp_path):
+    target = tmp_path / "entry.py"
+    target.write_text("def first():\n    return 1\n")
+    with process_pool(1) as pool:
+        pass  # shut down: it refuses work, as a pool whose workers cannot start does
+    work = SharedWork(pool)
+    work.start([str(target)])
+    assert work.outline(str(target), read_source(str(target)).digest) is COMPUTE
 
 
 def test_a_text_is_kept_in_its_smaller_form_and_read_back_unchanged():

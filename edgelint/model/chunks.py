@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # project.py builds on chunks
     from edgelint.model.project import ClassInfo, FunctionInfo
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_WORD_BYTES = re.compile(_WORD.pattern.encode())
 
 
 @dataclass(eq=False, **SLOTS)
@@ -52,7 +53,11 @@ class Chunk:
     def mentions(self, names: Set[str]) -> bool:
         """Whether an identifier in the chunk is one of `names` (the words are not kept: for a
         big project they take a third of the memory the parsed trees take)."""
-        return any(word in names for word in _WORD.findall(self.text))
+        if isinstance(self.source, str):
+            words = _WORD.findall(self.source, self.start, self.end)
+        else:  # ASCII words in UTF-8: the same words, without decoding the chunk
+            words = [word.decode("ascii") for word in _WORD_BYTES.findall(self.source, self.start, self.end)]
+        return any(word in names for word in words)
 
 
 def whole_module(source: StoredText, tree: cst.Module) -> List[Chunk]:
@@ -61,7 +66,7 @@ def whole_module(source: StoredText, tree: cst.Module) -> List[Chunk]:
 
 
 def is_whole(chunks: List[Chunk]) -> bool:
-    """Whether `chunks` is a module libcst parsed whole."""
+    """Whether one chunk covers the whole module (libcst parsed it whole, or it is one statement)."""
     return len(chunks) == 1 and chunks[0].start == 0 and chunks[0].end == len(chunks[0].source)
 
 

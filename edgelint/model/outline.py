@@ -39,10 +39,11 @@ class TopStatement:
 Outline = Tuple[TopStatement, ...]
 
 
-def imports_of(shape: Outline) -> Iterator[Import]:
-    """What the module's top-level import statements bind."""
+def imports_of(shape: Outline) -> Iterator[Tuple[int, Import]]:
+    """What the module's top-level import statements bind, in source order, with their line."""
     for statement in shape:
-        yield from statement.imports
+        for imported in statement.imports:
+            yield statement.start, imported
 
 
 def outline(text: str) -> Optional[Outline]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any, Dict, Generic, Iterable, List, Mapping, Optional, Set, Tuple, TypeVar, Union
+from typing import Any, Deque, Dict, Generic, Iterable, List, Mapping, Optional, Set, Tuple, TypeVar, Union
 
 import libcst as cst
 
@@ -131,7 +132,7 @@ class ModuleInfo:
         if is_whole(self.chunks) and parsed:
             return parsed[0]
         if self._tree is None or len(self._tree.body) != sum(len(tree.body) for tree in parsed):
-            style = next((tree for chunk, tree in zip(self.chunks, parsed) if chunk.kind != CODE), None)
+            style = next((chunk.tree for chunk in self.chunks if chunk.tree is not None and chunk.kind != CODE), None)
             style = style or (parsed[0] if parsed else cst.Module(body=[]))
             self._tree = style.with_changes(body=[statement for tree in parsed for statement in tree.body],
                                             header=[], footer=[])
@@ -243,12 +244,12 @@ def string_value(node: Optional[cst.BaseExpression]) -> Optional[str]:
 # Indexing: one pass over the top level and class bodies.
 
 
-def index_module(module: ModuleInfo, imports: Iterable[Import] = ()) -> None:
+def index_module(module: ModuleInfo, imports: Iterable[Tuple[int, Import]] = ()) -> None:
     """Parse the chunks the outline wants up front and index the module's top level, with the
-    `imports` the outline read."""
-    for local, source, attr in imports:
-        _add_import(module, local, source, attr)
+    `imports` the outline read (line, import), in source order: the last binding of a name wins."""
+    outline_imports = deque(imports)
     for chunk in module.chunks:
+        _add_outline_imports(module, outline_imports, chunk.first)
         if chunk.eager:
             module.parse_chunk(chunk)
         if chunk.tree is not None:
@@ -261,6 +262,14 @@ def index_module(module: ModuleInfo, imports: Iterable[Import] = ()) -> None:
             chunk.owner = module.classes[chunk.name] = ClassInfo(module, chunk.name, (), chunk)
         elif chunk.name:  # a constant, parsed when its value is asked for
             module.constants.setdefault(chunk.name, chunk)
+    _add_outline_imports(module, outline_imports, None)
+
+
+def _add_outline_imports(module: ModuleInfo, imports: Deque[Tuple[int, Import]], before: Optional[int]) -> None:
+    """Index the outline's imports above line `before` (all of them for None)."""
+    while imports and (before is None or imports[0][0] < before):
+        _, (local, source, attr) = imports.popleft()
+        _add_import(module, local, source, attr)
 
 
 def _index_statement(module: ModuleInfo, statement: cst.CSTNode, cls: Optional[ClassInfo], chunk: Chunk) -> None:
