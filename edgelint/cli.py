@@ -99,6 +99,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader stopped early (`| head`): the rest of the output goes nowhere
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -138,15 +141,17 @@ def _check(args: argparse.Namespace) -> int:
     files = targets + _project_companions(targets, settings)
 
     def lint() -> LintResult:
-        return lint_files(files, settings, Path(os.getcwd()), use_filter=not args.no_filter, overrides=overrides,
-                          jobs=args.jobs or default_jobs(), use_cache=not args.no_cache)
+        """The targets' findings (after --fix too): companions are only context for them."""
+        result = lint_files(files, settings, Path(os.getcwd()), use_filter=not args.no_filter, overrides=overrides,
+                            jobs=args.jobs or default_jobs(), use_cache=not args.no_cache)
+        if len(files) > len(targets):
+            wanted = set(targets)
+            result.findings = [finding for finding in result.findings if finding.path in wanted]
+            # A companion that cannot be read was only context: the user did not ask about it.
+            result.errors = [error for error in result.errors if error.split(": ", 1)[0] in wanted]
+        return result
 
     result = lint()
-    if len(files) > len(targets):
-        wanted = set(targets)
-        result.findings = [finding for finding in result.findings if finding.path in wanted]
-        # A companion that cannot be read was only context: the user did not ask about it.
-        result.errors = [error for error in result.errors if error.split(": ", 1)[0] in wanted]
     problems = [f"{path}: {problem}" for path, problem in errors]
     diff = ""
     if args.fix or args.diff:
@@ -263,7 +268,14 @@ def _write(text: str, output: Optional[str]) -> None:
     if not output:
         sys.stdout.write(text)
         return
-    write_atomic(output, text.encode("utf-8"))
+    try:
+        if os.path.exists(output) and not os.path.isfile(output) and not os.path.isdir(output):
+            with open(output, "w", encoding="utf-8") as stream:  # a pipe or a device: written in place
+                stream.write(text)
+        else:
+            write_atomic(output, text.encode("utf-8"))  # a file: replaced whole, never half-written
+    except OSError as exc:
+        raise ConfigError(output, f"cannot write the report: {exc.strerror or exc}") from None
 
 
 def _clean(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
 
 import pytest
@@ -136,6 +137,19 @@ def test_rule_documentation(run_cli):
     for heading in ("## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Fix safety"):
         assert heading in out
     assert run_cli("rule", "EDG000")[0] == 2
+
+
+def test_fixing_a_named_file_reports_and_touches_only_that_file(tmp_path, run_cli):
+    """As the pre-commit fix hook runs: the re-lint after the fix is reported like the first lint."""
+    project = tmp_path / "demo"
+    shutil.copytree(FIXTURES / "demo-worker", project)
+    before = {path: path.read_bytes() for path in project.rglob("*.py")}
+    code, out, err = run_cli("check", "--no-cache", "--fix", "--add-noqa", "src/activity.py", cwd=project)
+    assert "Fixed 1 problem." in err and out == ""
+    changed = [path.relative_to(project).as_posix() for path, data in before.items() if path.read_bytes() != data]
+    assert changed == ["src/activity.py"]
+    code, out, _ = run_cli("check", "--no-cache", "--fix", "src/activity.py", cwd=project)
+    assert code == 0 and out == ""
 
 
 def test_a_named_file_is_analysed_with_its_project(run_cli):

@@ -53,6 +53,15 @@ def test_imports_are_read_from_the_outline_as_libcst_would_read_them():
     assert lazy.env_names == whole.env_names == {"e"}
 
 
+def test_a_statement_ending_with_a_backslash_keeps_the_lines_it_joins():
+    source = ('async def f(env):\n    env.KV.delete("a") \\\n        # joined\n'
+              'x = 1  # C:\\\n\ny = 2 \\\n\\\n# joined too\n')
+    shape = outline(source)
+    assert [(s.start, s.end) for s in shape] == [(1, 3), (4, 4), (6, 8)]  # a comment's backslash joins nothing
+    for chunk in chunks_of(source, shape):
+        parse_module(chunk.text)
+
+
 def test_the_last_import_of_a_name_wins_as_in_python():
     """Imports the outline read and imports libcst finds in `try`/`if` blocks, in source order."""
     source = ("try:\n    from .fake_kv import store\nexcept ImportError:\n    pass\nfrom .kv import store\n"

@@ -223,3 +223,17 @@ def test_output_file_receives_the_report(weird_project, run_cli, fmt):
     code, out, err = run_cli("check", ".", "--format", fmt, "--output", "report.out")
     assert code == 1 and out == "" and "Found 1 problem" in err
     assert (weird_project / "report.out").read_text(encoding="utf-8") == printed
+
+
+@pytest.mark.parametrize("target, problem", [("missing/report.out", "No such file or directory"),
+                                             (".", "Is a directory")])
+def test_an_unwritable_output_is_one_error_line_and_exit_2(weird_project, run_cli, target, problem):
+    code, out, err = run_cli("check", ".", "--output", target)
+    assert code == 2 and out == ""
+    assert f"edgelint: error: {target}: cannot write the report: {problem}" in err and "Traceback" not in err
+
+
+def test_output_to_a_device_is_written_in_place(weird_project, run_cli):
+    _, printed, _ = run_cli("check", ".")
+    code, out, _ = run_cli("check", ".", "--output", "/dev/stdout")
+    assert code == 1 and out == printed

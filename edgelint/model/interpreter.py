@@ -63,7 +63,9 @@ MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "pop", "re
                               "discard", "clear", "popitem", "sort", "reverse", "__setitem__"})
 # Operations whose arguments leave the flow: stored, sent to another object or service.
 SINK_KINDS = frozenset({OpKind.KV_PUT, OpKind.STORAGE_PUT, OpKind.BINDING_CALL, OpKind.STUB_CALL})
-RANDOM_MODULES = ("uuid.", "secrets.", "random.", "os.urandom")
+# Sources of fresh ids: a key built from one is unique per request, not a constant or a shared key.
+RANDOM_MODULES = ("uuid.", "secrets.", "random.", "os.urandom", "js.crypto.", "nanoid.", "ulid.", "uuid_utils.",
+                  "shortuuid.", "cuid", "ksuid.")
 # Methods that return the same data in another shape (reading it back through them is not a change).
 PASSTHROUGH_METHODS = frozenset({"get", "strip", "decode", "encode", "lower", "upper", "copy", "to_py", "to_js",
                                  "text", "json"})
@@ -732,6 +734,10 @@ class Interpreter:
             return opaque()
         if name is not None and name.startswith(RANDOM_MODULES):
             return opaque()  # a fresh marker value
+        if name is not None and not args.all():
+            # An outside function of nothing: an id generator, a context variable, a lookup. Its
+            # result may differ per request, so it names no constant key (prefer a miss to a wrong report).
+            return opaque()
         return self._unknown_call(name, args, awaited)
 
     def _pass_to_unknown(self, args: "Args") -> None:

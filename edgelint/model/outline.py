@@ -12,10 +12,11 @@ processes compute it for the parent.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from dataclasses import dataclass
 from typing import Iterator, List, Optional, Tuple, Union
 
-from edgelint.textio import parse_ast
+from edgelint.textio import NEWLINE, parse_ast
 
 FUNCTION, CLASS, CODE = "function", "class", "code"
 Import = Tuple[str, str, Optional[str]]  # (local name, module as written, imported name or None)
@@ -53,13 +54,30 @@ def outline(text: str) -> Optional[Outline]:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     statements: List[TopStatement] = []
+    lines = NEWLINE.split(text) if "\\" in text else []  # to find statements ending with a backslash
     for node in tree.body:
         statement = _top_statement(node)
+        if lines and node.end_lineno and node.end_col_offset is not None:
+            end = _joined_end(lines, node.end_lineno, node.end_col_offset)
+            if end != statement.end:
+                statement = dataclasses.replace(statement, end=end)
         if statements and statement.start <= statements[-1].end:  # `a = 1; b = 2` share a line
             previous = statements.pop()
             statement = TopStatement(previous.start, max(previous.end, statement.end), CODE, "", True)
         statements.append(statement)
     return tuple(statements)
+
+
+def _joined_end(lines: List[str], end: int, end_column: int) -> int:
+    """The last line of a statement whose last line ends with a backslash: the (blank or
+    comment-only) lines it joins belong to it, or libcst would parse a statement cut short."""
+    if not lines[end - 1].rstrip().endswith("\\"):
+        return end
+    rest = lines[end - 1].encode("utf-8")[end_column:]
+    while rest.strip() == b"\\" and end < len(lines):
+        end += 1
+        rest = lines[end - 1].encode("utf-8")
+    return end
 
 
 def _top_statement(node: ast.stmt) -> TopStatement:

@@ -55,13 +55,20 @@ def is_marker_write(project: Project, write: Operation, read: Operation) -> bool
 
     Cache-aside uses the read value as data (returns or passes it on) and writes computed data;
     a check-then-act only tests the read and writes a marker built from constants and identifiers.
+    A delete consumes a token or releases a lock, unless the value read moved to another key.
     """
     if write.kind is OpKind.KV_DELETE:
-        return True
+        return not _moved_elsewhere(project, read)
     value = write.value
     if value is None or read.id in value.reads or value.computed:
         return False
     return read.id not in project.facts.returned_reads and read.id not in project.facts.escaped
+
+
+def _moved_elsewhere(project: Project, read: Operation) -> bool:
+    """Whether the value `read` returned is written to another KV key (a migration, a rename)."""
+    return any(put.value is not None and read.id in put.value.reads and not put.same_key(read)
+               for put in kv_ops(project, OpKind.KV_PUT))
 
 
 def check_then_act(project: Project) -> List[Pair]:

@@ -88,6 +88,13 @@ class DoGlobalSingleton(Rule):
                 return await env.COUNTER.getByName(user).increment()
         """),
         Example("""
+            from js import crypto
+
+            async def on_fetch(request, env):
+                room = env.ROOMS.getByName(crypto.randomUUID())
+                return await room.create(await request.text())
+        """),
+        Example("""
             class Default(WorkerEntrypoint):
                 async def scheduled(self, controller, env, ctx):
                     await env.COUNTER.getByName("global").reset()

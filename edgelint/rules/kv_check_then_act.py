@@ -117,6 +117,15 @@ class KvCheckThenAct(Rule):
     valid = (
         Example("""
             async def on_fetch(request, env):
+                uid = request.headers.get("x-user")
+                legacy = await env.SESSIONS.get(f"v1:{uid}")
+                if legacy is not None:
+                    await env.SESSIONS.put(f"v2:{uid}", legacy)
+                    await env.SESSIONS.delete(f"v1:{uid}")
+                return legacy or ""
+        """),
+        Example("""
+            async def on_fetch(request, env):
                 cached = await env.CACHE.get("page:home")
                 if cached:
                     return cached

@@ -175,6 +175,18 @@ async def heartbeat(kv):
                 return "ok"
         """),
         Example("""
+            import nanoid
+            from js import crypto
+            from ulid import ULID
+
+            async def on_fetch(request, env):
+                body = await request.text()
+                await env.STATS.put(f"upload:{crypto.randomUUID()}", body, expirationTtl=3600)
+                await env.STATS.put(f"draft:{nanoid.generate(size=12)}", body, expirationTtl=3600)
+                await env.STATS.put(f"log:{ULID()}", request.url, expirationTtl=3600)
+                return "ok"
+        """),
+        Example("""
             async def on_fetch(request, env):
                 hits = int(await env.STATS.get("hits") or 0)
                 await env.STATS.put("hits", str(hits + 1))  # expect: EDG101
