@@ -82,6 +82,9 @@ def discover(paths: Sequence[str], excludes: Sequence[str], root: Optional[Path]
 def _walk(directory: Path, excludes: Sequence[str], root: Optional[Path],
           errors: List[Tuple[str, str]], warnings: Optional[List[Tuple[str, str]]]) -> Iterator[str]:
     visited: Set[str] = set()
+    # Without a configured root, excludes apply below the directory named: a checkout under
+    # ~/build/ or a project named on the command line is not excluded by where it lives.
+    root = root if root is not None else directory
 
     def on_error(exc: OSError) -> None:
         errors.append((exc.filename or str(directory), exc.strerror or str(exc)))

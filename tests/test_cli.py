@@ -159,3 +159,12 @@ def test_a_named_file_is_analysed_with_its_project(run_cli):
     assert code == 1
     assert [line.split(": ")[1].split()[0] for line in out.splitlines()] == ["EDG202", "EDG201"]
     assert all(line.startswith("src/settings.py:") for line in out.splitlines())
+
+
+@pytest.mark.parametrize("where", ["build/worker", "venv/worker", "build"])
+def test_a_project_inside_an_excluded_name_is_linted_when_named(tmp_path, run_cli, where):
+    """Default excludes (`build`, `venv`, ...) apply below the paths named, not to where they live."""
+    counter_project(tmp_path / where, extra={"src/build/generated.py": COUNTER.format(comment="")})
+    code, out, _ = run_cli("check", "--no-cache", str(tmp_path / where))
+    assert code == 1
+    assert [line.split(":")[0] for line in out.splitlines()] == [str(tmp_path / where / "src/entry.py")]

@@ -86,6 +86,14 @@ class LocalFunction:
 
 
 @dataclass(frozen=True)
+class Partial:
+    """`functools.partial(function, *args, **keywords)`: called later with more arguments."""
+
+    function: Value
+    args: "Args"
+
+
+@dataclass(frozen=True)
 class ModuleRef:
     module: ModuleInfo
 
@@ -505,6 +513,8 @@ class Interpreter:
             if handle.kind is HandleKind.STORAGE and name in ("sql", "kv"):
                 kind = HandleKind.STORAGE_SQL if name == "sql" else HandleKind.STORAGE_KV
                 return Value(("storage", name), Handle(kind))
+            if handle.kind is HandleKind.STUB and name == "id" and handle.address is not None:
+                return self._stub_id(handle, handle.address)
         if base.instance is not None:
             if name in base.instance.attrs:
                 return base.instance.attrs[name]
@@ -721,9 +731,16 @@ class Interpreter:
             return self.inline_local(node, target, args)
         if isinstance(target, ClassInfo):
             return self.construct(node, target, args)
+        if isinstance(target, Partial):
+            bound = target.args
+            merged = Args(bound.positional + args.positional, {**bound.keywords, **args.keywords}, bound.extra + args.extra)
+            return self.invoke_value(node, target.function, merged, awaited, discarded)
         name = callee.term[1] if callee.term[0] == "ext" else None
         if name == "getattr" and len(args.positional) >= 2:
             return _with_access(self._getattr(args), node)
+        if name in ("functools.partial", "partial") and args.positional:
+            rest = Args(args.positional[1:], dict(args.keywords), list(args.extra))
+            return replace(opaque(), callable=Partial(args.positional[0], rest))
         if name in CLOCK_FUNCTIONS:
             return Value(CLOCK)
         if name in PURE_CALLS or (name and name.rsplit(".", 1)[-1] in ("dumps", "loads")):
@@ -913,6 +930,12 @@ class Interpreter:
         if method == "newUniqueId":
             reads = reads | {op.id}  # lets EDG203 see whether the new id is ever returned or stored
         return Value(fresh(), Handle(kind, binding, op.id), reads=reads)
+
+    def _stub_id(self, stub: Handle, address: int) -> Value:
+        """`stub.id`: the id the stub was made from (returning a new unique id this way keeps it)."""
+        made_by = self.project.ops_by_id.get(address)
+        reads = frozenset({address}) if made_by is not None and made_by.method == "newUniqueId" else NO_READS
+        return Value(fresh(), Handle(HandleKind.DO_ID, stub.binding, address), reads=reads)
 
     def _kv_call(self, node: cst.Call, handle: Handle, method: str, args: "Args", awaited: bool,
                  discarded: bool) -> Value:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
+from typing import Callable, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -369,14 +369,32 @@ def may_exit(node: cst.CSTNode) -> bool:
 
 
 def calls_in_while_loops(function: cst.FunctionDef, module: ModuleInfo, name: str) -> List[cst.Call]:
-    """Calls of `name` (qualified, e.g. `asyncio.sleep`) inside `while` loops of a function."""
+    """Calls of `name` (qualified, e.g. `asyncio.sleep`) inside `while` loops of a function that
+    are not short counted retries (`while attempt < 3: ... attempt += 1`, like `for _ in range(3)`)."""
     found: Dict[int, cst.Call] = {}
     for loop in walk(function.body, into_scopes=True):
-        if isinstance(loop, cst.While):
+        if isinstance(loop, cst.While) and not _is_counted(loop):
             for call in calls_in(loop.body, into_scopes=True):
                 if qualified_name(module, call.func) == name:
                     found[id(call)] = call
     return list(found.values())
+
+
+MAX_RETRIES = 10
+
+
+def _is_counted(loop: cst.While) -> bool:
+    """`while n < LIMIT` (any comparison with an integer up to MAX_RETRIES) with `n += ...` or
+    `n -= ...` in the body."""
+    test = loop.test
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name)):
+        return False
+    limit = test.comparisons[0].comparator
+    if not (isinstance(limit, cst.Integer) and limit.evaluated_value <= MAX_RETRIES):
+        return False
+    counter = test.left.value
+    return any(isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name) and node.target.value == counter
+               for node in walk(loop.body))
 
 
 # ---------------------------------------------------------------------------- WebSockets
@@ -385,25 +403,31 @@ WEBSOCKET_WORDS = frozenset({"ws", "websocket", "socket", "sock"})
 
 
 def websocket_accepts(function: cst.FunctionDef) -> List[cst.Call]:
-    """`x.accept()` calls (no arguments) on a WebSocket: `x` comes from a `WebSocketPair`, or its
-    name says it is a socket (`ws`, `websocket`, `self.socket`)."""
-    pair_names = _websocket_pair_names(function)
+    """`x.accept()` calls (no arguments) on a server-side WebSocket: `x` comes from a `WebSocketPair`,
+    or its name says it is a socket (`ws`, `websocket`, `self.socket`) and it is not the client end
+    of an outgoing connection (`response.webSocket`, which cannot hibernate)."""
+    pair_names = _names_bound(function, lambda value, names: _mentions(value, names | {"WebSocketPair"}))
+    outgoing = _names_bound(function, lambda value, names: _mentions(value, names) or any(
+        isinstance(node, cst.Attribute) and node.attr.value == "webSocket" for node in walk(value)))
     found = []
     for call in calls_in(function, into_scopes=True):
         func = call.func
         if not (isinstance(func, cst.Attribute) and func.attr.value == "accept" and not call.args):
             continue
         receiver = last_name(func.value)
-        if receiver is not None and (receiver in pair_names or WEBSOCKET_WORDS & set(identifier_words(receiver))):
+        if receiver is None or receiver in outgoing:
+            continue
+        if receiver in pair_names or WEBSOCKET_WORDS & set(identifier_words(receiver)):
             found.append(call)
     return found
 
 
-def _websocket_pair_names(function: cst.FunctionDef) -> Set[str]:
-    """Names bound, directly or through other names, from an expression that mentions WebSocketPair."""
+def _names_bound(function: cst.FunctionDef, from_value: Callable[[cst.BaseExpression, Set[str]], bool]) -> Set[str]:
+    """Names assigned from a value that `from_value` accepts, given the names found before it (so
+    that `a = pair[0]` after `pair = WebSocketPair()` counts)."""
     names: Set[str] = set()
     for node in walk(function, into_scopes=True):
-        if isinstance(node, cst.Assign) and _mentions(node.value, names | {"WebSocketPair"}):
+        if isinstance(node, cst.Assign) and from_value(node.value, names):
             for target in node.targets:
                 names.update(_target_names(target.target))
     return names

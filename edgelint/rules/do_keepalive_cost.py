@@ -127,6 +127,14 @@ class DoKeepaliveCost(Rule):
                         if await self.ctx.storage.get("done"):
                             return "done"
                         await asyncio.sleep(1)  # expect: EDG205
+
+                async def wait_for_export(self):
+                    checks = 0
+                    while checks < 600:
+                        if await self.ctx.storage.get("exported"):
+                            return True
+                        checks += 1
+                        await asyncio.sleep(1)  # expect: EDG205
         """),
         Example("""
             from asyncio import sleep
@@ -181,6 +189,16 @@ class DoKeepaliveCost(Rule):
                     ws.send(message)
         """),
         Example("""
+            from workers import DurableObject, fetch
+
+            class Relay(DurableObject):
+                async def connect_upstream(self, url):
+                    response = await fetch(url, headers={"Upgrade": "websocket"})
+                    ws = response.webSocket
+                    ws.accept()  # an outgoing socket cannot hibernate: accept() is the only way
+                    self.upstream = ws
+        """),
+        Example("""
             import time
             from workers import DurableObject
 
@@ -228,6 +246,14 @@ class DoKeepaliveCost(Rule):
                             return await self.env.MAIL.send(message)
                         except Exception:
                             await asyncio.sleep(2 ** attempt)
+
+                async def send_later(self, message):
+                    attempt = 0
+                    while attempt < 3:
+                        if await self.env.MAIL.send(message):
+                            return True
+                        attempt += 1
+                        await asyncio.sleep(0.2 * 2 ** attempt)
         """),
         Example("""
             import socket

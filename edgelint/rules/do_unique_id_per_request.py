@@ -86,6 +86,14 @@ class DoUniqueIdPerRequest(Rule):
                 return Response(room_id.toString())
         """),
         Example("""
+            import json
+
+            async def on_fetch(request, env):
+                room = env.ROOMS.get(env.ROOMS.newUniqueId())
+                await room.init()
+                return Response(json.dumps({"room": room.id.toString()}))
+        """),
+        Example("""
             async def on_fetch(request, env):
                 room_id = env.ROOMS.newUniqueId()
                 await env.SESSIONS.put(f"room:{request.url}", room_id.toString())
