@@ -23,6 +23,7 @@ from edgelint.fixes import is_applicable, plan_fixes, render_diff, write_fix
 from edgelint.parallel import default_jobs
 from edgelint.report import REPORTERS
 from edgelint.rules import ALL_RULES, KNOWN_CODES, RULE_OPTIONS, RULES_BY_CODE
+from edgelint.textio import decode_source
 from edgelint.wrangler import find_wrangler_config
 
 SUBCOMMANDS = ("check", "rule", "clean")
@@ -131,7 +132,7 @@ def _check(args: argparse.Namespace) -> int:
     paths = [p for p in args.paths if p != "-"]
     if "-" in args.paths:
         name = args.stdin_filename or "stdin.py"
-        overrides[name] = sys.stdin.read()
+        overrides[name] = _read_stdin(name)
         paths_found = [name]
     else:
         paths_found = []
@@ -264,6 +265,16 @@ def _statistics(findings) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
+def _read_stdin(name: str) -> str:
+    """Code piped in, decoded as Python decodes a file (coding cookie, BOM), not by the locale."""
+    if sys.stdin is None:
+        raise ConfigError(name, "no standard input to read")
+    text, problem = decode_source(sys.stdin.buffer.read())
+    if text is None:
+        raise ConfigError(name, problem or "cannot decode")
+    return text
+
+
 def _write(text: str, output: Optional[str]) -> None:
     if not output:
         sys.stdout.write(text)
@@ -283,6 +294,8 @@ def _clean(args: argparse.Namespace) -> int:
     roots = set()
     for path in args.paths:
         start = Path(path)
+        if not start.exists():
+            raise ConfigError(path, "no such file or directory")
         directory = start if start.is_dir() else start.parent
         roots.add(project_root(directory, load_settings(start, KNOWN_CODES, RULE_OPTIONS), Path(os.getcwd())))
         for current, dirnames, _ in os.walk(start):
@@ -303,7 +316,10 @@ def _rule(args: argparse.Namespace) -> int:
             for rule in ALL_RULES:
                 print(f"{rule.code}  {rule.name:<28} {rule.severity:<8} {rule.summary}")
         return EXIT_CLEAN
-    code = (args.code or "").upper()
+    if not args.code:
+        print("edgelint: error: name a rule code (edgelint rule EDG101) or use --all", file=sys.stderr)
+        return EXIT_ERROR
+    code = args.code.upper()
     rule = RULES_BY_CODE.get(code)
     if rule is None:
         print(f"edgelint: error: unknown rule code '{args.code}'", file=sys.stderr)

@@ -31,7 +31,7 @@ def fingerprints(findings: Sequence[Finding]) -> Dict[int, str]:
         identity: Tuple[str, str, str] = (finding.code, normalized_path(finding.path), " ".join(finding.context.split()))
         occurrence = seen[identity]
         seen[identity] += 1
-        digest = hashlib.sha256("\0".join((VERSION, *identity, str(occurrence))).encode("utf-8")).hexdigest()
+        digest = hashlib.sha256("\0".join((VERSION, *identity, str(occurrence))).encode("utf-8", "surrogateescape")).hexdigest()
         result[id(finding)] = digest[:32]
     return result
 

@@ -168,3 +168,8 @@ def test_a_project_inside_an_excluded_name_is_linted_when_named(tmp_path, run_cl
     code, out, _ = run_cli("check", "--no-cache", str(tmp_path / where))
     assert code == 1
     assert [line.split(":")[0] for line in out.splitlines()] == [str(tmp_path / where / "src/entry.py")]
+
+
+def test_rule_without_a_code_and_clean_of_a_missing_path_are_one_error_line(run_cli):
+    assert run_cli("rule") == (2, "", "edgelint: error: name a rule code (edgelint rule EDG101) or use --all\n")
+    assert run_cli("clean", "does/not/exist") == (2, "", "edgelint: error: does/not/exist: no such file or directory\n")

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
@@ -15,7 +17,7 @@ from edgelint.findings import Edit, Finding, Fix
 from edgelint.report import REPORTERS, github, junit, sarif
 from edgelint.rules import ALL_RULES, ENGINE_CODES, INTERNAL_ERROR
 from tests.helpers import write_project
-from tests.test_cli import COUNTER, WRANGLER
+from tests.test_cli import COUNTER, WRANGLER, counter_project
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo-worker"
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
@@ -237,3 +239,14 @@ def test_output_to_a_device_is_written_in_place(weird_project, run_cli):
     _, printed, _ = run_cli("check", ".")
     code, out, _ = run_cli("check", ".", "--output", "/dev/stdout")
     assert code == 1 and out == printed
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS file systems refuse names that are not UTF-8")
+@pytest.mark.parametrize("flags, shown", [(("--format", "sarif"), "src/b%FFd.py"),  # the URI of the raw bytes
+                                          (("--write-baseline", "baseline.json"), "b\\udcffd.py")])
+def test_a_file_name_that_is_not_utf8_is_reported(tmp_path, run_cli, flags, shown):
+    counter_project(tmp_path)
+    os.rename(tmp_path / "src" / "entry.py", os.path.join(os.fsencode(tmp_path / "src"), b"b\xffd.py"))
+    code, out, err = run_cli("check", ".", *flags)
+    assert code in (0, 1) and "Traceback" not in err
+    assert shown in (out or (tmp_path / "baseline.json").read_text())

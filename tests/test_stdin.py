@@ -1,10 +1,16 @@
 """`edgelint check - --stdin-filename PATH`: config and wrangler config found from PATH, reported as PATH."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from tests.helpers import write_project
 from tests.test_cli import COUNTER, WRANGLER
 
 CODE = COUNTER.format(comment="")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_stdin_uses_the_wrangler_config_of_the_given_name(tmp_path, run_cli):
@@ -48,3 +54,20 @@ def test_stdin_is_analysed_with_the_rest_of_its_project(tmp_path, run_cli):
     assert code == 1
     assert out.startswith("src/entry.py:8:11: EDG101")
     assert "src/stats.py" not in out
+
+
+def run_bytes(tmp_path, data: bytes, *args: str):
+    """Like run_cli, with bytes on stdin (as editors send a buffer)."""
+    completed = subprocess.run([sys.executable, "-m", "edgelint", "check", "-", *args], cwd=tmp_path, input=data,
+                               capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return completed.returncode, completed.stdout.decode(), completed.stderr.decode()
+
+
+def test_stdin_is_decoded_as_python_decodes_a_file(tmp_path):
+    write_project(tmp_path, {"worker/wrangler.toml": WRANGLER})
+    latin = b"# -*- coding: latin-1 -*-\n# caf\xe9\n" + CODE.encode()
+    code, out, _ = run_bytes(tmp_path, latin, "--stdin-filename", "worker/src/entry.py")
+    assert code == 1 and out.startswith("worker/src/entry.py:5:11: EDG101")
+    code, out, err = run_bytes(tmp_path, b'x = "\xff"\n', "--stdin-filename", "worker/src/entry.py")
+    assert (code, out) == (2, "")
+    assert err == "edgelint: error: worker/src/entry.py: cannot decode as utf-8: invalid byte 0xff at line 1, column 6\n"

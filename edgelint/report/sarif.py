@@ -104,7 +104,7 @@ def _result(finding: Finding, rule_index: int, fingerprint: str) -> Json:
 
 def _artifact(path: str) -> Json:
     # Percent-encode so that names with '%', ':' or spaces stay one relative URI reference.
-    return {"uri": quote(normalized_path(path), safe="/"), "uriBaseId": SOURCE_ROOT}
+    return {"uri": quote(normalized_path(path), safe="/", errors="surrogateescape"), "uriBaseId": SOURCE_ROOT}
 
 
 def _region(line: int, column: int, end_line: int, end_column: int) -> Json:

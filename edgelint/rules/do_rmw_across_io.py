@@ -133,19 +133,6 @@ class DoRmwAcrossIo(Rule):
                     await self.ctx.storage.put("balance", balance - amount)
         """),
         Example("""
-            from js import fetch
-            from workers import DurableObject
-
-            class Account(DurableObject):
-                async def _charge(self, amount):
-                    balance = await self.ctx.storage.get("balance") or 0
-                    await fetch("https://payments.example/charge", method="POST")
-                    await self.ctx.storage.put("balance", balance - amount)
-
-                async def charge(self, amount):
-                    await self.ctx.blockConcurrencyWhile(lambda: self._charge(amount))
-        """),
-        Example("""
             import functools
             from js import fetch
             from workers import DurableObject
@@ -157,7 +144,10 @@ class DoRmwAcrossIo(Rule):
                     await self.ctx.storage.put("balance", balance - amount)
 
                 async def charge(self, amount):
-                    await self.ctx.blockConcurrencyWhile(functools.partial(self._charge, amount))
+                    await self.ctx.blockConcurrencyWhile(lambda: self._charge(amount))
+
+                async def refund(self, amount):
+                    await self.ctx.blockConcurrencyWhile(functools.partial(self._charge, -amount))
         """),
         Example("""
             from workers import DurableObject
