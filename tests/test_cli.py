@@ -173,3 +173,12 @@ def test_a_project_inside_an_excluded_name_is_linted_when_named(tmp_path, run_cl
 def test_rule_without_a_code_and_clean_of_a_missing_path_are_one_error_line(run_cli):
     assert run_cli("rule") == (2, "", "edgelint: error: name a rule code (edgelint rule EDG101) or use --all\n")
     assert run_cli("clean", "does/not/exist") == (2, "", "edgelint: error: does/not/exist: no such file or directory\n")
+
+
+def test_a_key_is_shown_readable_and_on_one_line(tmp_path, run_cli):
+    write_project(tmp_path, {"wrangler.toml": WRANGLER, "src/entry.py": (
+        "async def on_fetch(request, env):\n    env.VIEWS.delete('café')\n    env.VIEWS.delete('a\\u2028b\\nc')\n")})
+    code, out, _ = run_cli("check", "--no-cache", ".")
+    lines = out.splitlines()
+    assert code == 1 and len(lines) == 2
+    assert 'VIEWS.delete("café")' in lines[0] and 'VIEWS.delete("a\\u2028b\\nc")' in lines[1]

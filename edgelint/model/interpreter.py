@@ -184,7 +184,9 @@ class Interpreter:
         self.eval(node.value, discarded=True)
 
     def _assign(self, node: cst.Assign) -> None:
-        value = self.eval(node.value)
+        # `_ = await kv.get(key)`: the conventional name for a value nobody uses.
+        thrown_away = all(isinstance(target.target, cst.Name) and target.target.value == "_" for target in node.targets)
+        value = self.eval(node.value, discarded=thrown_away)
         if value.origin is None:
             value = replace(value, origin=node.value)  # messages show `f"..."` rather than a variable
         for target in node.targets:

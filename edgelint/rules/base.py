@@ -138,11 +138,17 @@ def source_of(op: Operation, node: Optional[cst.CSTNode]) -> str:
 def key_of(op: Operation) -> str:
     """The key as the message shows it: its value when known (through helpers), else its source."""
     if op.key is not None and op.key[0] == "lit" and isinstance(op.key[1], str):
-        return json.dumps(op.key[1])  # escaped: a key with a newline must not break the one-line message
+        return _one_line(json.dumps(op.key[1], ensure_ascii=False))
     node = op.key_node
     if isinstance(node, cst.Name) and op.key_origin is not None:
         return source_of(op, op.key_origin)  # what the variable or helper parameter was set from
     return source_of(op, node)
+
+
+def _one_line(text: str) -> str:
+    """Non-ASCII letters as they are; anything that could break the one-line message escaped
+    (json.dumps leaves U+2028 and other separators as they are)."""
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in text)
 
 
 def address_hint(op: Operation) -> str:

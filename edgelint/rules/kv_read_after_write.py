@@ -108,6 +108,13 @@ class KvReadAfterWrite(Rule):
         """),
         Example("""
             async def on_fetch(request, env):
+                key = f"warm:{request.url}"
+                await env.CACHE.put(key, await request.text())
+                _ = await env.CACHE.get(key)  # touched, never used
+                return "ok"
+        """),
+        Example("""
+            async def on_fetch(request, env):
                 if request.method == "POST":
                     await env.CACHE.put("k", "v")  # expect: EDG105
                 else:
