@@ -105,8 +105,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_ERROR
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    start = Path(args.stdin_filename or (args.paths[0] if args.paths and args.paths[0] != "-" else "."))
+def _settings(args: argparse.Namespace, path: str) -> Settings:
+    """The settings for `path` (`-`: the stdin file name): its nearest config, or --config, and the flags."""
+    start = Path(args.stdin_filename or "." if path == "-" else path)
     if args.config:
         table = read_table(Path(args.config)) or {}
         settings = parse_settings(table, args.config, KNOWN_CODES, RULE_OPTIONS)
@@ -126,31 +127,22 @@ def _validate_codes(codes: Sequence[str], flag: str) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    settings = _settings(args)
     errors: List = []
-    overrides = {}
-    paths = [p for p in args.paths if p != "-"]
-    if "-" in args.paths:
-        name = args.stdin_filename or "stdin.py"
-        overrides[name] = _read_stdin(name)
-        paths_found = [name]
-    else:
-        paths_found = []
-    excludes = list(DEFAULT_EXCLUDES) + settings.exclude + settings.extend_exclude
+    overrides: Dict[str, str] = {}
     warnings: List[Tuple[str, str]] = []
-    targets = paths_found + discover(paths, excludes, settings.root, errors, warnings)
-    files = targets + _project_companions(targets, settings)
+    runs = [_prepare(args, settings, paths, overrides, errors, warnings) for settings, paths in _by_config(args)]
 
     def lint() -> LintResult:
-        """The targets' findings (after --fix too): companions are only context for them."""
-        result = lint_files(files, settings, Path(os.getcwd()), use_filter=not args.no_filter, overrides=overrides,
-                            jobs=args.jobs or default_jobs(), use_cache=not args.no_cache)
-        if len(files) > len(targets):
-            wanted = set(targets)
-            result.findings = [finding for finding in result.findings if finding.path in wanted]
-            # A companion that cannot be read was only context: the user did not ask about it.
-            result.errors = [error for error in result.errors if error.split(": ", 1)[0] in wanted]
-        return result
+        """Every path's findings under its own configuration (after --fix too)."""
+        merged = LintResult()
+        for run in runs:
+            result = run()
+            merged.findings += result.findings
+            merged.errors += result.errors
+            merged.files += result.files
+            merged.sources.update(result.sources)
+        merged.findings.sort(key=lambda finding: finding.sort_key)
+        return merged
 
     result = lint()
     problems = [f"{path}: {problem}" for path, problem in errors]
@@ -183,6 +175,47 @@ def _check(args: argparse.Namespace) -> int:
     if result.findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _by_config(args: argparse.Namespace) -> List[Tuple[Settings, List[str]]]:
+    """The paths grouped by the configuration that applies to them (the nearest pyproject.toml of
+    each: `edgelint check p1 p2` lints each project under its own settings)."""
+    groups: Dict[Optional[str], Tuple[Settings, List[str]]] = {}
+    by_directory: Dict[str, Settings] = {}  # pre-commit passes many files of few directories
+    for path in args.paths:
+        # Where the search for a config starts: a directory itself, a file's directory.
+        directory = "-" if path == "-" else os.path.abspath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
+        if directory not in by_directory:
+            by_directory[directory] = _settings(args, path)
+        settings = by_directory[directory]
+        groups.setdefault(settings.path, (settings, []))[1].append(path)
+    return list(groups.values())
+
+
+def _prepare(args: argparse.Namespace, settings: Settings, paths: List[str], overrides: Dict[str, str],
+             errors: List, warnings: List[Tuple[str, str]]) -> Callable[[], LintResult]:
+    """Discover the files of `paths` and return how to lint them (again after --fix)."""
+    targets = []
+    if "-" in paths:
+        name = args.stdin_filename or "stdin.py"
+        overrides[name] = _read_stdin(name)
+        targets.append(name)
+    excludes = list(DEFAULT_EXCLUDES) + settings.exclude + settings.extend_exclude
+    targets += discover([p for p in paths if p != "-"], excludes, settings.root, errors, warnings)
+    files = targets + _project_companions(targets, settings)
+
+    def lint() -> LintResult:
+        """The targets' findings: companions are only context for them."""
+        result = lint_files(files, settings, Path(os.getcwd()), use_filter=not args.no_filter, overrides=overrides,
+                            jobs=args.jobs or default_jobs(), use_cache=not args.no_cache)
+        if len(files) > len(targets):
+            wanted = set(targets)
+            result.findings = [finding for finding in result.findings if finding.path in wanted]
+            # A companion that cannot be read was only context: the user did not ask about it.
+            result.errors = [error for error in result.errors if error.split(": ", 1)[0] in wanted]
+        return result
+
+    return lint
 
 
 def _adopt(args: argparse.Namespace, findings: List[Finding]) -> List[Finding]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import shutil
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -182,3 +183,12 @@ def test_a_key_is_shown_readable_and_on_one_line(tmp_path, run_cli):
     lines = out.splitlines()
     assert code == 1 and len(lines) == 2
     assert 'VIEWS.delete("café")' in lines[0] and 'VIEWS.delete("a\\u2028b\\nc")' in lines[1]
+
+
+@pytest.mark.parametrize("order", [("p1", "p2"), ("p2", "p1")])
+def test_each_path_is_linted_under_its_own_configuration(tmp_path, run_cli, order):
+    counter_project(tmp_path / "p1", extra={"pyproject.toml": '[tool.edgelint]\nignore = ["EDG1"]\n'})
+    counter_project(tmp_path / "p2")
+    code, out, _ = run_cli("check", "--no-cache", *order)
+    assert code == 1
+    assert [line.split(":")[0] for line in out.splitlines()] == [str(Path("p2/src/entry.py"))]
