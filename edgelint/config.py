@@ -146,9 +146,14 @@ def _safe_text(path: str) -> str:
         return ""
 
 
+_EDGELINT_TABLE = re.compile(r"^\s*\[\s*tool\.edgelint\b", re.M)
+
+
 def _line_of(text: str, key: str) -> int:
+    """The line of `key` in edgelint's table (another tool's table may use the same key above it)."""
     pattern = re.compile(rf"^\s*(\[[^\]]*\b{re.escape(key)}\b[^\]]*\]|\"?{re.escape(key)}\"?\s*=)", re.M)
-    match = pattern.search(text)
+    table = _EDGELINT_TABLE.search(text)
+    match = pattern.search(text, table.start() if table else 0)
     return text.count("\n", 0, match.start()) + 1 if match else 1
 
 
