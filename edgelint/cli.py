@@ -184,7 +184,8 @@ def _by_config(args: argparse.Namespace) -> List[Tuple[Settings, List[str]]]:
     by_directory: Dict[str, Settings] = {}  # pre-commit passes many files of few directories
     for path in args.paths:
         # Where the search for a config starts: a directory itself, a file's directory.
-        directory = "-" if path == "-" else os.path.abspath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
+        start = path if path == "-" or os.path.isdir(path) else os.path.dirname(path) or "."
+        directory = start if start == "-" else os.path.abspath(start)
         if directory not in by_directory:
             by_directory[directory] = _settings(args, path)
         settings = by_directory[directory]

@@ -31,7 +31,8 @@ def fingerprints(findings: Sequence[Finding]) -> Dict[int, str]:
         identity: Tuple[str, str, str] = (finding.code, normalized_path(finding.path), " ".join(finding.context.split()))
         occurrence = seen[identity]
         seen[identity] += 1
-        digest = hashlib.sha256("\0".join((VERSION, *identity, str(occurrence))).encode("utf-8", "surrogateescape")).hexdigest()
+        text = "\0".join((VERSION, *identity, str(occurrence)))
+        digest = hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()  # any file name
         result[id(finding)] = digest[:32]
     return result
 

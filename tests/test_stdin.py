@@ -70,4 +70,5 @@ def test_stdin_is_decoded_as_python_decodes_a_file(tmp_path):
     assert code == 1 and out.startswith("worker/src/entry.py:5:11: EDG101")
     code, out, err = run_bytes(tmp_path, b'x = "\xff"\n', "--stdin-filename", "worker/src/entry.py")
     assert (code, out) == (2, "")
-    assert err == "edgelint: error: worker/src/entry.py: cannot decode as utf-8: invalid byte 0xff at line 1, column 6\n"
+    assert err == ("edgelint: error: worker/src/entry.py: cannot decode as utf-8: "
+                   "invalid byte 0xff at line 1, column 6\n")

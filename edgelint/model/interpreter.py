@@ -735,12 +735,13 @@ class Interpreter:
             return self.construct(node, target, args)
         if isinstance(target, Partial):
             bound = target.args
-            merged = Args(bound.positional + args.positional, {**bound.keywords, **args.keywords}, bound.extra + args.extra)
+            merged = Args(bound.positional + args.positional, {**bound.keywords, **args.keywords},
+                          bound.extra + args.extra)
             return self.invoke_value(node, target.function, merged, awaited, discarded)
         name = callee.term[1] if callee.term[0] == "ext" else None
         if name == "getattr" and len(args.positional) >= 2:
             return _with_access(self._getattr(args), node)
-        if name in ("functools.partial", "partial") and args.positional:
+        if name == "functools.partial" and args.positional:
             rest = Args(args.positional[1:], dict(args.keywords), list(args.extra))
             return replace(opaque(), callable=Partial(args.positional[0], rest))
         if name in CLOCK_FUNCTIONS:

@@ -54,7 +54,8 @@ def outline(text: str) -> Optional[Outline]:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     statements: List[TopStatement] = []
-    lines = NEWLINE.split(text) if "\\" in text else []  # to find statements ending with a backslash
+    # Lines are split only for a file with a line continuation (backslash, then the line end).
+    lines = NEWLINE.split(text) if "\\\n" in text or "\\\r" in text else []
     for node in tree.body:
         statement = _top_statement(node)
         if lines and node.end_lineno and node.end_col_offset is not None:

@@ -407,8 +407,8 @@ def websocket_accepts(function: cst.FunctionDef) -> List[cst.Call]:
     or its name says it is a socket (`ws`, `websocket`, `self.socket`) and it is not the client end
     of an outgoing connection (`response.webSocket`, which cannot hibernate)."""
     pair_names = _names_bound(function, lambda value, names: _mentions(value, names | {"WebSocketPair"}))
-    outgoing = _names_bound(function, lambda value, names: _mentions(value, names) or any(
-        isinstance(node, cst.Attribute) and node.attr.value == "webSocket" for node in walk(value)))
+    outgoing = _names_bound(function,
+                            lambda value, names: _mentions(value, names) or _reads_attribute(value, "webSocket"))
     found = []
     for call in calls_in(function, into_scopes=True):
         func = call.func
@@ -420,6 +420,10 @@ def websocket_accepts(function: cst.FunctionDef) -> List[cst.Call]:
         if receiver in pair_names or WEBSOCKET_WORDS & set(identifier_words(receiver)):
             found.append(call)
     return found
+
+
+def _reads_attribute(node: cst.CSTNode, name: str) -> bool:
+    return any(isinstance(child, cst.Attribute) and child.attr.value == name for child in walk(node))
 
 
 def _names_bound(function: cst.FunctionDef, from_value: Callable[[cst.BaseExpression, Set[str]], bool]) -> Set[str]:
