@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from edgelint import __version__
-from edgelint.findings import Edit, Finding, Fix
+from edgelint.findings import Edit, Finding, Fix, RelatedLocation
 
 CACHE_DIR = ".edgelint_cache"
-FORMAT = "1"
+FORMAT = "2"
 FileState = Tuple[str, str, Optional[str]]  # path, content digest, why it could not be read
 
 
@@ -82,7 +82,7 @@ def _finding(item: Dict[str, Any]) -> Finding:
     fix = item["fix"]
     if fix is not None:
         fix = Fix(fix["message"], fix["applicability"], tuple(Edit(**edit) for edit in fix["edits"]))
-    return Finding(**dict(item, fix=fix, related=tuple(item["related"])))
+    return Finding(**dict(item, fix=fix, related=tuple(RelatedLocation(**place) for place in item["related"])))
 
 
 def _digest(parts: Iterable[str]) -> str:

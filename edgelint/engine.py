@@ -19,7 +19,7 @@ from edgelint.cache import cache_key, load_findings, store_findings
 from edgelint.config import Settings
 from edgelint.deepstack import call_with_deep_stack
 from edgelint.discovery import is_relevant
-from edgelint.findings import Finding, Report
+from edgelint.findings import Finding, Fix, Related, RelatedLocation, Report, merge_related, related_summary
 from edgelint.fixes import fix_for
 from edgelint.model.bindings import BindingTable
 from edgelint.model.chunks import chunks_of, whole_module
@@ -35,7 +35,7 @@ from edgelint.model.project import (
 )
 from edgelint.noqa import NoqaIndex, file_is_ignored
 from edgelint.parallel import COMPUTE, SharedWork, ordered_map, process_pool, worker_count
-from edgelint.positions import PositionIndex
+from edgelint.positions import PositionIndex, Span
 from edgelint.rules import ALL_RULES, INTERNAL_ERROR, RULES_BY_CODE, SYNTAX_ERROR
 from edgelint.textio import StoredText, compact, content_digest, expand, read_text, syntax_error
 from edgelint.wrangler import find_wrangler_config, load_bindings
@@ -67,6 +67,15 @@ class ProjectInput:
     root: Path
     wrangler: Tuple[str, ...]
     sources: Dict[str, Source] = field(default_factory=dict)
+
+
+@dataclass
+class Placed:
+    """A node's position; for a reported node also its source line and fix."""
+
+    span: Span
+    context: str = ""
+    fix: Optional[Fix] = None
 
 
 @dataclass
@@ -238,8 +247,7 @@ class ProjectRun:
                        "syntax-error" if code == SYNTAX_ERROR else "internal-error")
 
     def _run_rules(self, project: Project) -> None:
-        reports: Dict[str, List[Report]] = {}  # by module; each (code, node) once
-        seen: Set[Tuple[str, str, int]] = set()
+        reports: Dict[Tuple[str, str, int], Report] = {}  # each (code, node) once, related merged
         for rule_class in ALL_RULES:
             if not self.settings.is_selected(rule_class.code):
                 continue
@@ -252,31 +260,62 @@ class ProjectRun:
                 continue
             for report in found:
                 key = (report.code, report.module_path, id(report.node))
-                if key not in seen:
-                    seen.add(key)
-                    reports.setdefault(report.module_path, []).append(report)
-        # One module's position index at a time: it holds a copy of the module's lines.
-        for path, module_reports in reports.items():
-            index = self._position_index(self.modules[path])
-            for report in module_reports:
-                try:
-                    self.findings.append(self._finding(report, index))
-                except Exception as exc:  # noqa: BLE001 - a position or fix that cannot be computed
-                    self._internal_error(path, exc)
+                earlier = reports.get(key)
+                reports[key] = report if earlier is None else merge_related(earlier, report)
+        placed = self._spans(reports.values())
+        for report in reports.values():
+            finding = self._finding(report, placed)
+            if finding is not None:
+                self.findings.append(finding)
 
-    def _finding(self, report: Report, index: PositionIndex) -> Finding:
-        module = self.modules[report.module_path]
-        line, column, end_line, end_column = index.span(report.node)
-        fix = fix_for(report.fix_edit, module.tree, index.source, report.node, line, column + 1)
+    def _spans(self, reports: Iterable[Report]) -> Dict[int, Placed]:
+        """Positions of every reported and related node, by node id, with the source line and the
+        fix of a reported one. One module's position index at a time: it holds a copy of its lines."""
+        wanted: Dict[str, Dict[int, Tuple[cst.CSTNode, Optional[Report]]]] = {}
+        for report in reports:
+            wanted.setdefault(report.module_path, {})[id(report.node)] = (report.node, report)
+            for place in report.related:
+                wanted.setdefault(place.module_path, {}).setdefault(id(place.node), (place.node, None))
+        placed: Dict[int, Placed] = {}
+        for path, nodes in wanted.items():
+            module = self.modules[path]
+            index = self._position_index(module)
+            for key, (node, report) in nodes.items():
+                try:
+                    span = index.span(node)
+                    if report is None:
+                        placed[key] = Placed(span)
+                        continue
+                    line = span[0]
+                    context = index.lines[line - 1].strip() if 0 < line <= len(index.lines) else ""
+                    fix = fix_for(report.fix_edit, module.tree, index.source, node, line, span[1] + 1)
+                    placed[key] = Placed(span, context, fix)
+                except Exception as exc:  # noqa: BLE001 - a position or fix that cannot be computed
+                    if report is not None:
+                        self._internal_error(path, exc)
+        return placed
+
+    def _finding(self, report: Report, placed: Dict[int, Placed]) -> Optional[Finding]:
+        where = placed.get(id(report.node))
+        if where is None:
+            return None  # reported as an internal error
+        line, column, end_line, end_column = where.span
         rule = RULES_BY_CODE[report.code]
         severity = self.settings.severity.get(rule.code, rule.severity)
-        context = index.lines[line - 1].strip() if 0 < line <= len(index.lines) else ""
-        return Finding(report.code, report.message, report.module_path, line, column + 1, end_line, end_column + 1,
-                       severity, rule.name, fix, report.related, context)
+        located = [(place, _located(place, placed[id(place.node)].span))
+                   for place in report.related if id(place.node) in placed]
+        message = report.message + related_summary(report, located)
+        return Finding(report.code, message, report.module_path, line, column + 1, end_line, end_column + 1,
+                       severity, rule.name, where.fix, tuple(location for _, location in located), where.context)
 
     def _position_index(self, module: ModuleInfo) -> PositionIndex:
         parts = [(chunk.first, chunk.last, chunk.tree) for chunk in module.chunks if chunk.tree is not None]
         return PositionIndex(parts, module.text)
+
+
+def _located(place: Related, span: Span) -> RelatedLocation:
+    line, column, end_line, end_column = span
+    return RelatedLocation(place.message, place.module_path, line, column + 1, end_line, end_column + 1)
 
 
 @contextmanager

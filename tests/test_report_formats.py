@@ -13,7 +13,7 @@ from urllib.parse import unquote
 import jsonschema
 import pytest
 
-from edgelint.findings import Edit, Finding, Fix
+from edgelint.findings import Edit, Finding, Fix, RelatedLocation
 from edgelint.report import REPORTERS, github, junit, sarif
 from edgelint.rules import ALL_RULES, ENGINE_CODES, INTERNAL_ERROR
 from tests.helpers import write_project
@@ -100,17 +100,20 @@ def test_sarif_result_with_a_fix_carries_it_in_fixes():
     }]
 
 
-def test_sarif_engine_findings_severity_overrides_and_call_chains_stay_valid(tmp_path, run_cli):
+def test_sarif_engine_findings_severity_overrides_and_related_locations_stay_valid(tmp_path, run_cli):
     write_project(tmp_path, {"wrangler.toml": WRANGLER, "src/broken.py": "def on_fetch(request, env):\n    return (\n"})
     [syntax] = valid_sarif(run_cli("check", ".", "--format", "sarif")[1])["runs"][0]["results"]
     assert syntax["ruleId"] == "EDG999" and syntax["level"] == "error"
     internal = Finding(INTERNAL_ERROR, "internal error: boom", "src/entry.py", 1, 1, 1, 1, "error", "internal-error")
-    noted = finding(severity="info", related=("src.entry:on_fetch", "src.counters:bump"))
+    noted = finding(severity="info", related=(RelatedLocation("read in get_stats()", "src/stats.py", 5, 12, 5, 30),))
     run = valid_sarif(sarif.render([internal, noted]))["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     assert [rules[r["ruleIndex"]]["id"] for r in run["results"]] == [INTERNAL_ERROR, "EDG101"]
     assert run["results"][1]["level"] == "note"
-    assert run["results"][1]["properties"]["callChain"] == ["src.entry:on_fetch", "src.counters:bump"]
+    [related] = run["results"][1]["relatedLocations"]
+    assert related["message"] == {"text": "read in get_stats()"}
+    assert related["physicalLocation"]["artifactLocation"]["uri"] == "src/stats.py"
+    assert related["physicalLocation"]["region"] == {"startLine": 5, "startColumn": 12, "endLine": 5, "endColumn": 30}
 
 
 def test_sarif_fingerprints_survive_inserted_lines(tmp_path, run_cli):

@@ -13,7 +13,7 @@ from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tup
 import libcst as cst
 
 from edgelint.model.bindings import BindingKind
-from edgelint.model.operations import Context, Operation, OpKind
+from edgelint.model.operations import Context, Frame, Operation, OpKind
 from edgelint.model.project import (
     ClassInfo,
     FunctionInfo,
@@ -209,8 +209,6 @@ class Interpreter:
         value = self.eval(node.value) if node.value is not None else Value(lit(None))
         if self.is_root:
             self.escape((value,))
-        if not value.predicate:
-            self.project.facts.returned_reads.update(value.reads)
         self.returns.append(value)
         self._leave(self.exit_writes, self.exit_awaits)
 
@@ -551,7 +549,7 @@ class Interpreter:
         index_term = indexes[0].term if len(indexes) == 1 else fresh()
         reads = base.reads.union(*(i.reads for i in indexes))
         return Value(("sub", base.term, index_term), reads=reads, computed=base.computed,
-                     transformed=base.transformed)
+                     transformed=base.transformed, via=union_reads([base.via] + [i.via for i in indexes]))
 
     def _simple_string(self, node: cst.SimpleString) -> Value:
         try:
@@ -794,7 +792,8 @@ class Interpreter:
         self.budget[0] -= 1
         self._mark_inlined(node)
         self.project.reached.add(function.qualname)
-        context = self.context.enter(function.qualname, self.project.is_admin_name(function.name))
+        frame = Frame(function.qualname, self.project.new_op_id(), node, self.module)
+        context = self.context.enter(frame, self.project.is_admin_name(function.name))
         callee = Interpreter(self.project, function.module, function, context, self._callee_flow(), budget=self.budget)
         callee.bind_parameters(function.node.params, args, self_value)
         return self._run_callee(callee, function.node.body)
@@ -809,7 +808,8 @@ class Interpreter:
             return combine(args.all(), transformed=True)
         self.budget[0] -= 1
         self._mark_inlined(node)
-        callee = Interpreter(self.project, closure.module, closure.function, self.context.enter(qualname, False),
+        frame = Frame(qualname, self.project.new_op_id(), node, self.module)
+        callee = Interpreter(self.project, closure.module, closure.function, self.context.enter(frame, False),
                              self._callee_flow(), parent=closure, budget=self.budget)
         callee.self_value = closure.self_value
         callee.bind_parameters(local.node.params, args, None)
@@ -860,20 +860,22 @@ class Interpreter:
             self.self_value = self_value
             self.flow.vars[ordered[0].name.value] = self_value
             ordered = ordered[1:]
+        activation = self.context.frames[-1].activation if self.context.frames else 0
         for index, param in enumerate(ordered):
             name = param.name.value
             if index < len(positional):
-                self.flow.vars[name] = positional[index]
+                self.flow.vars[name] = positional[index].passed_into(activation)
             elif name in args.keywords:
-                self.flow.vars[name] = args.keywords[name]
+                self.flow.vars[name] = args.keywords[name].passed_into(activation)
             else:
                 self.flow.vars[name] = self._default(param, args)
         for param in params.kwonly_params:
             name = param.name.value
-            self.flow.vars[name] = args.keywords.get(name) or self._default(param, args)
+            passed = args.keywords.get(name)
+            self.flow.vars[name] = passed.passed_into(activation) if passed else self._default(param, args)
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
-                self.flow.vars[star.name.value] = combine(args.all(), transformed=False)
+                self.flow.vars[star.name.value] = combine(args.all(), transformed=False).passed_into(activation)
 
     def _default(self, param: cst.Param, args: "Args") -> Value:
         if param.default is not None:
@@ -1165,7 +1167,8 @@ CTX_PARAMETER_NAMES = frozenset({"ctx", "state"})
 
 def analyse_root(project: Project, function: FunctionInfo, context: Context) -> None:
     """Analyse `function` as the start of a flow (an entry point, or a function without known callers)."""
-    context = Context(context.path, context.admin or _route_is_admin(project, function), (function.qualname,))
+    frames = (Frame(function.qualname, project.new_op_id()),)
+    context = Context(context.path, context.admin or _route_is_admin(project, function), frames)
     project.reached.add(function.qualname)
     interpreter = Interpreter(project, function.module, function, context, Flow({}))
     interpreter.is_root = True
@@ -1217,7 +1220,7 @@ def default_instance(project: Project, cls: ClassInfo) -> Value:
     cached = project.init_attrs.get(cls.key)
     if cached is None:
         project.init_attrs[cls.key] = {}
-        scratch = Interpreter(project, cls.module, init, Context(chain=(init.qualname,)), Flow({}), budget=[50])
+        scratch = Interpreter(project, cls.module, init, Context(frames=(Frame(init.qualname, project.new_op_id()),)), Flow({}), budget=[50])
         scratch.self_value = value
         params = list(init.node.params.posonly_params) + list(init.node.params.params)
         if params:

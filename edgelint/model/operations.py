@@ -39,15 +39,29 @@ class PathKind(enum.Enum):
 
 
 @dataclass(frozen=True, **SLOTS)
+class Frame:
+    """One activation on the way from an analysis root to an operation."""
+
+    qualname: str
+    activation: int  # unique per activation: two calls of one helper are two frames
+    call: Optional[cst.Call] = None  # the call in the caller's frame that entered this one
+    caller: Optional["ModuleInfo"] = None  # the module holding `call`
+
+
+@dataclass(frozen=True, **SLOTS)
 class Context:
     """How the analysed code was reached: from which kind of entry point, through which calls."""
 
     path: PathKind = PathKind.UNKNOWN
     admin: bool = False
-    chain: Tuple[str, ...] = ()
+    frames: Tuple[Frame, ...] = ()
 
-    def enter(self, qualname: str, admin: bool) -> "Context":
-        return Context(self.path, self.admin or admin, self.chain + (qualname,))
+    @property
+    def chain(self) -> Tuple[str, ...]:
+        return tuple(frame.qualname for frame in self.frames)
+
+    def enter(self, frame: Frame, admin: bool) -> "Context":
+        return Context(self.path, self.admin or admin, self.frames + (frame,))
 
 
 @dataclass(eq=False, **SLOTS)

@@ -436,7 +436,6 @@ class Facts:
     compared_reads: Set[int] = field(default_factory=set)  # reads compared with <, >, <=, >=
     mutated_reads: Set[int] = field(default_factory=set)  # reads whose data was changed in place
     escaped: Set[int] = field(default_factory=set)  # ops whose result left the flow (returned, stored, sent)
-    returned_reads: Set[int] = field(default_factory=set)  # reads whose data some function returns
     storage_effects: Dict[str, Set[str]] = field(default_factory=dict)  # root qualname -> {"read","write"}
 
 

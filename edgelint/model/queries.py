@@ -62,7 +62,7 @@ def is_marker_write(project: Project, write: Operation, read: Operation) -> bool
     value = write.value
     if value is None or read.id in value.reads or value.computed:
         return False
-    return read.id not in project.facts.returned_reads and read.id not in project.facts.escaped
+    return read.id not in project.facts.escaped
 
 
 def _moved_elsewhere(project: Project, read: Operation) -> bool:

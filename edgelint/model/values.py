@@ -141,10 +141,18 @@ class Value:
     callable: Optional[Any] = None  # a function/class reference (see model.project)
     predicate: bool = False  # a yes/no answer about data (comparison, `not`), not the data itself
     origin: Optional[Any] = field(default=None, compare=False)  # the caller's argument expression (messages)
+    # Activations (model.operations.Frame) whose parameters this value, or a part of it, came in
+    # through: the caller wrote it (where a finding about a constant key or a TTL lands).
+    via: FrozenSet[int] = field(default=NO_READS, compare=False)
 
     def derive(self, term: Optional[Term] = None, **changes: Any) -> "Value":
         """Data computed from this value: keeps provenance, drops handles and references."""
-        return Value(term or fresh(), None, self.reads, self.computed, self.transformed, None, None)._with(changes)
+        return Value(term or fresh(), None, self.reads, self.computed, self.transformed, None, None,
+                     via=self.via)._with(changes)
+
+    def passed_into(self, activation: int) -> "Value":
+        """This value as a parameter of `activation` sees it."""
+        return replace(self, via=self.via | {activation})
 
     def _with(self, changes: Dict[str, Any]) -> "Value":
         return replace(self, **changes) if changes else self
@@ -165,6 +173,7 @@ def combine(values: Tuple[Value, ...], term: Optional[Term] = None, transformed:
         reads=reads,
         computed=any(value.computed for value in values),
         transformed=transformed or any(value.transformed for value in values),
+        via=union_reads(value.via for value in values),
     )
 
 
@@ -181,4 +190,5 @@ def merge(left: Value, right: Value) -> Value:
         (left.transformed and bool(left.reads)) or (right.transformed and bool(right.reads)),
         left.instance or right.instance,
         left.callable or right.callable,
+        via=union_reads((left.via, right.via)),
     )

@@ -22,6 +22,7 @@ def as_dict(finding: Finding) -> Dict[str, Any]:
         "end_line": finding.end_line,
         "end_column": finding.end_column,
         "fix": _fix(finding.fix),
+        "related": [asdict(place) for place in finding.related],
         "url": rule.url() if rule else None,
     }
 

@@ -42,8 +42,7 @@ def _suite(root: ET.Element, path: str, findings: Sequence[Finding]) -> None:
 
 def _details(path: str, finding: Finding) -> str:
     lines = [f"{path}:{finding.line}:{finding.column}: {finding.code} {_xml(finding.message)}"]
-    if finding.related:
-        lines.append("called from " + " -> ".join(finding.related))
+    lines.extend(f"{_xml(place.message)}: {_xml(place.path)}:{place.line}:{place.column}" for place in finding.related)
     return "\n".join(lines)
 
 

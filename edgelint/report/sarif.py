@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from urllib.parse import quote
 
 from edgelint import __version__
-from edgelint.findings import Edit, Finding, Fix
+from edgelint.findings import Edit, Finding, Fix, RelatedLocation
 from edgelint.fingerprints import VERSION as FINGERPRINT_KEY
 from edgelint.fingerprints import fingerprints, normalized_path
 from edgelint.rules import ALL_RULES, INTERNAL_ERROR, SYNTAX_ERROR
@@ -97,9 +97,19 @@ def _result(finding: Finding, rule_index: int, fingerprint: str) -> Json:
     if finding.fix is not None:
         result["fixes"] = [_fix(finding.path, finding.fix)]
     if finding.related:
-        # Caller chain ("module:function" names) without positions, so it cannot be relatedLocations.
-        result["properties"] = {"callChain": list(finding.related)}
+        result["relatedLocations"] = [_related(index, place) for index, place in enumerate(finding.related, 1)]
     return result
+
+
+def _related(index: int, place: RelatedLocation) -> Json:
+    return {
+        "id": index,
+        "message": {"text": place.message},
+        "physicalLocation": {
+            "artifactLocation": _artifact(place.path),
+            "region": _region(place.line, place.column, place.end_line, place.end_column),
+        },
+    }
 
 
 def _artifact(path: str) -> Json:

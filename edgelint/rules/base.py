@@ -10,12 +10,13 @@ import json
 import re
 import textwrap
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Dict, Iterable, Mapping, Optional, Tuple
+from typing import Any, ClassVar, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import libcst as cst
 
-from edgelint.findings import Report
+from edgelint.findings import Related, Report
 from edgelint.model.operations import Operation
+from edgelint.model.placement import call_path, innermost, landing, shared_depth, short_name
 from edgelint.model.project import Project
 from edgelint.model.values import is_constant
 
@@ -93,12 +94,24 @@ class Rule:
     def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
         raise NotImplementedError
 
-    def report(self, op: Operation, message: str, **extra: Any) -> Report:
-        callers = op.context.chain[:-1] if op.function is not None and op.context.chain[-1:] == (op.function.qualname,) \
-            else op.context.chain
-        if callers:
-            message += f" (reached from {' -> '.join(name.split(':', 1)[-1] + '()' for name in callers)})"
-        return Report(self.code, op.module.path, op.node, message, related=callers, **extra)
+    def report(self, op: Operation, message: str, *, depth: Optional[int] = None, role: str = "",
+               other: Optional[Tuple[str, Operation]] = None, **extra: Any) -> Report:
+        """A finding about `op`, landing in frame `depth` of its chain (model.placement; default:
+        the frame holding `op`). `other` is the other end of a pattern, as (role, operation)."""
+        depth = innermost(op) if depth is None else depth
+        site = landing(op, depth)
+        ends = [(other[1], other[0])] if other is not None else []
+        ends.append((op, role or op.method))
+        # In the order they run: the read before the write, whatever the finding is about.
+        related = [_end(role, end) for end, role in sorted(ends, key=lambda item: item[0].id)
+                   if end.node is not site.node]
+        related.extend(callers(op, depth))
+        return Report(self.code, site.module.path, site.node, message, related=tuple(related), **extra)
+
+    def report_pattern(self, op: Operation, role: str, other: Operation, other_role: str, message: str,
+                       **extra: Any) -> Report:
+        """A finding about two operations of one flow: in the innermost frame that holds both."""
+        return self.report(op, message, depth=shared_depth(op, other), role=role, other=(other_role, other), **extra)
 
     @classmethod
     def url(cls) -> str:
@@ -118,6 +131,17 @@ class Rule:
         if cls.references:
             sections.append("## References\n" + "\n".join(f"- {ref}" for ref in cls.references))
         return "\n\n".join(sections) + "\n"
+
+
+def callers(op: Operation, depth: int) -> List[Related]:
+    """The calls from the analysis root down to frame `depth` of `op`, as related locations."""
+    return [Related("call", f"{caller}() calls {callee}()", place.module.path, place.node, caller)
+            for caller, callee, place in call_path(op, depth)]
+
+
+def _end(role: str, op: Operation) -> Related:
+    owner = f" in {short_name(op.function.qualname)}()" if op.function is not None else ""
+    return Related("end", f"{role}{owner}", op.module.path, op.node)
 
 
 def _para(text: str) -> str:
@@ -163,10 +187,3 @@ def address_hint(op: Operation) -> str:
     if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript, cst.Call)):
         return source_of(op, node)
     return "the natural unit of the data (user, room, tenant)"
-
-
-def via(first: Operation, second: Operation) -> str:
-    """' (read in get_stats())' when the two operations sit in different functions."""
-    if first.function is second.function or first.function is None:
-        return ""
-    return f" (read in {first.function.name}())"

@@ -102,13 +102,13 @@ class DoRmwAcrossIo(Rule):
                     return await self.ctx.storage.get("inbox") or []
 
                 async def _save(self, items):
-                    await self.ctx.storage.put("inbox", items)  # expect: EDG204
+                    await self.ctx.storage.put("inbox", items)
 
                 async def webSocketMessage(self, ws, message):
                     items = await self._load()
                     items.append(message)
                     await self.env.QUEUE.send(message)
-                    await self._save(items)
+                    await self._save(items)  # expect: EDG204
         """),
     )
     valid = (
@@ -183,8 +183,8 @@ class DoRmwAcrossIo(Rule):
                 continue  # no other event is delivered until the callback finishes
             if not set(write.foreign_awaits) - set(read.foreign_awaits):
                 continue  # only storage awaits (or none) in between: the input gate stays closed
-            yield self.report(
-                write,
+            yield self.report_pattern(
+                write, "write", read, "read",
                 f"Durable Object storage read-modify-write of key {key_of(write)}{_owner(write)} spans "
                 f"{_io_between(project, read, write)}: the input gate opens during that I/O, another request "
                 f"can update the key and its write is lost; do the I/O before the read, or run the sequence "

@@ -94,14 +94,14 @@ class KvCheckThenAct(Rule):
         """),
         Example("""
             async def is_claimed(kv, token):
-                return await kv.get(f"claim:{token}") is not None  # expect: EDG103
+                return await kv.get(f"claim:{token}") is not None
 
             async def claim(kv, token):
                 await kv.put(f"claim:{token}", "1", expirationTtl=3600)
 
             async def on_fetch(request, env):
                 token = request.headers.get("x-token")
-                if await is_claimed(env.TOKENS, token):
+                if await is_claimed(env.TOKENS, token):  # expect: EDG103
                     return "already used"
                 await claim(env.TOKENS, token)
         """),
@@ -182,8 +182,8 @@ class KvCheckThenAct(Rule):
             if read.id in limiter_reads:
                 continue  # EDG104 reports the pattern at its write
             action = "delete" if write.kind is OpKind.KV_DELETE else "write"
-            yield self.report(
-                read,
+            yield self.report_pattern(
+                read, "read", write, action,
                 f"KV check-then-act on key {key_of(read)} on binding {read.binding}: this read gates a {action} "
                 f"of the same key, but KV cannot check and set atomically, so concurrent requests all pass "
                 f"the check; claim it in a Durable Object addressed by {address_hint(read)}",

@@ -137,8 +137,8 @@ class KvRateLimiter(Rule):
 
     def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
         for read, write in rate_limiter_pairs(project):
-            yield self.report(
-                write,
+            yield self.report_pattern(
+                write, "write", read, "read",
                 f"KV rate limiter on key {key_of(write)} on binding {write.binding}: the count is read, compared "
                 f"and written back without atomicity, so concurrent requests undercount and the key takes "
                 f"~1 write/s; use the Rate Limiting binding or a Durable Object per {address_hint(write)}",

@@ -126,8 +126,8 @@ class KvReadAfterWrite(Rule):
         for write, read in read_after_writes(project):
             if in_test_file(project, read):
                 continue  # EDG401 covers tests
-            yield self.report(
-                read,
+            yield self.report_pattern(
+                read, "read", write, "write",
                 f"KV read of key {key_of(read)} on binding {read.binding} right after writing it: KV does not "
                 f"guarantee read-after-write (the old value may be served for ~60 s); use the value you wrote, "
                 f"or keep it in a Durable Object if others must see it at once",

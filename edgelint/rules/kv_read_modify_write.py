@@ -6,7 +6,7 @@ from typing import Any, Iterable, Mapping
 from edgelint.findings import Report
 from edgelint.model.project import Project
 from edgelint.model.queries import rate_limiter_pairs, read_modify_writes
-from edgelint.rules.base import Example, Rule, address_hint, key_of, via
+from edgelint.rules.base import Example, Rule, address_hint, key_of
 
 
 class KvReadModifyWrite(Rule):
@@ -74,12 +74,12 @@ class KvReadModifyWrite(Rule):
                 return json.loads(await kv.get("stats") or "{}")
 
             async def save_stats(kv, stats):
-                await kv.put("stats", json.dumps(stats))  # expect: EDG101
+                await kv.put("stats", json.dumps(stats))
 
             async def on_fetch(request, env):
                 stats = await get_stats(env.STATS)
                 stats["joins"] = stats.get("joins", 0) + 1
-                await save_stats(env.STATS, stats)
+                await save_stats(env.STATS, stats)  # expect: EDG101
         """),
         Example("""
             async def on_fetch(request, env):
@@ -142,9 +142,9 @@ class KvReadModifyWrite(Rule):
         for read, write in read_modify_writes(project):
             if write.id in limiter_writes:
                 continue  # EDG104 reports this write
-            yield self.report(
-                write,
-                f"KV read-modify-write of key {key_of(write)} on binding {write.binding}{via(read, write)}: "
+            yield self.report_pattern(
+                write, "write", read, "read",
+                f"KV read-modify-write of key {key_of(write)} on binding {write.binding}: "
                 f"concurrent requests lose updates and KV accepts ~1 write/s per key; keep the value in a "
                 f"Durable Object addressed by {address_hint(write)}",
             )

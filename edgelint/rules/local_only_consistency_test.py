@@ -167,14 +167,14 @@ async def test_remember(env):
     )
 
     def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
-        for _, read in read_after_writes(project):
+        for write, read in read_after_writes(project):
             if not read.module.is_test or read.function is None:
                 continue
             test = innermost_function(read.function.node, read.node)
             if test is None or mocks_method(test, KV_READ_METHODS) or assertion_on(test, read.node) is None:
                 continue
-            yield self.report(
-                read,
+            yield self.report_pattern(
+                read, "read", write, "write",
                 f"test asserts on a KV read of key {key_of(read)} on binding {read.binding} right after writing "
                 f"it: local KV is immediately consistent so this passes, but production KV may serve the old "
                 f"value for ~60 s; assert on what the code returns, simulate a stale read, or keep the data in "
