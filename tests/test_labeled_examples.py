@@ -17,16 +17,12 @@ MAYBE = re.compile(r"#\s*maybe:\s*((?:EDG\d{3}[,\s]*)+)")
 
 NOT_YET = {
     "admin-routes": "admin routes written as path segments (issue 14)",
-    "dropped-promises": "a promise kept in a variable that is never used",
     "env-bindings": "bindings missing from some wrangler environments (issue 14)",
     "gameroom": "admin routes written as path segments (issue 14)",
     "kv-options": "a TTL passed through a parameter or built with to_js",
     "negative-cache": "a negative cache is not check-then-act (issue 14)",
-    "promise-fanout": "a list comprehension of dropped promises",
     "request-shapes": "constant idFromString, a counter in KV metadata, match-case admin routes",
-    "shop": "a TTL and a constant key through a wrapper, a wrapper's promise dropped by its caller",
     "test-fakes": "a test double handed to a test by a conftest fixture",
-    "wrapper-inline": "a TTL and a constant key through a wrapper, a wrapper's promise dropped by its caller",
 }
 
 

@@ -35,6 +35,7 @@ from edgelint.model.values import (
     combine,
     concat,
     fresh,
+    holding,
     lit,
     merge,
     opaque,
@@ -160,6 +161,7 @@ class Interpreter:
         self.exit_writes: Set[int] = set()
         self.exit_awaits: Set[int] = set()
         self.loop_exits: List[Tuple[Set[int], Set[int]]] = []
+        self.unread: Dict[str, Value] = {}  # variables holding promises, not read since they were set
 
     # ------------------------------------------------------------------ statements
 
@@ -181,7 +183,9 @@ class Interpreter:
         self.run_block(node.body)
 
     def _expr(self, node: cst.Expr) -> None:
-        self.eval(node.value, discarded=True)
+        value = self.eval(node.value, discarded=True)
+        if value.promises:
+            self.drop(value)  # a helper's promise, or a list of promises, thrown away
 
     def _assign(self, node: cst.Assign) -> None:
         # `_ = await kv.get(key)`: the conventional name for a value nobody uses.
@@ -260,6 +264,13 @@ class Interpreter:
 
     def _if(self, node: cst.If) -> None:
         test = self.eval(node.test)
+        known = _decided(test)
+        if known is not None:  # a caller's constant argument picks the branch (`if ttl is None:`)
+            if known:
+                self.run_suite(node.body)
+            else:
+                self._run_orelse(node.orelse)
+            return
         base = self.flow
         body = self._branch(base, test.reads, self._route_admin(node.test))
         self.flow = body
@@ -267,10 +278,7 @@ class Interpreter:
         body = self.flow
         orelse = self._branch(base, test.reads, False)
         self.flow = orelse
-        if isinstance(node.orelse, cst.If):
-            self._if(node.orelse)
-        elif isinstance(node.orelse, cst.Else):
-            self.run_suite(node.orelse.body)
+        self._run_orelse(node.orelse)
         orelse = self.flow
         if body.exited and not orelse.exited:
             # Code after `if guard: return` runs only when the guard failed: it stays gated.
@@ -279,6 +287,12 @@ class Interpreter:
             self.flow.methods = base.methods
         else:
             self.flow = merge_flows([body, orelse], base)
+
+    def _run_orelse(self, orelse: Union[cst.If, cst.Else, None]) -> None:
+        if isinstance(orelse, cst.If):
+            self._if(orelse)
+        elif isinstance(orelse, cst.Else):
+            self.run_suite(orelse.body)
 
     def _branch(self, base: Flow, guard: FrozenSet[int], admin: bool) -> Flow:
         flow = base.copy()
@@ -375,6 +389,8 @@ class Interpreter:
             key = (self.module.name, name)
             previous = self.project.runtime_globals.get(key)
             self.project.runtime_globals[key] = merge(previous, value) if previous is not None else value
+        elif value.promises:
+            self.unread[name] = value
         self.flow.vars[name] = value
 
     def assign(self, target: cst.BaseExpression, value: Value) -> None:
@@ -416,6 +432,7 @@ class Interpreter:
         while scope is not None:
             value = scope.flow.vars.get(name)
             if value is not None:
+                scope.unread.pop(name, None)
                 return value
             scope = scope.parent
         return self.project_module_value(self.module, name)
@@ -595,18 +612,26 @@ class Interpreter:
 
     def _unary(self, node: cst.UnaryOperation) -> Value:
         value = self.eval(node.expression)
-        derived = value.derive(("unary", type(node.operator).__name__, value.term))
-        return replace(derived, predicate=True) if isinstance(node.operator, cst.Not) else derived
+        if not isinstance(node.operator, cst.Not):
+            return value.derive(("unary", type(node.operator).__name__, value.term))
+        known = _truth(value.term)
+        term = lit(not known) if known is not None else ("unary", "Not", value.term)
+        return value.derive(term, predicate=True)
 
     def _comparison(self, node: cst.Comparison) -> Value:
         values = [self.eval(node.left)] + [self.eval(target.comparator) for target in node.comparisons]
         if any(isinstance(target.operator, ORDERING) for target in node.comparisons):
             for value in values:
                 self.project.facts.compared_reads.update(value.reads)
-        return replace(combine(tuple(values), transformed=False), predicate=True)
+        known = _compared(node, values)
+        term = lit(known) if known is not None else None
+        return replace(combine(tuple(values), term, transformed=False), predicate=True)
 
     def _if_exp(self, node: cst.IfExp) -> Value:
         test = self.eval(node.test)
+        known = _decided(test)
+        if known is not None:
+            return self.eval(node.body if known else node.orelse)
         body, orelse = self.eval(node.body), self.eval(node.orelse)
         merged = merge(body, orelse)
         return replace(merged, reads=union_reads((merged.reads, test.reads))) if merged.handle is None else merged
@@ -614,7 +639,7 @@ class Interpreter:
     def _container(self, node: Union[cst.List, cst.Tuple, cst.Set]) -> Value:
         values = tuple(self.eval(el.value) for el in node.elements)
         term = ("tuple", tuple(v.term for v in values)) if isinstance(node, cst.Tuple) else None
-        return combine(values, term, transformed=bool(values) and any(v.reads for v in values))
+        return holding(combine(values, term, transformed=bool(values) and any(v.reads for v in values)), values)
 
     def _dict(self, node: cst.Dict) -> Value:
         values: List[Value] = []
@@ -636,13 +661,14 @@ class Interpreter:
             values.extend(self.eval(condition.test) for condition in for_in.ifs)
             for_in = for_in.inner_for_in
         if isinstance(node, cst.DictComp):
-            values.extend((self.eval(node.key), self.eval(node.value)))
+            items = [self.eval(node.key), self.eval(node.value)]
         else:
-            values.append(self.eval(node.elt))
+            items = [self.eval(node.elt)]
+        values.extend(items)
         writes, awaits = self.flow.writes, self.flow.awaits
         self.flow = saved
         self.flow.writes, self.flow.awaits = writes, awaits
-        return combine(tuple(values), transformed=any(v.reads for v in values))
+        return holding(combine(tuple(values), transformed=any(v.reads for v in values)), items)
 
     def _lambda(self, node: cst.Lambda) -> Value:
         return Value(fresh(), callable=LocalFunction(node, self))
@@ -829,8 +855,15 @@ class Interpreter:
         return Flow({}, self.flow.guards, self.flow.writes, self.flow.awaits, self.flow.admin, self.flow.methods,
                     self.flow.in_block_concurrency)
 
+    def finish(self) -> None:
+        """The activation ends: promises kept in variables it never read are dropped."""
+        for value in self.unread.values():
+            self.drop(value)
+        self.unread = {}
+
     def _run_callee(self, callee: "Interpreter", body: cst.BaseSuite) -> Value:
         callee.run_suite(body)
+        callee.finish()
         self._absorb(callee)
         if not callee.returns:
             return Value(lit(None))
@@ -867,12 +900,12 @@ class Interpreter:
                 self.flow.vars[name] = positional[index].passed_into(activation)
             elif name in args.keywords:
                 self.flow.vars[name] = args.keywords[name].passed_into(activation)
-            else:
-                self.flow.vars[name] = self._default(param, args)
+            else:  # a default stands for what the caller left out: the caller decides with it
+                self.flow.vars[name] = self._default(param, args).passed_into(activation)
         for param in params.kwonly_params:
             name = param.name.value
-            passed = args.keywords.get(name)
-            self.flow.vars[name] = passed.passed_into(activation) if passed else self._default(param, args)
+            passed = args.keywords.get(name) or self._default(param, args)
+            self.flow.vars[name] = passed.passed_into(activation)
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
                 self.flow.vars[star.name.value] = combine(args.all(), transformed=False).passed_into(activation)
@@ -886,22 +919,36 @@ class Interpreter:
 
     # ---- operations on handles
 
-    def new_op(self, node: cst.Call, kind: OpKind, method: str, binding: Optional[str], *, key_node=None,
-               key: Optional[Term] = None, value: Optional[Value] = None, args: Tuple[Value, ...] = (),
-               awaited: bool = False, discarded: bool = False, address: Optional[int] = None,
-               handle: Optional[Handle] = None) -> Operation:
+    def new_op(self, node: cst.Call, kind: OpKind, method: str, binding: Optional[str], args: "Args", *,
+               key_node=None, key: Optional[Value] = None, value: Optional[Value] = None, awaited: bool = False,
+               discarded: bool = False, address: Optional[int] = None, handle: Optional[Handle] = None) -> Operation:
         flow = self.flow
+        values = args.all()
         op = Operation(
             id=self.project.new_op_id(), kind=kind, method=method, node=node, module=self.module,
-            function=self.function, context=self.context, binding=binding, key=key, key_node=key_node,
-            value=value, args=args, awaited=awaited, discarded=discarded, guards=flow.guard_reads(),
-            prior_writes=flow.writes, address=address, admin=flow.admin,
+            function=self.function, context=self.context, binding=binding, key=key.term if key else None,
+            key_node=key_node, value=value, args=values, awaited=awaited, discarded=discarded,
+            guards=flow.guard_reads(), prior_writes=flow.writes, address=address, admin=flow.admin,
             in_block_concurrency=flow.in_block_concurrency, foreign_awaits=flow.awaits,
             access_node=handle.access if handle else None, probe=handle.probe if handle else False,
+            key_value=key, keywords=tuple(args.keywords.items()),
         )
         if kind in SINK_KINDS:
-            self.escape(args)
+            self.escape(values)
         return self.project.record(op)
+
+    def pending(self, op: Operation, result: Value) -> Value:
+        """The result of an async call that is neither awaited nor dropped here: a promise that
+        whoever holds it must await (EDG301 when they drop it)."""
+        if op.awaited or op.discarded or not op.returns_promise:
+            return result
+        return replace(result, promises=result.promises | {op.id})
+
+    def drop(self, value: Value) -> None:
+        """`value` is thrown away in this activation: the promises it holds are never awaited."""
+        activation = self.context.frames[-1].activation if self.context.frames else 0
+        for op_id in sorted(value.promises):
+            self.project.facts.dropped_promises.append((op_id, activation))
 
     def binding_call(self, node: cst.Call, handle: Handle, method: str, args: "Args", awaited: bool,
                      discarded: bool) -> Value:
@@ -916,11 +963,11 @@ class Interpreter:
         if method == "get" and (kind is BindingKind.DURABLE_OBJECT or (first is not None and first.handle is not None
                                                                         and first.handle.kind is HandleKind.DO_ID)):
             address = first.handle.address if first is not None and first.handle is not None else None
-            op = self.new_op(node, OpKind.DO_STUB, method, binding, args=args.all(), address=address, handle=handle)
+            op = self.new_op(node, OpKind.DO_STUB, method, binding, args, address=address, handle=handle)
             return Value(fresh(), Handle(HandleKind.STUB, binding, address if address is not None else op.id))
         if method in KV_METHODS and kind in (None, BindingKind.KV):
             return self._kv_call(node, handle, method, args, awaited, discarded)
-        self.new_op(node, OpKind.BINDING_CALL, method, binding, args=args.all(), awaited=awaited,
+        self.new_op(node, OpKind.BINDING_CALL, method, binding, args, awaited=awaited,
                     discarded=discarded, handle=handle)
         return opaque(computed=True)
 
@@ -928,8 +975,7 @@ class Interpreter:
                  first: Optional[Value]) -> Value:
         binding = handle.binding
         key_node = node.args[0].value if node.args else None
-        op = self.new_op(node, OpKind.DO_ADDRESS, method, binding, key=first.term if first else None,
-                         key_node=key_node, args=args.all(), handle=handle)
+        op = self.new_op(node, OpKind.DO_ADDRESS, method, binding, args, key=first, key_node=key_node, handle=handle)
         kind = HandleKind.STUB if method == "getByName" else HandleKind.DO_ID
         reads = first.reads if first else NO_READS
         if method == "newUniqueId":
@@ -951,21 +997,20 @@ class Interpreter:
         if kind is OpKind.KV_PUT:
             value = args.positional[1] if len(args.positional) > 1 else args.keywords.get("value")
         key_node = node.args[0].value if node.args and node.args[0].keyword is None else None
-        op = self.new_op(node, kind, method, binding, key=key.term if key else None, key_node=key_node, value=value,
-                         args=args.all(), awaited=awaited, discarded=discarded, handle=handle)
-        op.key_origin = key.origin if key is not None else None
+        op = self.new_op(node, kind, method, binding, args, key=key, key_node=key_node, value=value,
+                         awaited=awaited, discarded=discarded, handle=handle)
         if kind in (OpKind.KV_PUT, OpKind.KV_DELETE):
             self.flow.writes = self.flow.writes + (op.id,)
-            return Value(lit(None))
+            return self.pending(op, Value(lit(None)))
         if kind is OpKind.KV_LIST:
-            return opaque(computed=True)
-        return Value(fresh("var"), reads=frozenset({op.id}))
+            return self.pending(op, opaque(computed=True))
+        return self.pending(op, Value(fresh("var"), reads=frozenset({op.id})))
 
     def stub_call(self, node: cst.Call, handle: Handle, method: str, args: "Args", awaited: bool,
                   discarded: bool) -> Value:
-        self.new_op(node, OpKind.STUB_CALL, method, handle.binding, args=args.all(), awaited=awaited,
-                    discarded=discarded, address=handle.address)
-        return opaque(computed=True)
+        op = self.new_op(node, OpKind.STUB_CALL, method, handle.binding, args, awaited=awaited,
+                         discarded=discarded, address=handle.address)
+        return self.pending(op, opaque(computed=True))
 
     def ctx_call(self, node: cst.Call, handle: Handle, method: str, args: "Args", awaited: bool,
                  discarded: bool) -> Value:
@@ -990,12 +1035,12 @@ class Interpreter:
             else OpKind.STORAGE_OTHER
         key = args.positional[0] if args.positional else None
         value = args.positional[1] if kind is OpKind.STORAGE_PUT and len(args.positional) > 1 else None
-        op = self.new_op(node, kind, method, handle.kind.value,
-                         key=key.term if key else None, key_node=node.args[0].value if node.args else None,
-                         value=value, args=args.all(), awaited=awaited, discarded=discarded)
+        op = self.new_op(node, kind, method, handle.kind.value, args, key=key,
+                         key_node=node.args[0].value if node.args else None, value=value, awaited=awaited,
+                         discarded=discarded)
         if effect == "read":
-            return Value(fresh("var"), reads=frozenset({op.id}))
-        return opaque()
+            return self.pending(op, Value(fresh("var"), reads=frozenset({op.id})))
+        return self.pending(op, opaque())
 
 
 def _with_access(value: Value, node: cst.CSTNode) -> Value:
@@ -1039,6 +1084,31 @@ def _implicit_attribute(project: Project, instance: Instance, name: str) -> Opti
     if name == "storage" and cls.is_durable_object:
         return Value(("storage",), Handle(HandleKind.STORAGE))
     return None
+
+
+def _truth(term: Term) -> Optional[bool]:
+    """Whether a literal term is truthy (None: not a literal)."""
+    return bool(term[1]) if term[0] == "lit" else None
+
+
+def _decided(test: Value) -> Optional[bool]:
+    """The outcome of a condition a caller decided: a literal it passed in, or a comparison of one
+    with a literal. Module constants and local literals do not decide: code is analysed as it may
+    be configured, not as one deployment happens to be."""
+    return _truth(test.term) if test.via else None
+
+
+_DECIDABLE = {cst.Is: lambda a, b: a is b if a is None or b is None else a == b,
+              cst.IsNot: lambda a, b: a is not b if a is None or b is None else a != b,
+              cst.Equal: lambda a, b: a == b, cst.NotEqual: lambda a, b: a != b}
+
+
+def _compared(node: cst.Comparison, values: Sequence[Value]) -> Optional[bool]:
+    """`ttl is None`, `mode == "strict"`: decided when both sides are literals."""
+    if len(node.comparisons) != 1 or any(value.term[0] != "lit" for value in values):
+        return None
+    decide = _DECIDABLE.get(type(node.comparisons[0].operator))
+    return bool(decide(values[0].term[1], values[1].term[1])) if decide is not None else None
 
 
 def _is_text(term: Term) -> bool:
@@ -1182,6 +1252,7 @@ def analyse_root(project: Project, function: FunctionInfo, context: Context) -> 
     for position, param in enumerate(ordered):
         interpreter.flow.vars[param.name.value] = _root_parameter(function, param.name.value, workers_class, position)
     interpreter.run_suite(function.node.body)
+    interpreter.finish()
 
 
 def _env_position(function: FunctionInfo) -> Optional[int]:

@@ -30,6 +30,9 @@ class OpKind(enum.Enum):
 
 
 KV_KINDS = frozenset({OpKind.KV_GET, OpKind.KV_PUT, OpKind.KV_DELETE, OpKind.KV_LIST})
+STORAGE_KINDS = frozenset({OpKind.STORAGE_GET, OpKind.STORAGE_PUT, OpKind.STORAGE_DELETE, OpKind.STORAGE_OTHER})
+# `storage.sql` / `storage.kv` (other binding names) and these methods are synchronous.
+SYNC_STORAGE_METHODS = frozenset({"transactionSync"})
 
 
 class PathKind(enum.Enum):
@@ -88,7 +91,23 @@ class Operation:
     foreign_awaits: Tuple[int, ...] = field(default=())  # ids of non-storage awaits earlier in the flow
     access_node: Optional[cst.CSTNode] = None  # where the binding was taken from env (`env.X`, getattr)
     probe: bool = False  # the binding came from getattr(env, NAME, default)
-    key_origin: Optional[cst.CSTNode] = None  # the outermost caller's expression for the key (messages)
+    key_value: Optional[Value] = None  # the key's value: where it was written (placement, messages)
+    keywords: Tuple[Tuple[str, Value], ...] = ()  # keyword arguments (options) with their values
+
+    @property
+    def key_origin(self) -> Optional[cst.CSTNode]:
+        """The outermost caller's expression for the key (messages)."""
+        return self.key_value.origin if self.key_value is not None else None
+
+    @property
+    def returns_promise(self) -> bool:
+        """An async KV, Durable Object storage or stub call: its result must be awaited."""
+        if self.kind in STORAGE_KINDS:
+            return self.binding == "storage" and self.method not in SYNC_STORAGE_METHODS
+        return self.kind in KV_KINDS or self.kind is OpKind.STUB_CALL
+
+    def keyword(self, name: str) -> Optional[Value]:
+        return next((value for keyword, value in self.keywords if keyword == name), None)
 
     @property
     def site(self) -> Tuple[str, int]:

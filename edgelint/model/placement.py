@@ -16,11 +16,11 @@ deeper, travel with the finding as related locations.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from edgelint.model.operations import Frame, Operation
+from edgelint.model.operations import Operation
 from edgelint.model.values import Value
 
 if TYPE_CHECKING:
@@ -51,6 +51,11 @@ def landing(op: Operation, depth: int) -> Site:
     return Site(op.module, op.node)
 
 
+def frame_depth(op: Operation, activation: int) -> Optional[int]:
+    """The depth of `activation` in `op`'s chain (None: it is not on the chain)."""
+    return next((depth for depth, frame in enumerate(op.context.frames) if frame.activation == activation), None)
+
+
 def shared_depth(first: Operation, second: Operation) -> int:
     """The depth of the innermost activation both operations run in."""
     depth = 0
@@ -75,8 +80,8 @@ def input_depth(op: Operation, value: Optional[Value]) -> int:
 def exclusive_depths(ops: Iterable[Operation], offending: Callable[[Operation], bool],
                      deepest: Callable[[Operation], int] = innermost) -> Dict[int, int]:
     """For each offending operation (by id), the innermost frame, no deeper than `deepest(op)`,
-    that no innocent recording of the same call passes through: a helper that is wrong for some
-    callers and right for others is reported at the wrong callers' calls, not on its own line."""
+    whose landing call no innocent recording of the same call passes through: a helper that is
+    wrong for some callers and right for others is reported at the wrong callers' calls."""
     by_call: Dict[int, List[Operation]] = {}
     for op in ops:
         by_call.setdefault(id(op.node), []).append(op)
@@ -85,19 +90,19 @@ def exclusive_depths(ops: Iterable[Operation], offending: Callable[[Operation], 
         guilty = [op for op in group if offending(op)]
         if not guilty:
             continue
-        innocent: Set[str] = {frame.qualname for op in group if op not in guilty for frame in op.context.frames}
+        innocent: Set[int] = {id(call) for op in group if op not in guilty for call in _calls(op)}
         for op in guilty:
-            depth = _innermost_outside(op.context.frames, innocent, deepest(op))
+            depth = next((depth for depth in range(min(deepest(op), innermost(op)), -1, -1)
+                          if id(landing(op, depth).node) not in innocent), None)
             if depth is not None:
                 depths[op.id] = depth
     return depths
 
 
-def _innermost_outside(frames: Tuple[Frame, ...], innocent: Set[str], deepest: int) -> Optional[int]:
-    for depth in range(min(deepest, len(frames) - 1), -1, -1):
-        if frames[depth].qualname not in innocent:
-            return depth
-    return None if frames else 0
+def _calls(op: Operation) -> Iterator[cst.CSTNode]:
+    """Every call on `op`'s chain: where it could land."""
+    yield op.node
+    yield from (frame.call for frame in op.context.frames if frame.call is not None)
 
 
 def call_path(op: Operation, depth: int) -> List[Tuple[str, str, Site]]:

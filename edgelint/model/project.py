@@ -437,6 +437,9 @@ class Facts:
     mutated_reads: Set[int] = field(default_factory=set)  # reads whose data was changed in place
     escaped: Set[int] = field(default_factory=set)  # ops whose result left the flow (returned, stored, sent)
     storage_effects: Dict[str, Set[str]] = field(default_factory=dict)  # root qualname -> {"read","write"}
+    # (operation, activation): a promise the activation threw away (EDG301), returned to it by a
+    # helper or kept in a variable it never reads.
+    dropped_promises: List[Tuple[int, int]] = field(default_factory=list)
 
 
 class Project:

@@ -144,6 +144,9 @@ class Value:
     # Activations (model.operations.Frame) whose parameters this value, or a part of it, came in
     # through: the caller wrote it (where a finding about a constant key or a TTL lands).
     via: FrozenSet[int] = field(default=NO_READS, compare=False)
+    # Operations whose promise this value is or holds (an async call not awaited yet): dropped
+    # unawaited when the value is (EDG301).
+    promises: FrozenSet[int] = NO_READS
 
     def derive(self, term: Optional[Term] = None, **changes: Any) -> "Value":
         """Data computed from this value: keeps provenance, drops handles and references."""
@@ -177,6 +180,12 @@ def combine(values: Tuple[Value, ...], term: Optional[Term] = None, transformed:
     )
 
 
+def holding(container: Value, items: Iterable[Value]) -> Value:
+    """A list, tuple or set of `items`: it holds their promises (a call taking it consumes them)."""
+    promises = union_reads(item.promises for item in items)
+    return replace(container, promises=promises) if promises else container
+
+
 def merge(left: Value, right: Value) -> Value:
     """The value of a variable after two branches assigned it differently."""
     if left is right or left == right:
@@ -191,4 +200,5 @@ def merge(left: Value, right: Value) -> Value:
         left.instance or right.instance,
         left.callable or right.callable,
         via=union_reads((left.via, right.via)),
+        promises=union_reads((left.promises, right.promises)),
     )

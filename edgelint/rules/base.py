@@ -10,15 +10,23 @@ import json
 import re
 import textwrap
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Callable, ClassVar, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import libcst as cst
 
 from edgelint.findings import Related, Report
 from edgelint.model.operations import Operation
-from edgelint.model.placement import call_path, innermost, landing, shared_depth, short_name
+from edgelint.model.placement import (
+    call_path,
+    exclusive_depths,
+    innermost,
+    input_depth,
+    landing,
+    shared_depth,
+    short_name,
+)
 from edgelint.model.project import Project
-from edgelint.model.values import is_constant
+from edgelint.model.values import Term, Value, is_constant
 
 DOCS_URL = "https://github.com/edgelint/edgelint/blob/main/docs/rules.md#{code}"
 
@@ -108,6 +116,17 @@ class Rule:
         related.extend(callers(op, depth))
         return Report(self.code, site.module.path, site.node, message, related=tuple(related), **extra)
 
+    def report_calls(self, ops: Sequence[Operation], offending: Callable[[Operation], bool],
+                     message: Callable[[Operation], str],
+                     decisive: Optional[Callable[[Operation], Optional[Value]]] = None) -> Iterator[Report]:
+        """Single-call findings: each offending operation among `ops` lands where its `decisive`
+        input (a constant key or name) was written, in a frame that only offending paths reach."""
+        deepest = innermost if decisive is None else (lambda op: input_depth(op, decisive(op)))
+        depths = exclusive_depths(ops, offending, deepest)
+        for op in ops:
+            if op.id in depths:
+                yield self.report(op, message(op), depth=depths[op.id])
+
     def report_pattern(self, op: Operation, role: str, other: Operation, other_role: str, message: str,
                        **extra: Any) -> Report:
         """A finding about two operations of one flow: in the innermost frame that holds both."""
@@ -163,10 +182,55 @@ def key_of(op: Operation) -> str:
     """The key as the message shows it: its value when known (through helpers), else its source."""
     if op.key is not None and op.key[0] == "lit" and isinstance(op.key[1], str):
         return _one_line(json.dumps(op.key[1], ensure_ascii=False))
+    if op.key_value is not None and op.key_value.via:  # built by a caller: as the caller's values make it
+        rendered = term_source(op.key_value.term)
+        if rendered is not None and len(rendered) <= 60:
+            return _one_line(rendered)
     node = op.key_node
     if isinstance(node, cst.Name) and op.key_origin is not None:
         return source_of(op, op.key_origin)  # what the variable or helper parameter was set from
     return source_of(op, node)
+
+
+def term_source(term: Term, nested: bool = False) -> Optional[str]:
+    """Python source for a term built of literals, parameters, env vars, attributes, subscripts,
+    calls and f-strings (None when a part has no name: a variable of unknown origin)."""
+    head = term[0]
+    if head == "lit":
+        return repr(term[1]) if nested or not isinstance(term[1], str) else json.dumps(term[1], ensure_ascii=False)
+    if head == "param":
+        return term[2]
+    if head == "envvar":
+        return f"env.{term[1]}"
+    if head not in ("attr", "sub", "call", "fmt"):
+        return None  # a variable of unknown origin, arithmetic, the clock, ...
+    parts = [term_source(part, True) for part in _term_parts(term)]
+    if None in parts:
+        return None
+    if head == "attr":
+        return f"{parts[0]}.{term[2]}"
+    if head == "sub":
+        return f"{parts[0]}[{parts[1]}]"
+    if head == "call" and term[1].startswith("."):
+        return f"{parts[0]}{term[1]}({', '.join(parts[1:])})"
+    if head == "call":
+        return f"{term[1]}({', '.join(parts)})"
+    if head == "fmt":
+        text = "".join(str(part[1]).replace("{", "{{").replace("}", "}}") if part[0] == "lit" else f"{{{rendered}}}"
+                       for part, rendered in zip(term[1], parts))
+        return f'f"{text}"'
+    return None
+
+
+def _term_parts(term: Term) -> Tuple[Term, ...]:
+    head = term[0]
+    if head == "attr":
+        return (term[1],)
+    if head == "sub":
+        return (term[1], term[2])
+    if head == "call":
+        return tuple(term[2])
+    return tuple(term[1])  # fmt
 
 
 def _one_line(text: str) -> str:
@@ -179,6 +243,12 @@ def address_hint(op: Operation) -> str:
     """What a Durable Object replacing this key should be addressed by: the key's variable parts."""
     if op.key is not None and is_constant(op.key):
         return f"the constant name {key_of(op)}"
+    if op.key_value is not None and op.key_value.via:  # built by a caller: its variable parts
+        term = op.key_value.term
+        variable = [part for part in (term[1] if term[0] == "fmt" else (term,)) if not is_constant(part)]
+        rendered = [term_source(part, True) for part in variable]
+        if rendered and None not in rendered:
+            return _one_line(", ".join(rendered))
     node = op.key_origin if isinstance(op.key_node, cst.Name) and op.key_origin is not None else op.key_node
     if isinstance(node, cst.FormattedString):
         parts = [source_of(op, part.expression) for part in node.parts if isinstance(part, cst.FormattedStringExpression)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from edgelint.findings import Report
+from edgelint.model.operations import Operation
 from edgelint.model.project import Project
 from edgelint.model.queries import address_of, config_reads_from_singletons, constant_addresses
 from edgelint.rules.base import Example, Rule, key_of
@@ -128,14 +129,16 @@ class DoGlobalSingleton(Rule):
         allowed = set(options.get("allow-names", ()))
         config_addresses = {address.id for call in config_reads_from_singletons(project)
                             for address in [address_of(project, call)] if address is not None}
-        for op in constant_addresses(project):
-            if not op.on_request_path or op.module.is_test or op.id in config_addresses:
-                continue
-            if op.key[0] == "lit" and op.key[1] in allowed:
-                continue
-            yield self.report(
-                op,
+
+        def offending(op: Operation) -> bool:
+            return (op.on_request_path and not op.module.is_test and op.id not in config_addresses
+                    and not (op.key[0] == "lit" and op.key[1] in allowed))
+
+        yield from self.report_calls(
+            constant_addresses(project), offending,
+            lambda op: (
                 f"Durable Object {op.binding} addressed by constant name {key_of(op)} on the request path: all "
                 f"requests serialize through one instance; address it by the unit of coordination "
-                f"(user, room, tenant) or allow it in [tool.edgelint.rules.EDG201] allow-names",
-            )
+                f"(user, room, tenant) or allow it in [tool.edgelint.rules.EDG201] allow-names"),
+            decisive=lambda op: op.key_value,
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from edgelint.findings import Report
+from edgelint.model.operations import OpKind
 from edgelint.model.project import Project
 from edgelint.model.queries import address_of, config_reads_from_singletons
 from edgelint.rules.base import Example, Rule, key_of
@@ -116,11 +117,11 @@ class DoReadHeavyConfig(Rule):
     )
 
     def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
-        for call in config_reads_from_singletons(project):
-            address = address_of(project, call)
-            yield self.report(
-                call,
+        config_reads = {call.id for call in config_reads_from_singletons(project)}
+        yield from self.report_calls(
+            project.ops(OpKind.STUB_CALL), lambda call: call.id in config_reads,
+            lambda call: (
                 f"Durable Object {call.binding} method {call.method}() reads shared config from the single "
-                f"instance {key_of(address)} on every request: one object in one location serves all "
-                f"readers; have the object publish the data to KV and read it from KV",
-            )
+                f"instance {key_of(address_of(project, call))} on every request: one object in one location "
+                f"serves all readers; have the object publish the data to KV and read it from KV"),
+        )

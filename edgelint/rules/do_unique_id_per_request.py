@@ -121,12 +121,11 @@ class DoUniqueIdPerRequest(Rule):
 
     def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
         escaped = project.facts.escaped
-        for op in project.ops(OpKind.DO_ADDRESS):
-            if op.method != "newUniqueId" or not op.on_request_path or op.module.is_test or op.id in escaped:
-                continue
-            yield self.report(
-                op,
+        yield from self.report_calls(
+            [op for op in project.ops(OpKind.DO_ADDRESS) if op.method == "newUniqueId"],
+            lambda op: op.on_request_path and not op.module.is_test and op.id not in escaped,
+            lambda op: (
                 f"Durable Object {op.binding}: newUniqueId() on the request path creates a new object for every "
                 f"request and the id is never returned or stored, so no later request can reach it; return or "
-                f"persist the id, or address the object by a natural name with getByName()",
-            )
+                f"persist the id, or address the object by a natural name with getByName()"),
+        )

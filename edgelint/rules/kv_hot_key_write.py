@@ -203,16 +203,17 @@ async def heartbeat(kv):
 
     def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
         # Precedence: a constant-key read-modify-write (rate limiters included) is EDG101/EDG104's.
-        modified = {write.site for _, write in read_modify_writes(project)}
-        for write in kv_ops(project, OpKind.KV_PUT):
-            if write.site not in modified and _is_hot(project, write):
-                yield self.report(
-                    write,
-                    f"KV write to constant key {key_of(write)} on binding {write.binding} on the request path: "
-                    f"every request writes the same key, KV takes ~1 write/s per key (429 beyond) and bills "
-                    f"each write; key it per request, write it from a scheduled handler, or keep it in a "
-                    f"Durable Object that projects it to KV",
-                )
+        modified = {write.id for _, write in read_modify_writes(project)}
+        yield from self.report_calls(
+            kv_ops(project, OpKind.KV_PUT),
+            lambda write: write.id not in modified and _is_hot(project, write),
+            lambda write: (
+                f"KV write to constant key {key_of(write)} on binding {write.binding} on the request path: "
+                f"every request writes the same key, KV takes ~1 write/s per key (429 beyond) and bills "
+                f"each write; key it per request, write it from a scheduled handler, or keep it in a "
+                f"Durable Object that projects it to KV"),
+            decisive=lambda write: write.key_value,
+        )
 
 
 def _is_hot(project: Project, write: Operation) -> bool:

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import difflib
-from typing import Any, Dict, Iterable, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+
+import libcst as cst
 
 from edgelint.findings import Report
 from edgelint.model.operations import Operation, OpKind
+from edgelint.model.placement import input_depth
 from edgelint.model.project import Project
 from edgelint.model.queries import kv_ops
-from edgelint.model.syntax import Linear, Option, Scope, call_options, linear
+from edgelint.model.syntax import UNKNOWN_NUMBER, Linear, Option, Scope, call_options, linear
+from edgelint.model.values import Value
 from edgelint.rules.base import Example, Rule, key_of, source_of
 
 VALID_OPTIONS: Dict[str, tuple] = {
@@ -188,24 +192,54 @@ class KvInvalidOption(Rule):
     )
 
     def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
-        seen = set()
+        options_of: Dict[int, List[Tuple[Option, Linear]]] = {}
         for op in kv_ops(project, OpKind.KV_GET, OpKind.KV_PUT, OpKind.KV_LIST, OpKind.KV_DELETE):
-            if id(op.node) in seen:
-                continue
-            seen.add(id(op.node))
-            root = op.function.node if op.function is not None else op.module.tree
-            scope = Scope(op.module, root, op.node)
-            for option in call_options(op.node, op.method, scope):
-                problem = _problem(op, option, scope)
+            known = options_of.get(id(op.node))
+            if known is None:
+                known = options_of[id(op.node)] = _options(op)
+                for option, value in known:  # what the call itself writes: once per call
+                    problem = _problem(op, option, value)
+                    if problem is not None:
+                        yield Report(self.code, op.module.path, option.node, f"{_target(op, option)} {problem}")
+            for option, value in known:  # a TTL its callers pass down: at each caller's call
+                passed = _passed(op, option) if value == UNKNOWN_NUMBER else None
+                if passed is None:
+                    continue
+                shown = source_of(op, passed.origin) if passed.origin is not None else "it"
+                problem = _value_problem(option.name, shown, _number(passed))
                 if problem is not None:
-                    yield Report(self.code, op.module.path, option.node, f"{_target(op, option)} {problem}")
+                    yield self.report(op, f"{_target(op, option)} {problem}", depth=input_depth(op, passed),
+                                      role=op.method)
 
 
-def _problem(op: Operation, option: Option, scope: Scope) -> Optional[str]:
+def _options(op: Operation) -> List[Tuple[Option, Linear]]:
+    """The options a KV call writes, with what is provable about each value where it is written."""
+    root = op.function.node if op.function is not None else op.module.tree
+    scope = Scope(op.module, root, op.node)
+    return [(option, linear(option.value, scope)) for option in call_options(op.node, op.method, scope)]
+
+
+def _passed(op: Operation, option: Option) -> Optional[Value]:
+    """The value a caller passed for a keyword option written as a parameter (`expirationTtl=ttl`)."""
+    valid = VALID_OPTIONS.get(op.method, ())
+    if option.name not in valid or not isinstance(option.node, cst.Arg) or not isinstance(option.value, cst.Name):
+        return None
+    value = op.keyword(option.name)
+    return value if value is not None and value.via else None
+
+
+def _number(value: Value) -> Linear:
+    term = value.term
+    if term[0] == "lit" and isinstance(term[1], (int, float)) and not isinstance(term[1], bool):
+        return Linear(0.0, float(term[1]), float(term[1]))
+    return UNKNOWN_NUMBER
+
+
+def _problem(op: Operation, option: Option, value: Linear) -> Optional[str]:
     """What is wrong with one option of a KV call (None: nothing)."""
     valid = VALID_OPTIONS.get(op.method, ())
     if option.name in valid:
-        return _value_problem(op, option, scope)
+        return _value_problem(option.name, source_of(op, option.value), value)
     if option.name in KV_OPTIONS:
         return f"is a {_owner(option.name)}() option that {op.method}() ignores; remove it"
     meant = _suggestion(option.name, op.method)
@@ -228,13 +262,11 @@ def _target(op: Operation, option: Option) -> str:
     return f"KV {op.method}() option {option.name} ({where})"
 
 
-def _value_problem(op: Operation, option: Option, scope: Scope) -> Optional[str]:
-    value = linear(option.value, scope)
-    shown = source_of(op, option.value)
-    minimum = MINIMUM_SECONDS.get(option.name)
+def _value_problem(name: str, shown: str, value: Linear) -> Optional[str]:
+    minimum = MINIMUM_SECONDS.get(name)
     if minimum is not None and value.clock == 0:
-        return _below_minimum(option.name, shown, value, minimum)
-    if option.name == "expiration":
+        return _below_minimum(name, shown, value, minimum)
+    if name == "expiration":
         return _expiration_problem(shown, value)
     return None
 
@@ -242,6 +274,10 @@ def _value_problem(op: Operation, option: Option, scope: Scope) -> Optional[str]
 def _below_minimum(name: str, shown: str, value: Linear, minimum: int) -> Optional[str]:
     operation = "put" if name == "expirationTtl" else "get"
     fix = f"use at least {minimum}" if value.exact is not None else f"clamp it with max({minimum}, ...)"
+    if value.exact is not None and value.exact < minimum:
+        seconds = f"{value.exact:g} s"
+        amount = seconds if shown == f"{value.exact:g}" else f"{shown} ({seconds})"
+        return f"= {amount} is below the {minimum} s minimum: KV rejects the {operation}; {fix}"
     if value.hi is not None and value.hi < minimum:
         return f"= {shown} is at most {value.hi:g} s, below the {minimum} s minimum: KV rejects the {operation}; {fix}"
     if value.lo is not None and value.lo < minimum:

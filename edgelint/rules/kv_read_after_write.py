@@ -56,10 +56,10 @@ class KvReadAfterWrite(Rule):
         """),
         Example("""
             async def save(env, key, value):
-                await env.CACHE.put(key, value)  # expect: EDG105
+                await env.CACHE.put(key, value)
 
             async def on_fetch(request, env):
-                await save(env, "latest", request.url)
+                await save(env, "latest", request.url)  # expect: EDG105
                 check = await env.CACHE.get("latest")  # expect: EDG102
                 return check == request.url
         """),

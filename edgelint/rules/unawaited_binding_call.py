@@ -1,19 +1,17 @@
 """EDG301 unawaited-binding-call: an async KV, storage or stub call whose promise is dropped."""
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Mapping, Set
+from typing import Any, Dict, Iterable, Iterator, Mapping, Set, Tuple
 
 from edgelint.findings import Report
 from edgelint.fixes import INSERT_AWAIT, awaitable_statement_calls
 from edgelint.model.operations import KV_KINDS, Operation, OpKind
+from edgelint.model.placement import frame_depth, innermost, landing
 from edgelint.model.project import Project
 from edgelint.rules.base import Example, Rule, key_of
 
-STORAGE_KINDS = frozenset({OpKind.STORAGE_GET, OpKind.STORAGE_PUT, OpKind.STORAGE_DELETE, OpKind.STORAGE_OTHER})
 KEYED_KINDS = frozenset({OpKind.KV_GET, OpKind.KV_PUT, OpKind.KV_DELETE, OpKind.STORAGE_GET, OpKind.STORAGE_PUT,
                          OpKind.STORAGE_DELETE})
-# `storage.sql` / `storage.kv` (other binding names) and these methods are synchronous.
-SYNC_STORAGE_METHODS = frozenset({"transactionSync"})
 
 
 class UnawaitedBindingCall(Rule):
@@ -166,24 +164,30 @@ class UnawaitedBindingCall(Rule):
 
     def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
         awaitable: Dict[str, Set[int]] = {}
-        for op in project.ops(*KV_KINDS, *STORAGE_KINDS, OpKind.STUB_CALL):
-            if not (op.discarded and not op.awaited and _is_async(op)):
-                continue
-            module = op.module
-            if module.path not in awaitable:
-                awaitable[module.path] = awaitable_statement_calls(module.tree)
-            fixable = id(op.node) in awaitable[module.path]
-            yield self.report(op, _message(project, op, fixable), fix_edit=INSERT_AWAIT if fixable else None)
+        for op, depth in _dropped(project):
+            site = landing(op, depth)
+            if site.module.path not in awaitable:
+                awaitable[site.module.path] = awaitable_statement_calls(site.module.tree)
+            fixable = id(site.node) in awaitable[site.module.path]
+            yield self.report(op, _message(project, op, fixable), depth=depth, role="call",
+                              fix_edit=INSERT_AWAIT if fixable else None)
 
 
-def _is_async(op: Operation) -> bool:
-    if op.kind in STORAGE_KINDS:
-        return op.binding == "storage" and op.method not in SYNC_STORAGE_METHODS
-    return True
+def _dropped(project: Project) -> Iterator[Tuple[Operation, int]]:
+    """Async calls whose promise is thrown away, with the frame that throws it away: the call's
+    own statement, or a caller that drops what a helper returned or never reads a variable."""
+    for op in project.facts.operations:
+        if op.discarded and not op.awaited and op.returns_promise:
+            yield op, innermost(op)
+    for op_id, activation in project.facts.dropped_promises:
+        op = project.ops_by_id.get(op_id)
+        depth = frame_depth(op, activation) if op is not None else None
+        if depth is not None:
+            yield op, depth
 
 
 def _message(project: Project, op: Operation, fixable: bool) -> str:
-    remedy = "await it" if fixable else "call it from an async function and await it"
+    remedy = "await it" if fixable else "await it (from an async function)"
     return (f"{_describe(project, op)} is never awaited: the call may never complete and its errors vanish; "
             f"{remedy}, or pass it to ctx.waitUntil() to finish after the response")
 
