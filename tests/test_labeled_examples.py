@@ -19,7 +19,6 @@ NOT_YET = {
     "admin-routes": "admin routes written as path segments (issue 14)",
     "env-bindings": "bindings missing from some wrangler environments (issue 14)",
     "gameroom": "admin routes written as path segments (issue 14)",
-    "kv-options": "a TTL passed through a parameter or built with to_js",
     "negative-cache": "a negative cache is not check-then-act (issue 14)",
     "request-shapes": "constant idFromString, a counter in KV metadata, match-case admin routes",
     "test-fakes": "a test double handed to a test by a conftest fixture",

@@ -23,6 +23,7 @@ from edgelint.model.project import (
     string_value,
     submodule_name,
 )
+from edgelint.model.syntax import OPTION_POSITIONS
 from edgelint.model.values import (
     CLOCK,
     NO_READS,
@@ -72,6 +73,7 @@ PASSTHROUGH_METHODS = frozenset({"get", "strip", "decode", "encode", "lower", "u
                                  "text", "json"})
 ORDERING = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+PROBES = frozenset({"hasattr", "isinstance", "callable"})  # questions about an object's shape, not its data
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ class Interpreter:
         self.parent = parent
         self.returns: List[Value] = []
         self.globals_declared: Set[str] = set()
+        self.nonlocals_declared: Set[str] = set()  # names of the enclosing function's scope
         self.budget = budget if budget is not None else [INLINE_BUDGET]
         self.self_value: Optional[Value] = None
         self.is_root = False  # the analysis started here: what it returns leaves the project
@@ -162,6 +165,9 @@ class Interpreter:
         self.exit_awaits: Set[int] = set()
         self.loop_exits: List[Tuple[Set[int], Set[int]]] = []
         self.unread: Dict[str, Value] = {}  # variables holding promises, not read since they were set
+        # Guards in force at the end of an `if hasattr(env, "KV"):` body, by condition: a second
+        # `if` on the same probe runs on the same paths (the probe's answer does not change).
+        self.passed_conditions: Dict[Term, Tuple[FrozenSet[int], ...]] = {}
 
     # ------------------------------------------------------------------ statements
 
@@ -238,8 +244,11 @@ class Interpreter:
         awaits.update(self.flow.awaits)
         self.flow.exited = True
 
-    def _global(self, node: Union[cst.Global, cst.Nonlocal]) -> None:
+    def _global(self, node: cst.Global) -> None:
         self.globals_declared.update(item.name.value for item in node.names)
+
+    def _nonlocal(self, node: cst.Nonlocal) -> None:
+        self.nonlocals_declared.update(item.name.value for item in node.names)
 
     def _assert(self, node: cst.Assert) -> None:
         self.eval(node.test)
@@ -273,9 +282,14 @@ class Interpreter:
             return
         base = self.flow
         body = self._branch(base, test.reads, self._route_admin(node.test))
+        condition = _stable_condition(test)
+        if condition is not None:  # the same probe tested again: only paths that passed it before
+            body.guards = body.guards + self.passed_conditions.get(condition, ())
         self.flow = body
         self.run_suite(node.body)
         body = self.flow
+        if condition is not None and not body.exited:
+            self.passed_conditions[condition] = body.guards[len(base.guards):]
         orelse = self._branch(base, test.reads, False)
         self.flow = orelse
         self._run_orelse(node.orelse)
@@ -391,7 +405,17 @@ class Interpreter:
             self.project.runtime_globals[key] = merge(previous, value) if previous is not None else value
         elif value.promises:
             self.unread[name] = value
+        if name in self.nonlocals_declared:
+            self._bind_enclosing(name, value)
         self.flow.vars[name] = value
+
+    def _bind_enclosing(self, name: str, value: Value) -> None:
+        """`nonlocal name` then `name = value`: the enclosing function's variable changes."""
+        scope = self.parent
+        while scope is not None and name not in scope.flow.vars:
+            scope = scope.parent
+        if scope is not None:
+            scope.flow.vars[name] = value
 
     def assign(self, target: cst.BaseExpression, value: Value) -> None:
         if isinstance(target, cst.Name):
@@ -511,7 +535,7 @@ class Interpreter:
             await_id = self.project.new_op_id()
             self.project.await_nodes[await_id] = node
             self.flow.awaits = self.flow.awaits + (await_id,)
-        return value
+        return replace(value, promises=NO_READS) if value.promises else value  # awaited: settled
 
     def _name(self, node: cst.Name) -> Value:
         return self.lookup(node.value)
@@ -643,11 +667,21 @@ class Interpreter:
 
     def _dict(self, node: cst.Dict) -> Value:
         values: List[Value] = []
+        entries: Optional[List[Tuple[Term, Term]]] = []
         for element in node.elements:
+            value = None
             if isinstance(element, cst.DictElement):
-                values.append(self.eval(element.key))
-            values.append(self.eval(element.value))
-        return combine(tuple(values), transformed=any(v.reads for v in values))
+                key = self.eval(element.key)
+                value = self.eval(element.value)
+                values.extend((key, value))
+            else:
+                values.append(self.eval(element.value))
+            if entries is not None and value is not None and key.term[0] == "lit":
+                entries.append((key.term, value.term))
+            else:
+                entries = None  # `{**base}` or a computed key: no known shape
+        term = ("dict", tuple(entries)) if entries is not None else None
+        return combine(tuple(values), term, transformed=any(v.reads for v in values))
 
     def _comprehension(self, node: Union[cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp]) -> Value:
         saved = self.flow
@@ -774,7 +808,11 @@ class Interpreter:
             short = name if name in PURE_CALLS else "json." + name.rsplit(".", 1)[-1]
             return combine(args.all(), ("call", short, tuple(a.term for a in args.all())),
                            transformed=short not in CONVERSIONS)
-        if name in ("super", "isinstance", "print", "hasattr"):
+        if name in PROBES:
+            terms = tuple(arg.term for arg in args.all())
+            stable = all(term[0] not in ("opaque", "var") for term in terms)
+            return Value(("call", name, terms), predicate=True) if stable else opaque(predicate=True)
+        if name in ("super", "print"):
             return opaque()
         if name is not None and name.startswith(RANDOM_MODULES):
             return opaque()  # a fresh marker value
@@ -883,6 +921,8 @@ class Interpreter:
         value = Value(fresh(), instance=instance)
         init = self._method_of(instance, "__init__")
         if init is not None:
+            passed = passed_arguments(init.node.params, args, skip_self=True)
+            self.project.constructions.setdefault(cls.key, []).append(passed)
             self.inline(node, init, value, args)
         return value
 
@@ -894,18 +934,12 @@ class Interpreter:
             self.flow.vars[ordered[0].name.value] = self_value
             ordered = ordered[1:]
         activation = self.context.frames[-1].activation if self.context.frames else 0
-        for index, param in enumerate(ordered):
+        passed = passed_arguments(params, args, skip_self=self_value is not None)
+        for param in ordered + list(params.kwonly_params):
             name = param.name.value
-            if index < len(positional):
-                self.flow.vars[name] = positional[index].passed_into(activation)
-            elif name in args.keywords:
-                self.flow.vars[name] = args.keywords[name].passed_into(activation)
-            else:  # a default stands for what the caller left out: the caller decides with it
-                self.flow.vars[name] = self._default(param, args).passed_into(activation)
-        for param in params.kwonly_params:
-            name = param.name.value
-            passed = args.keywords.get(name) or self._default(param, args)
-            self.flow.vars[name] = passed.passed_into(activation)
+            # A default stands for what the caller left out: the caller decides with it too.
+            value = passed[name] if name in passed else self._default(param, args)
+            self.flow.vars[name] = value.passed_into(activation)
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
                 self.flow.vars[star.name.value] = combine(args.all(), transformed=False).passed_into(activation)
@@ -999,6 +1033,9 @@ class Interpreter:
         key_node = node.args[0].value if node.args and node.args[0].keyword is None else None
         op = self.new_op(node, kind, method, binding, args, key=key, key_node=key_node, value=value,
                          awaited=awaited, discarded=discarded, handle=handle)
+        position = OPTION_POSITIONS.get(method)
+        if position is not None and len(args.positional) > position:
+            op.options = args.positional[position]
         if kind in (OpKind.KV_PUT, OpKind.KV_DELETE):
             self.flow.writes = self.flow.writes + (op.id,)
             return self.pending(op, Value(lit(None)))
@@ -1043,6 +1080,17 @@ class Interpreter:
         return self.pending(op, opaque())
 
 
+def passed_arguments(params: cst.Parameters, args: "Args", skip_self: bool) -> Dict[str, Value]:
+    """The values a call passes for the named parameters it gives (positional or by keyword)."""
+    ordered = list(params.posonly_params) + list(params.params)
+    if skip_self:
+        ordered = ordered[1:]
+    passed = {param.name.value: value for param, value in zip(ordered, args.positional)}
+    named = {param.name.value for param in ordered[len(args.positional):]} | {p.name.value for p in params.kwonly_params}
+    passed.update((name, value) for name, value in args.keywords.items() if name in named)
+    return passed
+
+
 def _with_access(value: Value, node: cst.CSTNode) -> Value:
     """Remember where a binding handle was taken from `env`, for findings about the access."""
     handle = value.handle
@@ -1084,6 +1132,13 @@ def _implicit_attribute(project: Project, instance: Instance, name: str) -> Opti
     if name == "storage" and cls.is_durable_object:
         return Value(("storage",), Handle(HandleKind.STORAGE))
     return None
+
+
+def _stable_condition(test: Value) -> Optional[Term]:
+    """A condition whose answer cannot change between two tests in one activation: a probe of
+    what an object is or has (`hasattr(env, "KV")`), not of data."""
+    term = test.term
+    return term if term[0] == "call" and term[1] in PROBES else None
 
 
 def _truth(term: Term) -> Optional[bool]:
@@ -1176,7 +1231,7 @@ _STATEMENTS: Dict[type, Callable] = {
     cst.Break: Interpreter._exit_loop_iteration,
     cst.Continue: Interpreter._exit_loop_iteration,
     cst.Global: Interpreter._global,
-    cst.Nonlocal: Interpreter._global,
+    cst.Nonlocal: Interpreter._nonlocal,
     cst.Assert: Interpreter._assert,
     cst.Del: Interpreter._delete,
     cst.Import: Interpreter._import,
@@ -1281,6 +1336,16 @@ def _is_static(function: FunctionInfo) -> bool:
                (d.decorator.value for d in function.node.decorators if isinstance(d.decorator, cst.Name)))
 
 
+def _constructed_with(project: Project, cls: ClassInfo, init: FunctionInfo, name: str) -> Optional[Value]:
+    """The binding every construction of `cls` seen so far passes as `name` (`Store(env.JOBS)`)."""
+    handles = {(passed[name].handle.kind, passed[name].handle.binding) if name in passed and passed[name].handle
+               else None for passed in project.constructions.get(cls.key, ())}
+    if len(handles) != 1 or None in handles:
+        return None
+    kind, binding = handles.pop()
+    return Value(("param", init.qualname, name), Handle(kind, binding))
+
+
 def default_instance(project: Project, cls: ClassInfo) -> Value:
     """`self` for a method analysed without a caller: attributes as `__init__` sets them."""
     instance = Instance(cls.key)
@@ -1298,7 +1363,9 @@ def default_instance(project: Project, cls: ClassInfo) -> Value:
             scratch.flow.vars[params[0].name.value] = value
         workers_class = cls.is_durable_object or cls.is_worker_entrypoint
         for param in params[1:] + list(init.node.params.kwonly_params):
-            scratch.flow.vars[param.name.value] = _root_parameter(init, param.name.value, workers_class)
+            name = param.name.value
+            scratch.flow.vars[name] = (_constructed_with(project, cls, init, name)
+                                       or _root_parameter(init, name, workers_class))
         saved = project.suppress_recording
         project.suppress_recording = True
         try:

@@ -93,6 +93,7 @@ class Operation:
     probe: bool = False  # the binding came from getattr(env, NAME, default)
     key_value: Optional[Value] = None  # the key's value: where it was written (placement, messages)
     keywords: Tuple[Tuple[str, Value], ...] = ()  # keyword arguments (options) with their values
+    options: Optional[Value] = None  # a KV call's options argument (`{"expirationTtl": 60}`), when passed
 
     @property
     def key_origin(self) -> Optional[cst.CSTNode]:

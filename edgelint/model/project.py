@@ -13,7 +13,7 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any, Deque, Dict, Generic, Iterable, List, Mapping, Optional, Set, Tuple, TypeVar, Union
+from typing import Any, Deque, Dict, Generic, Iterable, Iterator, List, Mapping, Optional, Set, Tuple, TypeVar, Union
 
 import libcst as cst
 
@@ -464,6 +464,8 @@ class Project:
         self.runtime_globals: Dict[Tuple[str, str], Value] = {}  # module globals assigned in functions
         self.module_values: Dict[Tuple[str, str], Value] = {}
         self.init_attrs: Dict[str, Dict[str, Value]] = {}
+        # Per class, what each construction in the analysed code passed to `__init__`, by parameter.
+        self.constructions: Dict[str, List[Dict[str, Value]]] = {}
         self.await_nodes: Dict[int, cst.Await] = {}  # foreign await ids -> their nodes (messages)
         self.quiet_calls: Set[int] = set()  # calls whose await opens no input gate (storage, project code)
         self.suppress_recording = False
@@ -629,6 +631,7 @@ class Project:
         self.ops_by_id = {}
         self.module_values = {}
         self.init_attrs = {}
+        self.constructions = {}
         self.await_nodes = {}
         self.quiet_calls = set()
         self.internal_errors = []
@@ -636,19 +639,25 @@ class Project:
         self._inferred = None
 
     def _analyse_all(self) -> None:
-        roots = [(function, kind) for function, kind in self.entry_points()]
-        entry_ids = {id(function) for function, _ in roots}
-        for module in self.modules.values():
-            functions = [function for function in module.functions.values() if function.chunk.relevant]
-            for cls in module.classes.values():
-                if cls.chunk.relevant:
-                    functions.extend(cls.methods.values())
-            roots.extend((function, PathKind.UNKNOWN) for function in functions if id(function) not in entry_ids)
-        for function, kind in roots:
+        entries = self.entry_points()
+        for function, kind in entries:
+            self._analyse_root(function, kind)
+        entry_ids = {id(function) for function, _ in entries}
+        for function in self._other_roots():
             # A function already reached from an entry point (or an earlier root) was analysed with
             # its callers' arguments and path; on its own it would only know less.
-            if kind is not PathKind.UNKNOWN or function.qualname not in self.reached:
-                self._analyse_root(function, kind)
+            if id(function) not in entry_ids and function.qualname not in self.reached:
+                self._analyse_root(function, PathKind.UNKNOWN)
+
+    def _other_roots(self) -> Iterator[FunctionInfo]:
+        """Functions that can involve bindings, analysed on their own unless something reached
+        them: those whose text can (model.chunks), and the methods of classes the analysis saw
+        constructed (`Store(env.JOBS)` makes every method of `Store` one)."""
+        for module in self.modules.values():
+            yield from (function for function in module.functions.values() if function.chunk.relevant)
+            for cls in module.classes.values():
+                if cls.chunk.relevant or cls.key in self.constructions:
+                    yield from cls.methods.values()
 
     def _analyse_root(self, function: FunctionInfo, kind: PathKind) -> None:
         from edgelint.model.interpreter import analyse_root

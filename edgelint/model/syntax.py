@@ -311,6 +311,8 @@ def dict_options(node: Optional[cst.BaseExpression], scope: Scope, depth: int = 
         return found
     if isinstance(node, cst.Call) and dotted_name(node.func) == "dict":
         return [Option(arg.keyword.value, arg, arg.value) for arg in node.args if arg.keyword is not None]
+    if isinstance(node, cst.Call) and last_name(node.func) == "to_js" and node.args and depth < MAX_DEPTH:
+        return dict_options(node.args[0].value, scope, depth + 1)  # pyodide's to_js(dict, ...)
     if isinstance(node, cst.Name) and depth < MAX_DEPTH:
         built = dict_options(scope.value_of(node.value), scope, depth + 1)
         added = [Option(key, target, value) for target, value in scope.item_stores(node.value)

@@ -12,6 +12,7 @@ expressions name the same key and whether a key or Durable Object name is consta
     ("sub", base, index)      subscript of a term
     ("fmt", parts)            an f-string / concatenation, literal parts merged
     ("call", name, args)      a call of a known-pure function over terms
+    ("dict", ((key, value), ...))  a dict display with literal keys
     ("opaque", uid)           unknown: equal to nothing else
 """
 from __future__ import annotations

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import difflib
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -12,7 +12,7 @@ from edgelint.model.placement import input_depth
 from edgelint.model.project import Project
 from edgelint.model.queries import kv_ops
 from edgelint.model.syntax import UNKNOWN_NUMBER, Linear, Option, Scope, call_options, linear
-from edgelint.model.values import Value
+from edgelint.model.values import Term, Value
 from edgelint.rules.base import Example, Rule, key_of, source_of
 
 VALID_OPTIONS: Dict[str, tuple] = {
@@ -198,18 +198,38 @@ class KvInvalidOption(Rule):
             if known is None:
                 known = options_of[id(op.node)] = _options(op)
                 for option, value in known:  # what the call itself writes: once per call
-                    problem = _problem(op, option, value)
+                    problem = _problem(op.method, option.name, source_of(op, option.value), value)
                     if problem is not None:
-                        yield Report(self.code, op.module.path, option.node, f"{_target(op, option)} {problem}")
+                        yield Report(self.code, op.module.path, option.node, f"{_target(op, option.name)} {problem}")
             for option, value in known:  # a TTL its callers pass down: at each caller's call
                 passed = _passed(op, option) if value == UNKNOWN_NUMBER else None
                 if passed is None:
                     continue
                 shown = source_of(op, passed.origin) if passed.origin is not None else "it"
-                problem = _value_problem(option.name, shown, _number(passed))
+                problem = _value_problem(option.name, shown, _number(passed.term))
                 if problem is not None:
-                    yield self.report(op, f"{_target(op, option)} {problem}", depth=input_depth(op, passed),
+                    yield self.report(op, f"{_target(op, option.name)} {problem}", depth=input_depth(op, passed),
                                       role=op.method)
+            for name, term in _built_options(op, {option.name for option, _ in known}):
+                problem = _problem(op.method, name, _shown(term), _number(term))
+                if problem is not None:  # an options dict a helper built (`kv_options(45)`)
+                    yield self.report(op, f"{_target(op, name)} {problem}", depth=input_depth(op, op.options),
+                                      role=op.method)
+
+
+def _built_options(op: Operation, written: Set[str]) -> List[Tuple[str, Term]]:
+    """Options whose dict the call does not write itself, from the dict's value: built by a
+    helper, passed in, or wrapped in `to_js(...)` / `dict(...)`."""
+    term = op.options.term if op.options is not None else ("opaque", 0)
+    while term[0] == "call" and str(term[1]).rsplit(".", 1)[-1] in ("to_js", "dict") and term[2]:
+        term = term[2][0]
+    if term[0] != "dict":
+        return []
+    return [(key[1], value) for key, value in term[1] if isinstance(key[1], str) and key[1] not in written]
+
+
+def _shown(term: Term) -> str:
+    return f"{term[1]!r}" if term[0] == "lit" else "a computed value"
 
 
 def _options(op: Operation) -> List[Tuple[Option, Linear]]:
@@ -228,38 +248,37 @@ def _passed(op: Operation, option: Option) -> Optional[Value]:
     return value if value is not None and value.via else None
 
 
-def _number(value: Value) -> Linear:
-    term = value.term
+def _number(term: Term) -> Linear:
     if term[0] == "lit" and isinstance(term[1], (int, float)) and not isinstance(term[1], bool):
         return Linear(0.0, float(term[1]), float(term[1]))
     return UNKNOWN_NUMBER
 
 
-def _problem(op: Operation, option: Option, value: Linear) -> Optional[str]:
-    """What is wrong with one option of a KV call (None: nothing)."""
-    valid = VALID_OPTIONS.get(op.method, ())
-    if option.name in valid:
-        return _value_problem(option.name, source_of(op, option.value), value)
-    if option.name in KV_OPTIONS:
-        return f"is a {_owner(option.name)}() option that {op.method}() ignores; remove it"
-    meant = _suggestion(option.name, op.method)
+def _problem(method: str, name: str, shown: str, value: Linear) -> Optional[str]:
+    """What is wrong with one option `name` of a KV `method` call (None: nothing)."""
+    valid = VALID_OPTIONS.get(method, ())
+    if name in valid:
+        return _value_problem(name, shown, value)
+    if name in KV_OPTIONS:
+        return f"is a {_owner(name)}() option that {method}() ignores; remove it"
+    meant = _suggestion(name, method)
     if meant in valid:
         return f"is not a KV option and is silently ignored, so {IGNORED_EFFECT[meant]}; write {meant}"
     if meant is not None:
-        return (f"is not a KV option (it reads as {meant}, a {_owner(meant)}() option) and {op.method}() "
+        return (f"is not a KV option (it reads as {meant}, a {_owner(meant)}() option) and {method}() "
                 f"ignores it; remove it")
     listed = ", ".join(valid) or "none"
-    return f"is not a KV {op.method}() option (valid: {listed}): the runtime silently ignores it; remove it"
+    return f"is not a KV {method}() option (valid: {listed}): the runtime silently ignores it; remove it"
 
 
 def _owner(option: str) -> str:
     return next(method for method, names in VALID_OPTIONS.items() if option in names)
 
 
-def _target(op: Operation, option: Option) -> str:
+def _target(op: Operation, name: str) -> str:
     keyed = op.key_node is not None and op.kind is not OpKind.KV_LIST
     where = f"binding {op.binding}, key {key_of(op)}" if keyed else f"binding {op.binding}"
-    return f"KV {op.method}() option {option.name} ({where})"
+    return f"KV {op.method}() option {name} ({where})"
 
 
 def _value_problem(name: str, shown: str, value: Linear) -> Optional[str]:
