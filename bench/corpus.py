@@ -300,3 +300,216 @@ def write_corpus(root: Path, count: int, seed: int = 6) -> List[str]:
         path.write_text(_Module(index, count - 1, seed).text(), encoding="utf-8")
         paths.append(str(path))
     return paths
+
+
+# ---------------------------------------------------------------------------- one large module
+
+_MONOLITH_HELPERS = '''\
+"""A Worker written as one module: {routes} routes dispatched by path, sharing helpers."""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+from workers import DurableObject, Response, WorkerEntrypoint
+
+SESSION_TTL = 3600
+PAGE_SIZE = 20
+LIMITS = {{"free": 100, "pro": 1000}}
+
+
+class KVStore:
+    def __init__(self, namespace, prefix=""):
+        self.ns = namespace
+        self.prefix = prefix
+
+    def _k(self, key):
+        return f"{{self.prefix}}{{key}}"
+
+    async def get_json(self, key, default=None):
+        raw = await self.ns.get(self._k(key))
+        if raw is None:
+            return default
+        return json.loads(raw)
+
+    async def put_json(self, key, value, ttl=None):
+        if ttl is None:
+            await self.ns.put(self._k(key), json.dumps(value))
+        else:
+            await self.ns.put(self._k(key), json.dumps(value), expirationTtl=ttl)
+
+    async def delete(self, key):
+        await self.ns.delete(self._k(key))
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(json.dumps(data), status=status, headers={{"content-type": "application/json"}})
+
+
+def error(message: str, status: int = 400) -> Response:
+    return json_response({{"error": message}}, status)
+
+
+def parse_query(url: str) -> Dict[str, str]:
+    query = url.partition("?")[2]
+    pairs = [part.partition("=") for part in query.split("&") if part]
+    return {{key: value for key, _, value in pairs}}
+
+
+def page_bounds(params: Dict[str, str]) -> Tuple[int, int]:
+    try:
+        page = max(int(params.get("page", "1")), 1)
+    except ValueError:
+        page = 1
+    start = (page - 1) * PAGE_SIZE
+    return start, start + PAGE_SIZE
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def validate_fields(payload: Dict[str, Any], required: List[str]) -> List[str]:
+    problems = []
+    for name in required:
+        value = payload.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            problems.append(f"{{name}} is required")
+        elif isinstance(value, str) and len(value) > 500:
+            problems.append(f"{{name}} is too long")
+    return problems
+
+
+def sessions(env) -> KVStore:
+    return KVStore(env.SESSIONS, prefix="session:")
+
+
+async def current_user(request, env) -> Optional[Dict[str, Any]]:
+    token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if not token:
+        return None
+    session = await sessions(env).get_json(digest(token))
+    if session is None or session.get("expires", 0) < time.time():
+        return None
+    return session
+
+
+async def feature_flags(env) -> Dict[str, Any]:
+    raw = await env.FLAGS.get("flags", cacheTtl=300)
+    return json.loads(raw) if raw else {{}}
+
+
+async def audit(env, ctx, user_id: str, action: str) -> None:
+    entry = json.dumps({{"user": user_id, "action": action, "at": time.time()}})
+    ctx.waitUntil(env.AUDIT.put(f"audit:{{user_id}}:{{int(time.time() * 1000)}}", entry, expirationTtl=86400))
+
+
+async def load_entity(env, kind: str, entity_id: str) -> Optional[Dict[str, Any]]:
+    return await KVStore(env.CACHE, prefix=f"{{kind}}:").get_json(entity_id)
+
+
+async def save_entity(env, kind: str, entity_id: str, data: Dict[str, Any]) -> None:
+    await KVStore(env.CACHE, prefix=f"{{kind}}:").put_json(entity_id, data, ttl=SESSION_TTL)
+
+
+def room_stub(env, room: str):
+    return env.ROOMS.getByName(room)
+
+
+class Room(DurableObject):
+    async def post(self, message: str) -> int:
+        history = await self.ctx.storage.get("history") or []
+        history.append(message)
+        await self.ctx.storage.put("history", history[-50:])
+        return len(history)
+
+    async def recent(self) -> List[str]:
+        return await self.ctx.storage.get("history") or []
+
+'''
+
+_MONOLITH_ROUTE = '''
+async def route_{n}(request, env, ctx):
+    user = await current_user(request, env)
+    if user is None:
+        return error("sign in", 401)
+    params = parse_query(request.url)
+    start, end = page_bounds(params)
+    flags = await feature_flags(env)
+    if not flags.get("{kind}_enabled", True):
+        return error("disabled", 403)
+    if request.method == "POST":
+        payload = await request.json()
+        problems = validate_fields(payload, ["title", "body"])
+        if problems:
+            return error("; ".join(problems))
+        entity_id = digest(payload["title"] + str(time.time()))
+        record = {{"id": entity_id, "title": payload["title"].strip(), "owner": user["id"], "n": {n}}}
+        await save_entity(env, "{kind}", entity_id, record)
+        await audit(env, ctx, user["id"], "create-{kind}")
+        return json_response(record, 201)
+    entity_id = params.get("id", "")
+    record = await load_entity(env, "{kind}", entity_id)
+    if record is None:
+        return error("not found", 404)
+    items = record.get("items", [])[start:end]
+    summary = {{"id": entity_id, "count": len(items), "page": items}}
+    for item in items:
+        if isinstance(item, dict) and item.get("hidden"):
+            summary["count"] -= 1
+    totals: Dict[str, int] = {{}}
+    for item in items:
+        category = str(item.get("category", "other")) if isinstance(item, dict) else "other"
+        totals[category] = totals.get(category, 0) + 1
+    summary["totals"] = totals{extra}
+    return json_response(summary)
+'''
+
+_MONOLITH_EXTRAS = (
+    '''
+    views = int(await env.VIEWS.get(f"views:{kind}:{{entity_id}}") or 0)
+    await env.VIEWS.put(f"views:{kind}:{{entity_id}}", str(views + 1))
+    summary["views"] = views + 1''',
+    '''
+    stats = await KVStore(env.CACHE).get_json("stats:{kind}", {{}})
+    stats["reads"] = stats.get("reads", 0) + 1
+    await KVStore(env.CACHE).put_json("stats:{kind}", stats)''',
+    '''
+    position = await room_stub(env, entity_id).post(user["id"])
+    summary["position"] = position''',
+    '''
+    await env.CACHE.put("last-{kind}", entity_id)''',
+    "",
+    "",
+)
+
+
+def monolith_text(routes: int = 100) -> str:
+    """One module of about 70 lines per route: `routes` handlers sharing KV, auth and response helpers,
+    dispatched from one `fetch` by path (the shape of a large single-file Worker)."""
+    parts = [_MONOLITH_HELPERS.format(routes=routes)]
+    for n in range(routes):
+        kind = ENTITIES[n % len(ENTITIES)].lower() + str(n)
+        extra = _MONOLITH_EXTRAS[n % len(_MONOLITH_EXTRAS)].format(kind=kind)
+        parts.append(_MONOLITH_ROUTE.format(n=n, kind=kind, extra=extra))
+    branches = "".join(f'        if path == "/{n}":\n            return await route_{n}(request, self.env, self.ctx)\n'
+                       for n in range(routes))
+    parts.append('\nclass Default(WorkerEntrypoint):\n    async def fetch(self, request):\n'
+                 '        path = "/" + request.url.split("?", 1)[0].rsplit("/", 1)[-1]\n'
+                 f'{branches}        return error("no such route", 404)\n')
+    return "".join(parts)
+
+
+def write_monolith(root: Path, routes: int = 100) -> List[str]:
+    """A project of one large module (see `monolith_text`) and its wrangler.toml."""
+    (root / "src").mkdir(parents=True, exist_ok=True)
+    kv = "".join(f'[[kv_namespaces]]\nbinding = "{name}"\nid = "{index:032x}"\n\n'
+                 for index, name in enumerate(KV_BINDINGS))
+    (root / "wrangler.toml").write_text(
+        f'name = "monolith"\nmain = "src/worker.py"\ncompatibility_flags = ["python_workers"]\n\n{kv}'
+        '[[durable_objects.bindings]]\nname = "ROOMS"\nclass_name = "Room"\n', encoding="utf-8")
+    path = root / "src" / "worker.py"
+    path.write_text(monolith_text(routes), encoding="utf-8")
+    return [str(path)]

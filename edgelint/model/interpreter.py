@@ -8,11 +8,12 @@ with its key, value, guards and position in the flow.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
 from edgelint.model.bindings import BindingKind
+from edgelint.model.callables import Args, BoundMethod, LocalFunction, ModuleRef, Partial
 from edgelint.model.operations import Context, Frame, Operation, OpKind
 from edgelint.model.project import (
     ClassInfo,
@@ -76,31 +77,6 @@ HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTI
 PROBES = frozenset({"hasattr", "isinstance", "callable"})  # questions about an object's shape, not its data
 
 
-@dataclass(frozen=True)
-class BoundMethod:
-    function: FunctionInfo
-    self_value: Value
-
-
-@dataclass(frozen=True)
-class LocalFunction:
-    node: Union[cst.FunctionDef, cst.Lambda]
-    closure: "Interpreter"
-
-
-@dataclass(frozen=True)
-class Partial:
-    """`functools.partial(function, *args, **keywords)`: called later with more arguments."""
-
-    function: Value
-    args: "Args"
-
-
-@dataclass(frozen=True)
-class ModuleRef:
-    module: ModuleInfo
-
-
 @dataclass
 class Flow:
     """The mutable part of the analysis that branches copy and merge."""
@@ -146,8 +122,9 @@ class Interpreter:
 
     def __init__(self, project: Project, module: ModuleInfo, function: Optional[FunctionInfo],
                  context: Context, flow: Flow, parent: Optional["Interpreter"] = None,
-                 budget: Optional[List[int]] = None):
+                 budget: Optional[List[int]] = None, sink: Optional[Any] = None):
         self.project = project
+        self.sink = sink if sink is not None else project  # where what is learnt goes (Project API)
         self.module = module
         self.function = function
         self.context = context
@@ -226,7 +203,7 @@ class Interpreter:
         """These values leave the analysed flow (returned to the client, stored, passed to unknown code)."""
         for value in values:
             if value.reads:
-                self.project.facts.escaped.update(value.reads)
+                self.sink.note_escaped(value.reads)
 
     def _raise(self, node: cst.Raise) -> None:
         if node.exc is not None:
@@ -401,8 +378,7 @@ class Interpreter:
             value = replace(value, term=fresh("var"))
         if name in self.globals_declared:
             key = (self.module.name, name)
-            previous = self.project.runtime_globals.get(key)
-            self.project.runtime_globals[key] = merge(previous, value) if previous is not None else value
+            self.sink.set_runtime_global(key, value)
         elif value.promises:
             self.unread[name] = value
         if name in self.nonlocals_declared:
@@ -445,7 +421,7 @@ class Interpreter:
                         self.eval(element.slice.value)
             root = root.value
         base = self.eval(root)
-        self.project.facts.mutated_reads.update(base.reads)
+        self.sink.note_mutated(base.reads)
         if isinstance(root, cst.Name) and base.instance is None and base.handle is None:
             changed = replace(base, reads=union_reads((base.reads, value.reads)), computed=base.computed or value.computed,
                               transformed=True)
@@ -533,7 +509,7 @@ class Interpreter:
         if not (is_call and id(inner) in self.project.quiet_calls):
             # Awaiting anything but DO storage opens the input gate (EDG204).
             await_id = self.project.new_op_id()
-            self.project.await_nodes[await_id] = node
+            self.sink.note_await(await_id, node)
             self.flow.awaits = self.flow.awaits + (await_id,)
         return replace(value, promises=NO_READS) if value.promises else value  # awaited: settled
 
@@ -646,7 +622,7 @@ class Interpreter:
         values = [self.eval(node.left)] + [self.eval(target.comparator) for target in node.comparisons]
         if any(isinstance(target.operator, ORDERING) for target in node.comparisons):
             for value in values:
-                self.project.facts.compared_reads.update(value.reads)
+                self.sink.note_compared(value.reads)
         known = _compared(node, values)
         term = lit(known) if known is not None else None
         return replace(combine(tuple(values), term, transformed=False), predicate=True)
@@ -770,7 +746,7 @@ class Interpreter:
         if base.term == CLOCK or (base.term[0] == "call" and base.term[1] == "clock"):
             return Value(CLOCK)
         if method in MUTATING_METHODS and base.reads:
-            self.project.facts.mutated_reads.update(base.reads)
+            self.sink.note_mutated(base.reads)
             name = node.func.value if isinstance(node.func, cst.Attribute) else None
             if isinstance(name, cst.Name) and name.value in self.flow.vars:
                 self.flow.vars[name.value] = replace(base, reads=union_reads((base.reads, args.reads())), transformed=True)
@@ -855,10 +831,11 @@ class Interpreter:
             return combine(args.all(), transformed=True)
         self.budget[0] -= 1
         self._mark_inlined(node)
-        self.project.reached.add(function.qualname)
+        self.sink.note_reached(function.qualname)
         frame = Frame(function.qualname, self.project.new_op_id(), node, self.module)
         context = self.context.enter(frame, self.project.is_admin_name(function.name))
-        callee = Interpreter(self.project, function.module, function, context, self._callee_flow(), budget=self.budget)
+        callee = Interpreter(self.project, function.module, function, context, self._callee_flow(), budget=self.budget,
+                             sink=self.sink)
         callee.bind_parameters(function.node.params, args, self_value)
         return self._run_callee(callee, function.node.body)
 
@@ -874,7 +851,7 @@ class Interpreter:
         self._mark_inlined(node)
         frame = Frame(qualname, self.project.new_op_id(), node, self.module)
         callee = Interpreter(self.project, closure.module, closure.function, self.context.enter(frame, False),
-                             self._callee_flow(), parent=closure, budget=self.budget)
+                             self._callee_flow(), parent=closure, budget=self.budget, sink=self.sink)
         callee.self_value = closure.self_value
         callee.bind_parameters(local.node.params, args, None)
         if isinstance(local.node, cst.Lambda):
@@ -922,7 +899,7 @@ class Interpreter:
         init = self._method_of(instance, "__init__")
         if init is not None:
             passed = passed_arguments(init.node.params, args, skip_self=True)
-            self.project.constructions.setdefault(cls.key, []).append(passed)
+            self.sink.note_construction(cls.key, passed)
             self.inline(node, init, value, args)
         return value
 
@@ -969,7 +946,7 @@ class Interpreter:
         )
         if kind in SINK_KINDS:
             self.escape(values)
-        return self.project.record(op)
+        return self.sink.record(op)
 
     def pending(self, op: Operation, result: Value) -> Value:
         """The result of an async call that is neither awaited nor dropped here: a promise that
@@ -982,7 +959,7 @@ class Interpreter:
         """`value` is thrown away in this activation: the promises it holds are never awaited."""
         activation = self.context.frames[-1].activation if self.context.frames else 0
         for op_id in sorted(value.promises):
-            self.project.facts.dropped_promises.append((op_id, activation))
+            self.sink.note_dropped(op_id, activation)
 
     def binding_call(self, node: cst.Call, handle: Handle, method: str, args: "Args", awaited: bool,
                      discarded: bool) -> Value:
@@ -1018,7 +995,7 @@ class Interpreter:
 
     def _stub_id(self, stub: Handle, address: int) -> Value:
         """`stub.id`: the id the stub was made from (returning a new unique id this way keeps it)."""
-        made_by = self.project.ops_by_id.get(address)
+        made_by = self.sink.find_op(address)
         reads = frozenset({address}) if made_by is not None and made_by.method == "newUniqueId" else NO_READS
         return Value(fresh(), Handle(HandleKind.DO_ID, stub.binding, address), reads=reads)
 
@@ -1065,7 +1042,7 @@ class Interpreter:
                      discarded: bool) -> Value:
         self.project.quiet_calls.add(id(node))
         effect = _storage_effect(handle.kind, method, args)
-        self.project.note_storage_effect(self.context.chain, effect)
+        self.sink.note_storage_effect(self.context.chain, effect)
         if method == "transaction" and args.positional:
             return self.invoke_value(node, args.positional[0], Args([opaque()], {}, []), awaited, discarded)
         kind = STORAGE_METHODS.get(method, OpKind.STORAGE_OTHER) if handle.kind is not HandleKind.STORAGE_SQL \
@@ -1105,19 +1082,6 @@ def _storage_effect(kind: HandleKind, method: str, args: "Args") -> Optional[str
         text = query[1] if query and query[0] == "lit" and isinstance(query[1], str) else ""
         return "read" if text.lstrip().upper().startswith(("SELECT", "WITH")) else ("write" if text else None)
     return STORAGE_EFFECTS.get(method)
-
-
-@dataclass
-class Args:
-    positional: List[Value]
-    keywords: Dict[str, Value]
-    extra: List[Value] = field(default_factory=list)
-
-    def all(self) -> Tuple[Value, ...]:
-        return tuple(self.positional) + tuple(self.keywords.values()) + tuple(self.extra)
-
-    def reads(self) -> FrozenSet[int]:
-        return union_reads(v.reads for v in self.all())
 
 
 def _implicit_attribute(project: Project, instance: Instance, name: str) -> Optional[Value]:

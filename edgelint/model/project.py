@@ -24,7 +24,7 @@ from edgelint.model.chunks import Chunk, bound_names, is_whole
 from edgelint.model.outline import CLASS, CODE, FUNCTION, Import
 from edgelint.model.operations import Context, Operation, OpKind, PathKind
 from edgelint.model.parsing import parse_module
-from edgelint.model.values import Value
+from edgelint.model.values import Value, merge
 from edgelint.textio import StoredText, contains, expand
 
 Item = TypeVar("Item")
@@ -538,10 +538,41 @@ class Project:
             self.ops_by_id[op.id] = op
         return op
 
+    # ---- what the analysis learns: the interpreter's sink (a summary being computed records the
+    # same calls, and replays them into its callers: model.summaries.Recorder)
+
+    def find_op(self, op_id: int) -> Optional[Operation]:
+        return self.ops_by_id.get(op_id)
+
     def note_storage_effect(self, chain: Tuple[str, ...], effect: Optional[str]) -> None:
         if effect is not None and not self.suppress_recording:
             for qualname in chain:
                 self.facts.storage_effects.setdefault(qualname, set()).add(effect)
+
+    def note_escaped(self, reads: Iterable[int]) -> None:
+        self.facts.escaped.update(reads)
+
+    def note_mutated(self, reads: Iterable[int]) -> None:
+        self.facts.mutated_reads.update(reads)
+
+    def note_compared(self, reads: Iterable[int]) -> None:
+        self.facts.compared_reads.update(reads)
+
+    def note_dropped(self, op_id: int, activation: int) -> None:
+        self.facts.dropped_promises.append((op_id, activation))
+
+    def note_construction(self, class_key: str, passed: Dict[str, Value]) -> None:
+        self.constructions.setdefault(class_key, []).append(passed)
+
+    def note_await(self, await_id: int, node: cst.Await) -> None:
+        self.await_nodes[await_id] = node
+
+    def note_reached(self, qualname: str) -> None:
+        self.reached.add(qualname)
+
+    def set_runtime_global(self, key: Tuple[str, str], value: Value) -> None:
+        previous = self.runtime_globals.get(key)
+        self.runtime_globals[key] = merge(previous, value) if previous is not None else value
 
     def lineage(self, cls: ClassInfo, limit: int = 10) -> Iterable[ClassInfo]:
         """`cls` and its base classes defined in the project, nearest first."""
