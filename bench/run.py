@@ -1,8 +1,9 @@
-"""Benchmark edgelint against flake8, ruff and bare libcst parsing (issue 6).
+"""Benchmark edgelint against flake8, ruff and bare libcst parsing (issues 6 and 13).
 
-    .venv/bin/python bench/run.py             # 300-file Workers corpus + the standard library
+    .venv/bin/python bench/run.py             # 300-file Workers corpus + the standard library + scenarios
     .venv/bin/python bench/run.py --quick     # a smoke run: 60 files, one run each, stdlib sample
     .venv/bin/python bench/run.py --files 2000 --skip-stdlib   # the peak-memory check
+    .venv/bin/python bench/run.py --scenarios # only the issue 13 scenarios, each against flake8 alone
 
 Every tool runs as a subprocess on the same files, so each pays its own interpreter start; times
 are medians of wall-clock seconds, with user+sys CPU seconds beside them (on a shared machine CPU
@@ -17,6 +18,7 @@ import hashlib
 import os
 import pickle
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -26,10 +28,10 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import write_corpus  # noqa: E402 - the bench's own module, beside this script
+from corpus import monolith_text, wrangler_toml, write_corpus, write_monolith  # noqa: E402 - beside this script
 
 PYTHON = sys.executable
 # flake8 loads every installed plugin, edgelint's included: ban it to time flake8's defaults alone.
@@ -81,11 +83,15 @@ def run_once(command: Sequence[str], cwd: Path, timing: Timing) -> None:
         print(f"  ({timing.label}: exit 2, {unreadable} file(s) reported as unreadable or undecodable)")
 
 
-def measure(label: str, command: Sequence[str], cwd: Path, runs: int, prime: bool = False) -> Timing:
+def measure(label: str, command: Sequence[str], cwd: Path, runs: int, prime: bool = False,
+            before: Optional[Callable[[], None]] = None) -> Timing:
+    """Time `runs` runs of `command`; `before` runs (untimed) before each (an edit)."""
     timing = Timing(label)
     if prime:  # a warm run needs the cache written by a run before it
         run_once(command, cwd, Timing(label))
     for _ in range(runs):
+        if before is not None:
+            before()
         run_once(command, cwd, timing)
     print(f"  {label:<34} {timing.median:8.2f} s wall {timing.median_cpu:8.2f} s cpu {timing.peak_mb:7.0f} MB",
           flush=True)
@@ -179,6 +185,127 @@ def report_stdlib(results: Dict[str, Timing]) -> None:
         ratio("ruff --select ALL / edgelint cold (stretch)", ruff, "> 1", ruff > 1)
 
 
+# ---------------------------------------------------------------------------- issue 13 scenarios
+
+MONOLITH_ROUTES = 178  # bench/corpus.py's single-module Worker at about 7,000 lines (~38.5 lines a route)
+TABLE_ROWS = 50_000  # a 1.1 MB data module
+PLUGIN_TARGET = 1.3  # the flake8 plugin on one file of an unchanged project, against flake8 alone
+
+
+def edgelint_check(*args: str) -> List[str]:
+    return [PYTHON, "-m", "edgelint", "check", "--exit-zero", *args]
+
+
+def flake8_alone(*targets: str) -> List[str]:
+    return [PYTHON, "-c", FLAKE8_ALONE, *targets]
+
+
+def flake8_plugin(*targets: str) -> List[str]:
+    return [PYTHON, "-m", "flake8", "--select", "EDG", *targets]
+
+
+def settle() -> None:
+    """Let what was just written age past the cache's racy window (edgelint.cache.RACY_NS: a recent
+    mtime is not trusted, the file is compared by content), as between an edit and a later run."""
+    time.sleep(2.1)
+
+
+def against_flake8(alone: Timing, others: Sequence[Timing], target: Optional[float] = None) -> None:
+    for timing in others:
+        value = timing.median / alone.median
+        cpu = timing.median_cpu / alone.median_cpu
+        ratio(f"{timing.label} / flake8 alone   [cpu {cpu:.2f}x]", value,
+              f"<= {target}" if target else "(none)", value <= target if target else None)
+
+
+def leaf_module(project: Path, report: str) -> str:
+    """A module with findings that no other module imports (relative to `project`)."""
+    imported = set()
+    for path in sorted((project / "src" / "app").glob("*.py")):
+        imported.update(re.findall(r"^from app import (\w+)", path.read_text(encoding="utf-8"), re.M))
+    reported = [line.split(":", 1)[0] for line in report.splitlines() if ":" in line]
+    return next(path for path in reported if Path(path).stem not in imported)
+
+
+def scenario_unchanged_and_edited(scratch: Path, files: int, warm_runs: int, cold_runs: int) -> None:
+    """(a) one leaf module of an unchanged project, warm; (b) the same right after a one-line edit."""
+    project = scratch / "incremental"
+    write_corpus(project, files)
+    settle()
+    report = subprocess.run(edgelint_check("src"), cwd=project, capture_output=True, text=True).stdout
+    leaf = leaf_module(project, report)
+    settle()  # the run created .edgelint_cache in the project root: a change to its listing
+    subprocess.run(flake8_plugin(leaf), cwd=project, capture_output=True)  # writes the plugin's memo
+    print(f"\n(a) unchanged {files}-file project, one leaf module ({leaf}), warm; {warm_runs} runs each", flush=True)
+    alone = measure("flake8 alone on the file", flake8_alone(leaf), project, warm_runs)
+    plugin = measure("flake8 --select EDG (memo)", flake8_plugin(leaf), project, warm_runs)
+    check = measure("edgelint check FILE (entry)", edgelint_check(leaf), project, warm_runs)
+
+    def forget_memos() -> None:  # the plugin's first run in a directory: the CLI's entry answers
+        for path in (project / ".edgelint_cache").glob("flake8-*.json"):
+            path.unlink()
+
+    entry = measure("flake8 --select EDG (entry, no memo)", flake8_plugin(leaf), project, warm_runs,
+                    before=forget_memos)
+    against_flake8(alone, [plugin], PLUGIN_TARGET)
+    against_flake8(alone, [entry, check])
+    same = len({digest for timing in (plugin, check, entry) for digest in timing.outputs}) == 1
+    print(f"  flake8 plugin and edgelint check print the same findings: {'yes' if same else 'NO'}")
+
+    edits = iter(range(1, 1_000_000))
+
+    def edit() -> None:  # a string literal of the handler: the project's entry and memo are stale
+        path = project / leaf
+        text = re.sub(r'"stored[^"]*"', f'"stored-{next(edits)}"', path.read_text(encoding="utf-8"), count=1)
+        path.write_text(text, encoding="utf-8")
+
+    print(f"\n(b) the same file after a one-line edit before each run (cold for the cache); {cold_runs} run(s)",
+          flush=True)
+    alone = measure("flake8 alone on the file", flake8_alone(leaf), project, warm_runs, before=edit)
+    plugin = measure("flake8 --select EDG after an edit", flake8_plugin(leaf), project, cold_runs, before=edit)
+    check = measure("edgelint check FILE after an edit", edgelint_check(leaf), project, cold_runs, before=edit)
+    against_flake8(alone, [plugin, check])
+
+
+def scenario_cold(title: str, project: Path, targets: Sequence[str], runs: int) -> None:
+    print(f"\n{title}; {runs} run(s) each", flush=True)
+    alone = measure("flake8 alone", flake8_alone(*targets), project, runs)
+    cold = measure("edgelint cold (--no-cache)", edgelint_check("--no-cache", *targets), project, runs)
+    against_flake8(alone, [cold])
+    print(f"  peak memory: edgelint {cold.peak_mb:.0f} MB, flake8 alone {alone.peak_mb:.0f} MB")
+
+
+def write_table_project(root: Path, rows: int = TABLE_ROWS) -> None:
+    """A Worker whose handler mentions a large data module: `TABLE = [(0, "v0"), ...]`."""
+    (root / "src").mkdir(parents=True, exist_ok=True)
+    (root / "wrangler.toml").write_text(wrangler_toml(), encoding="utf-8")
+    table = "".join(f'    ({index}, "v{index}"),\n' for index in range(rows))
+    (root / "src" / "data.py").write_text(f'"""A lookup table."""\nTABLE = [\n{table}]\n', encoding="utf-8")
+    (root / "src" / "entry.py").write_text(
+        "from workers import Response, WorkerEntrypoint\n\nfrom data import TABLE\n\n\n"
+        "class Default(WorkerEntrypoint):\n    async def fetch(self, request):\n"
+        "        await self.env.CACHE.put(\"table-size\", str(len(TABLE)))\n"
+        "        return Response(str(len(TABLE)))\n", encoding="utf-8")
+
+
+def bench_scenarios(scratch: Path, files: int, warm_runs: int, cold_runs: int) -> None:
+    """Issue 13: each edgelint figure beside flake8 alone on the same input, in the same run."""
+    scenario_unchanged_and_edited(scratch, files, warm_runs, cold_runs)
+    monolith = scratch / "monolith"
+    write_monolith(monolith, routes=MONOLITH_ROUTES)
+    lines = monolith_text(MONOLITH_ROUTES).count("\n")
+    scenario_cold(f"(c) a single-module Worker: {MONOLITH_ROUTES} routes, {lines:,} lines", monolith,
+                  ["src/worker.py"], cold_runs)
+    small = scratch / "small"
+    write_corpus(small, 5)
+    scenario_cold("(d) a 5-file project (start-up)", small, ["src"], max(cold_runs, 3))
+    table = scratch / "table"
+    write_table_project(table)
+    size = (table / "src" / "data.py").stat().st_size / 1e6
+    scenario_cold(f"(e) a {size:.1f} MB data module ({TABLE_ROWS:,} tuples) a handler mentions", table, ["src"],
+                  cold_runs)
+
+
 def stdlib_files(sample: int) -> List[str]:
     root = sysconfig.get_paths()["stdlib"]
     found: List[str] = []
@@ -196,15 +323,23 @@ def machine() -> str:
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=300, help="Workers corpus size (default 300)")
-    parser.add_argument("--runs", type=int, default=3, help="runs per tool on the Workers corpus (default 3)")
+    parser.add_argument("--files", type=int, help="Workers corpus size (default 300; 600 with --scenarios)")
+    parser.add_argument("--runs", type=int, help="runs per tool on the Workers corpus, and of each cold scenario "
+                        "(default 3; 1 with --scenarios)")
+    parser.add_argument("--warm-runs", type=int, default=10, help="runs of each warm scenario (default 10)")
     parser.add_argument("--stdlib-runs", type=int, default=1, help="runs per tool on the stdlib (default 1)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="edgelint -jN (default: CPUs)")
     parser.add_argument("--skip-stdlib", action="store_true", help="only the Workers corpus")
+    parser.add_argument("--scenarios", action="store_true",
+                        help="only the issue 13 scenarios (incremental runs, one large module, start-up, data module)")
     parser.add_argument("--quick", action="store_true", help="60 files, one run, every 8th stdlib file")
     args = parser.parse_args(argv)
+    if args.files is None:
+        args.files = 600 if args.scenarios else 300
+    if args.runs is None:
+        args.runs = 1 if args.scenarios else 3
     if args.quick:
-        args.files, args.runs, args.stdlib_runs = min(args.files, 60), 1, 1
+        args.files, args.runs, args.stdlib_runs, args.warm_runs = min(args.files, 60), 1, 1, min(args.warm_runs, 3)
     return args
 
 
@@ -212,6 +347,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="edgelint-bench-") as scratch:
+        if args.scenarios:
+            bench_scenarios(Path(scratch), args.files, args.warm_runs, args.runs)
+            print(f"\nmachine at the end: {machine()}")
+            return 0
         corpus = Path(scratch) / "worker"
         files = [os.path.relpath(path, corpus) for path in write_corpus(corpus, args.files)]
         results = bench_corpus("Workers corpus", ["src"], files, corpus, args.runs, args.jobs, with_parse=True)
@@ -221,6 +360,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             results = bench_corpus("Standard library", library, library, Path(scratch), args.stdlib_runs,
                                    args.jobs, with_parse=False)
             report_stdlib(results)
+        bench_scenarios(Path(scratch), args.files, args.warm_runs, args.runs)
         # Last: it grows this process, and a child started by vfork reports its parent's peak RSS.
         pickle_tradeoff([corpus / path for path in files[:100]])
     print(f"\nmachine at the end: {machine()}")

@@ -1,63 +1,265 @@
 """The result cache: a project's findings, stored under `.edgelint_cache/` at the project root.
 
 Findings depend on the whole project (a helper in one module changes what is reported in another),
-so there is one entry per project, keyed by the content of every file in it, the resolved
-settings, the binding table, edgelint's version, rule set and code. An entry is replaced whenever the
-key changes, so the directory holds one small file per project and settings variant. Entries are
-written to a temporary file and renamed, so concurrent runs never see half an entry; an entry that
-cannot be read or does not match is a miss, never an error.
+so an entry holds the findings of one project: its files, the resolved settings and the `--no-filter`
+flag name the entry (a `Slot`); the entry records what it was computed from, checked on each run:
+
+- edgelint's version and code stamp (the size and mtime of its own modules: a changed rule, or a
+  changed rule set, must not be answered from the cache even before the version number moves);
+- the binding table's fingerprint, and the size and mtime of the wrangler config files it came from;
+- for every file of the project: its content digest (or why it could not be read), whether its
+  text mentions `noqa`, and its size and mtime.
+
+An unchanged project is answered after one `os.stat` per file: nothing is read or hashed. A file
+whose size or mtime differs is read and its digest compared: a file touched but not changed is still
+a hit (and the entry's stats are refreshed), a changed one is a miss. Stats are taken before the
+files are read, and an mtime less than `RACY_NS` older than that moment is not trusted (a second
+edit within the file system's timestamp granularity would keep it): such a file is compared by
+digest on the next run, as git does with "racily clean" files.
+
+A `Memo` is a smaller record beside the entries: a value (what the flake8 plugin reports for the
+files of one directory) and every path it was derived from, its witnesses: configuration files
+looked for, directories walked, the project's files. It is valid while no witness's stats change.
+
+Entries are written to a temporary file and renamed, so concurrent runs (pre-commit batches, an
+editor's flake8 beside a CLI run) never see half an entry; the last writer wins, and every entry
+is correct for the files it describes. An entry that cannot be read or does not match is a miss,
+never an error. The directory stays bounded: after each write, records not used for `MAX_AGE_S`
+and all but the `MAX_ENTRIES` most recently used entries (`MAX_MEMOS` memos) are deleted; a hit
+marks its record used, at most once an hour. Checking a record imports nothing heavy: neither
+libcst nor the rules, nor even hashlib.
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
-import hashlib
 import json
 import os
 import shutil
 import tempfile
+import time
+import zlib
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from edgelint import __version__
-from edgelint.findings import Edit, Finding, Fix, RelatedLocation
+
+if TYPE_CHECKING:
+    from edgelint.findings import Finding
 
 CACHE_DIR = ".edgelint_cache"
-FORMAT = "2"
-FileState = Tuple[str, str, Optional[str]]  # path, content digest, why it could not be read
+FORMAT = "3"
+MAX_ENTRIES = 16  # per project root: settings variants, and file sets of projects without a wrangler config
+MAX_MEMOS = 64  # per project root: one per directory the flake8 plugin was run on
+MAX_AGE_S = 30 * 24 * 3600  # a record not used for 30 days is deleted
+RACY_NS = 2_000_000_000  # coarser than any file system's mtime granularity (FAT: 2 s)
+MEMO_PREFIX = "flake8-"
+_TOUCH_AFTER_S = 3600  # a hit marks its record used when the mark is older than this
+_STALE_TEMP_S = 3600  # a temporary file this old was left by a killed run
+
+Stat = Optional[Tuple[int, int]]  # (size, mtime_ns); None when the path cannot be stat'ed
+UNTRUSTED = -1  # an mtime recorded as this is never equal to a file's: compare the content
 
 
-def cache_key(root: Path, identity: Iterable[str], files: Iterable[FileState]) -> Tuple[str, str]:
-    """(entry name, key) of a project: `identity` holds settings, bindings and rule set fingerprints."""
-    files = sorted(files)
-    name = _digest([FORMAT, str(root), *identity, *(path for path, _, _ in files)])
-    contents = (f"{path}\0{error if error is not None else digest}"
-                for path, digest, error in files)
-    return name, _digest([name, __version__, _code_stamp(), *contents])
+class FileState(NamedTuple):
+    """What a file's findings depend on: its content, or why it has none."""
+
+    digest: str
+    error: Optional[str] = None
+    noqa: bool = False  # its text mentions noqa (only such files are read to apply noqa comments)
+
+    def same_content(self, other: "FileState") -> bool:
+        return (self.digest, self.error) == (other.digest, other.error)
 
 
-def load_findings(root: Path, name: str, key: str) -> Optional[List[Finding]]:
-    try:
-        with open(root / CACHE_DIR / f"{name}.json", encoding="utf-8") as handle:
-            entry = json.load(handle)
-        if entry["key"] != key:
+class Hit(NamedTuple):
+    findings: List[Finding]  # with the paths as this run spells them
+    states: Dict[str, FileState]  # by path as spelled
+
+
+class Stats:
+    """Stats of paths taken at one moment, recorded so that a later run can trust them."""
+
+    def __init__(self, started: Optional[int] = None):
+        self.started = time.time_ns() if started is None else started  # before anything was read
+        self.taken: Dict[str, Stat] = {}
+
+    def take(self, path: str) -> Stat:
+        stat = self.taken[path] = _stat(path)
+        return stat
+
+    def record(self, path: str) -> List[Any]:
+        """[path, size, mtime]; [path] when the path does not exist. An mtime too recent to trust is
+        recorded as UNTRUSTED (taken later than `started`, a stat may describe a newer content)."""
+        stat = self.taken[path] if path in self.taken else self.take(path)
+        if stat is None:
+            return [path]
+        size, mtime = stat
+        return [path, size, mtime if mtime <= self.started - RACY_NS else UNTRUSTED]
+
+
+def unchanged(record: Sequence[Any], stat: Stat) -> bool:
+    """Whether a path recorded as `record` (see Stats.record) now has the stats `stat`."""
+    if len(record) == 1:
+        return stat is None
+    return record[2] != UNTRUSTED and stat == (record[1], record[2])
+
+
+class Slot:
+    """The entry of one project variant: its files (`paths` as this run spells them), governed by
+    the wrangler config files `governing`, linted under `identity` (settings and flags)."""
+
+    def __init__(self, root: Path, identity: Sequence[str], paths: Iterable[str], governing: Sequence[str]):
+        self.root = root
+        self.absolute = {path: os.path.abspath(path) for path in paths}
+        self.spelled = {absolute: path for path, absolute in reversed(list(self.absolute.items()))}
+        self.governing = sorted(os.path.abspath(path) for path in governing)
+        name = _sha([FORMAT, str(root), *identity, *sorted(self.spelled), "", *self.governing])
+        self.file = root / CACHE_DIR / f"{name}.json"
+        self.stats = Stats()
+
+    def lookup(self, known: Mapping[str, FileState], read: Callable[[str], FileState],
+               bindings: Callable[[], str]) -> Optional[Hit]:
+        """The entry's findings if it is still valid. `known` holds the files this run already has
+        (code from stdin); `read` reads a file whose stats changed, `bindings` computes the binding
+        table's fingerprint when a wrangler config file's stats changed."""
+        self.stats = Stats()
+        skip = {self.absolute[path] for path in known}
+        for path in [*self.spelled, *self.governing]:
+            if path not in skip:
+                self.stats.take(path)
+        entry = _load(self.file)
+        if entry is None:
             return None
-        return [_finding(item) for item in entry["findings"]]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None  # missing, stale or corrupt: lint again
+        try:
+            return self._validate(entry, known, read, bindings)
+        except (LookupError, TypeError, ValueError):
+            return None  # an entry of an unexpected shape
+
+    def store(self, findings: Sequence[Finding], states: Mapping[str, FileState], bindings: str) -> None:
+        """Record `findings`, computed from the files in `states` (by path as spelled)."""
+        import dataclasses
+
+        spelled = {self.absolute[path]: state for path, state in states.items()}
+        files = [[*self._file_record(path), *spelled[path]] for path in sorted(spelled)]
+        items = [self._absolute_paths(dataclasses.asdict(finding)) for finding in findings]
+        _write(self.file, {"format": FORMAT, "code": _code_id(), "bindings": bindings,
+                           "governing": [self.stats.record(path) for path in self.governing],
+                           "files": files, "findings": items})
+
+    def _file_record(self, path: str) -> List[Any]:
+        """[path, size, mtime] of a project file. One this run did not read from the disk (code from
+        stdin) or could not stat is compared by content next time."""
+        record = self.stats.record(path) if path in self.stats.taken else [path]
+        return record if len(record) == 3 else [path, UNTRUSTED, UNTRUSTED]
+
+    def _validate(self, entry: Dict[str, Any], known: Mapping[str, FileState], read: Callable[[str], FileState],
+                  bindings: Callable[[], str]) -> Optional[Hit]:
+        records = {record[0]: (record[:3], FileState(*record[3:])) for record in entry["files"]}
+        if records.keys() != self.spelled.keys():
+            return None
+        refresh = False
+        if not all(unchanged(record, self.stats.taken.get(record[0])) for record in entry["governing"]):
+            if bindings() != entry["bindings"]:
+                return None
+            refresh = True
+        states: Dict[str, FileState] = {}
+        dirty: List[str] = []
+        for spelled, path in self.absolute.items():
+            record, stored = records[path]
+            if spelled in known:
+                if not known[spelled].same_content(stored):
+                    return None
+                states[spelled] = known[spelled]
+            elif unchanged(record, self.stats.taken.get(path)):
+                states[spelled] = stored
+            else:
+                dirty.append(spelled)
+        for spelled in dirty:  # touched, or too recent to trust: unchanged if the content is
+            state = read(spelled)
+            if not state.same_content(records[self.absolute[spelled]][1]):
+                return None
+            states[spelled] = state
+            refresh = True
+        findings = [_finding(self._spelled_paths(item)) for item in entry["findings"]]
+        if refresh:
+            self.store(findings, states, entry["bindings"])
+        else:
+            _mark_used(self.file)
+        return Hit(findings, states)
+
+    def _absolute_paths(self, item: Dict[str, Any]) -> Dict[str, Any]:
+        """A finding as stored: paths absolute, so that any spelling of the same files finds it."""
+        return _with_paths(item, lambda path: self.absolute.get(path, path))
+
+    def _spelled_paths(self, item: Dict[str, Any]) -> Dict[str, Any]:
+        return _with_paths(item, lambda path: self.spelled.get(path, path))
 
 
-def store_findings(root: Path, name: str, key: str, findings: List[Finding]) -> None:
-    directory = root / CACHE_DIR
-    entry = {"key": key, "findings": [dataclasses.asdict(finding) for finding in findings]}
+class Memo:
+    """A value derived from files, directories and configuration, valid while none of the paths it
+    was derived from (its witnesses) changes its stats. `key` names it (an absolute directory):
+    it is looked for in the cache directories of the directory and its parents."""
+
+    def __init__(self, key: str):
+        self.key = key
+        self.name = f"{MEMO_PREFIX}{_checksum(key)}.json"
+
+    def load(self) -> Optional[Any]:
+        """The value of the nearest valid memo, or None."""
+        directory = self.key
+        while True:
+            value = self._load(os.path.join(directory, CACHE_DIR, self.name))
+            if value is not None:
+                return value
+            parent = os.path.dirname(directory)
+            if parent == directory:
+                return None
+            directory = parent
+
+    def store(self, root: Path, value: Any, witnesses: Iterable[str], stats: Stats) -> None:
+        """Record `value` in `root`'s cache (`root` is the key or one of its parents)."""
+        records = [stats.record(path) for path in dict.fromkeys(witnesses)]
+        _write(root / CACHE_DIR / self.name, {"format": FORMAT, "code": _code_id(), "key": self.key,
+                                              "witnesses": records, "value": value})
+
+    def _load(self, file: str) -> Optional[Any]:
+        entry = _load(file)
+        try:
+            if entry is None or entry["key"] != self.key:
+                return None
+            if not all(unchanged(record, _stat(record[0])) for record in entry["witnesses"]):
+                return None
+        except (LookupError, TypeError, ValueError):
+            return None
+        _mark_used(file)
+        return entry["value"]
+
+
+def prune(directory: Path, keep: str = "") -> None:
+    """Delete the records of `directory` not used for MAX_AGE_S and all but the MAX_ENTRIES most
+    recently used entries and MAX_MEMOS memos (`keep`, just written, stays), and the temporary files
+    of killed runs."""
+    now = time.time()
+    kinds: Dict[bool, List[Tuple[float, str]]] = {False: [], True: []}  # by "is a memo"
     try:
-        _prepare(directory)
-        handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory, suffix=".tmp", delete=False)
-        with handle:
-            json.dump(entry, handle)
-        os.replace(handle.name, directory / f"{name}.json")
+        with os.scandir(directory) as scan:
+            for item in scan:
+                try:
+                    used = item.stat().st_mtime
+                except OSError:
+                    continue  # deleted by a concurrent run
+                if item.name.endswith(".tmp") and used < now - _STALE_TEMP_S:
+                    _remove(item.path)
+                elif item.name.endswith(".json") and item.name != keep:
+                    kinds[item.name.startswith(MEMO_PREFIX)].append((used, item.path))
     except OSError:
-        return  # a read-only or full disk costs speed, not correctness
+        return
+    for is_memo, records in kinds.items():
+        limit = (MAX_MEMOS if is_memo else MAX_ENTRIES) - (keep.startswith(MEMO_PREFIX) == is_memo)
+        records.sort(reverse=True)
+        for rank, (used, path) in enumerate(records):
+            if rank >= limit or used < now - MAX_AGE_S:
+                _remove(path)
 
 
 def remove_cache(root: Path) -> bool:
@@ -69,6 +271,58 @@ def remove_cache(root: Path) -> bool:
     return True
 
 
+def _load(file: Any) -> Optional[Dict[str, Any]]:
+    try:
+        with open(file, encoding="utf-8") as handle:
+            entry = json.load(handle)
+    except (OSError, ValueError):
+        return None  # missing or corrupt: lint again
+    if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("code") != _code_id():
+        return None  # written by another edgelint
+    return entry
+
+
+def _write(file: Path, entry: Dict[str, Any]) -> None:
+    """Replace `file` at once: concurrent readers see the old entry or the new one."""
+    directory = file.parent
+    try:
+        _prepare(directory)
+        handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory, suffix=".tmp", delete=False)
+        try:
+            with handle:
+                json.dump(entry, handle)
+            os.replace(handle.name, file)
+        except BaseException:
+            _remove(handle.name)
+            raise
+        prune(directory, keep=file.name)
+    except OSError:
+        return  # a read-only or full disk costs speed, not correctness
+
+
+def _mark_used(file: Any) -> None:
+    try:
+        if os.stat(file).st_mtime < time.time() - _TOUCH_AFTER_S:
+            os.utime(file)
+    except OSError:
+        pass
+
+
+def _stat(path: str) -> Stat:
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return status.st_size, status.st_mtime_ns
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 def _prepare(directory: Path) -> None:
     if directory.is_dir():
         return
@@ -78,27 +332,48 @@ def _prepare(directory: Path) -> None:
     (directory / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n", encoding="utf-8")
 
 
+def _with_paths(item: Dict[str, Any], convert: Callable[[str], str]) -> Dict[str, Any]:
+    related = [dict(place, path=convert(place["path"])) for place in item["related"]]
+    return dict(item, path=convert(item["path"]), related=related)
+
+
 def _finding(item: Dict[str, Any]) -> Finding:
+    from edgelint.findings import Edit, Finding, Fix, RelatedLocation
+
     fix = item["fix"]
     if fix is not None:
         fix = Fix(fix["message"], fix["applicability"], tuple(Edit(**edit) for edit in fix["edits"]))
     return Finding(**dict(item, fix=fix, related=tuple(RelatedLocation(**place) for place in item["related"])))
 
 
-def _digest(parts: Iterable[str]) -> str:
+def _sha(parts: Iterable[str]) -> str:
+    import hashlib
+
     digest = hashlib.sha256()
     for part in parts:
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     return digest.hexdigest()[:40]
 
 
+def _checksum(text: str) -> str:
+    """A 64-bit checksum: names and stamps checked on the cheap path (hashlib alone costs a flake8
+    run on one file 2 % more); what it names is verified, or edgelint's own code."""
+    data = text.encode("utf-8", "surrogatepass")
+    return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
+
+
 @functools.lru_cache(maxsize=None)
-def _code_stamp() -> str:
-    """Size and mtime of edgelint's own modules: a changed rule must not be answered from the cache,
-    even before the version number moves (a development checkout)."""
-    package = Path(__file__).resolve().parent
-    stamps = []
-    for path in sorted(package.rglob("*.py")):
-        status = path.stat()
-        stamps.append(f"{path.relative_to(package)}:{status.st_size}:{status.st_mtime_ns}")
-    return _digest(stamps)
+def _code_id() -> str:
+    """edgelint's version and code stamp: the size and mtime of its own modules, so that a changed
+    rule is not answered from the cache even before the version number moves (a development
+    checkout). The rule set is part of the code."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    stamps = [FORMAT, __version__]
+    for directory, dirnames, filenames in os.walk(package):
+        dirnames[:] = sorted(name for name in dirnames if name != "__pycache__")
+        for name in sorted(filenames):
+            if name.endswith(".py"):
+                path = os.path.join(directory, name)
+                status = os.stat(path)
+                stamps.append(f"{os.path.relpath(path, package)}:{status.st_size}:{status.st_mtime_ns}")
+    return _checksum("\n".join(stamps))

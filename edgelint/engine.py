@@ -1,12 +1,13 @@
 """The engine: files -> projects -> one parse each -> model -> rules -> findings.
 
-The CLI and the flake8 plugin both call into here; neither re-implements any step.
+The CLI and the flake8 plugin both call into here; neither re-implements any step. Grouping files
+into projects, reading them and the result cache are in `edgelint.projects`, which a run answered
+from the cache uses without importing this module.
 """
 from __future__ import annotations
 
 import gc
 import os
-import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -15,7 +16,6 @@ from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, 
 
 import libcst as cst
 
-from edgelint.cache import cache_key, load_findings, store_findings
 from edgelint.config import Settings
 from edgelint.deepstack import call_with_deep_stack
 from edgelint.discovery import is_relevant
@@ -33,40 +33,22 @@ from edgelint.model.project import (
     index_module,
     is_test_path,
 )
-from edgelint.noqa import NoqaIndex, file_is_ignored
 from edgelint.parallel import COMPUTE, SharedWork, ordered_map, process_pool, worker_count
 from edgelint.positions import PositionIndex, Span
+from edgelint.projects import (  # noqa: F401 - re-exported: the engine's API for the CLI and tests
+    CachedProject,
+    ProjectInput,
+    Source,
+    binding_table,
+    filter_findings,
+    group_projects,
+    load_source,
+    project_files_of,
+    project_root,
+    read_source,
+)
 from edgelint.rules import ALL_RULES, INTERNAL_ERROR, RULES_BY_CODE, SYNTAX_ERROR
-from edgelint.textio import StoredText, compact, content_digest, expand, read_text, syntax_error
-from edgelint.wrangler import find_wrangler_config, load_bindings
-
-
-@dataclass
-class Source:
-    """One file's text, or why it has none."""
-
-    path: str
-    stored: Optional[StoredText] = None  # the text, kept for the whole run: see textio.compact
-    error: Optional[str] = None
-    digest: str = ""  # of the bytes read (textio.content_digest); the bytes themselves are not kept
-
-    @property
-    def text(self) -> Optional[str]:
-        return None if self.stored is None else expand(self.stored)
-
-
-def read_source(path: str) -> Source:
-    text, error, digest = read_text(path)
-    return Source(path, None if text is None else compact(text), error, digest)
-
-
-@dataclass
-class ProjectInput:
-    """Files that share one wrangler config (or none), analysed together."""
-
-    root: Path
-    wrangler: Tuple[str, ...]
-    sources: Dict[str, Source] = field(default_factory=dict)
+from edgelint.textio import compact, content_digest, expand, syntax_error
 
 
 @dataclass
@@ -86,33 +68,6 @@ class LintResult:
     sources: Dict[str, Source] = field(default_factory=dict)
 
 
-def group_projects(paths: Iterable[str], settings: Settings, fallback_root: Path) -> List[ProjectInput]:
-    groups: Dict[Tuple[str, ...], ProjectInput] = {}
-    for path in paths:
-        wrangler = _wrangler_files(Path(path).parent, settings)
-        group = groups.get(wrangler)
-        if group is None:
-            group = groups[wrangler] = ProjectInput(_root(wrangler, settings, fallback_root), wrangler)
-        group.sources[path] = Source(path)
-    return list(groups.values())
-
-
-def project_root(directory: Path, settings: Settings, fallback_root: Path) -> Path:
-    """The root of the project files in `directory` belong to (where its cache lives)."""
-    return _root(_wrangler_files(directory, settings), settings, fallback_root)
-
-
-def _wrangler_files(directory: Path, settings: Settings) -> Tuple[str, ...]:
-    if settings.wrangler_config:
-        return tuple(settings.wrangler_config)
-    found = find_wrangler_config(directory)
-    return (str(found),) if found else ()
-
-
-def _root(wrangler: Tuple[str, ...], settings: Settings, fallback_root: Path) -> Path:
-    return (Path(wrangler[0]).parent if wrangler else (settings.root or fallback_root)).resolve()
-
-
 def module_name(path: str, root: Path) -> str:
     try:
         relative = Path(os.path.abspath(path)).relative_to(root)
@@ -120,11 +75,6 @@ def module_name(path: str, root: Path) -> str:
         relative = Path(Path(path).name)
     parts = list(relative.with_suffix("").parts)
     return ".".join(parts) or "__main__"
-
-
-def binding_table(group: ProjectInput, settings: Settings) -> BindingTable:
-    table = load_bindings(group.wrangler)
-    return table.overlay(settings.bindings) if settings.bindings else table
 
 
 class ProjectRun:
@@ -331,13 +281,6 @@ def fewer_collections() -> Iterator[None]:
         gc.set_threshold(*previous)
 
 
-def load_source(source: Source) -> None:
-    """Read a file's text (or the reason it has none) into `source`, once."""
-    if source.stored is None and source.error is None:
-        loaded = read_source(source.path)
-        source.stored, source.error, source.digest = loaded.stored, loaded.error, loaded.digest
-
-
 def imported_paths(module: ModuleInfo, names: ModuleIndex[str]) -> Iterable[str]:
     """Files of the project that `module` imports (helpers the relevance filter may have skipped)."""
     for source, attr in module.imports.values():
@@ -348,41 +291,6 @@ def imported_paths(module: ModuleInfo, names: ModuleIndex[str]) -> Iterable[str]
                 yield found
 
 
-def filter_findings(findings: Iterable[Finding], settings: Settings, sources: Mapping[str, Source],
-                    apply_noqa: bool = True) -> List[Finding]:
-    """Apply select/ignore/per-file-ignores and (unless flake8 does it) noqa comments."""
-    kept: List[Finding] = []
-    noqa: Dict[str, Optional[NoqaIndex]] = {}
-    for finding in findings:
-        if not settings.is_selected(finding.code, finding.path):
-            continue
-        if not apply_noqa:
-            kept.append(finding)
-            continue
-        if finding.path not in noqa:
-            source = sources.get(finding.path)
-            noqa[finding.path] = _noqa_index(source.text if source is not None else None)
-        index = noqa[finding.path]
-        if index is _IGNORED:
-            continue
-        if index is not None and index.suppresses(finding.line, finding.code):
-            continue
-        kept.append(finding)
-    return sorted(kept, key=lambda f: f.sort_key)
-
-
-_IGNORED = NoqaIndex("")
-_MENTIONS_NOQA = re.compile("noqa", re.IGNORECASE)
-
-
-def _noqa_index(text: Optional[str]) -> Optional[NoqaIndex]:
-    """None when no comment in the file can suppress anything: most files, which are then not
-    tokenized (tokenizing costs a fifth of a parse)."""
-    if text is None or not _MENTIONS_NOQA.search(text):
-        return None
-    return _IGNORED if file_is_ignored(text) else NoqaIndex(text)
-
-
 def lint_project(group: ProjectInput, settings: Settings, use_filter: bool = True, use_cache: bool = False,
                  helpers: int = 0) -> List[Finding]:
     """One project's findings before selection and noqa, from the cache when nothing changed;
@@ -390,15 +298,11 @@ def lint_project(group: ProjectInput, settings: Settings, use_filter: bool = Tru
     them pass the relevance filter."""
     if not use_cache:
         return ProjectRun(group, settings, use_filter, helpers).run()
-    for source in group.sources.values():
-        load_source(source)
-    rule_set = ",".join(rule.code for rule in ALL_RULES)
-    identity = (settings.fingerprint(), binding_table(group, settings).fingerprint(), rule_set, str(use_filter))
-    name, key = cache_key(group.root, identity, ((s.path, s.digest, s.error) for s in group.sources.values()))
-    findings = load_findings(group.root, name, key)
+    cached = CachedProject(group, settings, use_filter)
+    findings = cached.findings()
     if findings is None:
         findings = ProjectRun(group, settings, use_filter, helpers).run()
-        store_findings(group.root, name, key, findings)
+        cached.store(findings)
     return findings
 
 
@@ -445,18 +349,3 @@ def lint_files(paths: Sequence[str], settings: Settings, fallback_root: Path, us
                 result.errors.append(f"{path}: {source.error}")
     result.findings = filter_findings(result.findings, settings, result.sources, apply_noqa)
     return result
-
-
-def project_files_of(target: str, settings: Settings) -> Tuple[Path, List[str]]:
-    """The root and Python files (absolute paths) of the project a single file belongs to.
-
-    Used when one file is linted on its own (flake8, stdin): its helpers live in the other files.
-    """
-    from edgelint.discovery import DEFAULT_EXCLUDES, discover
-
-    directory = Path(os.path.abspath(target)).parent
-    root = project_root(directory, settings, directory)
-    if not root.is_dir():
-        return root, []
-    excludes = list(DEFAULT_EXCLUDES) + settings.exclude + settings.extend_exclude
-    return root, [os.path.abspath(found) for found in discover([str(root)], excludes, settings.root, [])]

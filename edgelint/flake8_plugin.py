@@ -1,25 +1,42 @@
 """flake8 adapter: `flake8 --select EDG` reports what `edgelint check` reports for the same file.
 
 flake8 hands us one file at a time; edgelint's rules need the project around it (helpers in other
-modules, the wrangler config). The project is found from the file name, analysed once and cached
-for the life of the flake8 process; only the file flake8 is checking is read from `lines` (so
-unsaved editor buffers are linted as they are). flake8 applies `# noqa` itself.
+modules, the wrangler config). When the buffer flake8 passes is the file on disk, the answer comes
+from edgelint's on-disk result cache, cheapest first:
+
+1. a memo of what this plugin reported for the file's directory (edgelint.cache.Memo), valid while
+   nothing it was derived from changed: the configuration files looked for, the directories of the
+   project, its files and wrangler config. Checking it costs one `os.stat` per path and imports
+   neither the configuration code, the parser nor the rules;
+2. the project's entry, the one `edgelint check` reads and writes (same findings): the settings are
+   loaded and the project's files listed, but nothing is parsed;
+3. an analysis of the project, which writes the entry.
+
+The last two write the memo. A buffer that differs from the file (an unsaved editor buffer) is
+analysed with the project as it is, and nothing is cached. Within one flake8 process, a project's
+findings are also kept in memory for its other files. flake8 applies `# noqa` itself.
 """
 from __future__ import annotations
 
 import ast
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Sequence, Tuple, Type
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Tuple, Type
 
 from edgelint import __version__
-from edgelint.config import Settings, load_settings
-from edgelint.engine import LintResult, lint_files, project_files_of
+from edgelint.cache import Memo, Stats
 from edgelint.errors import ConfigError
 from edgelint.noqa import file_is_ignored
-from edgelint.rules import KNOWN_CODES, RULE_OPTIONS
 
-_PROJECT_CACHE: Dict[Tuple[str, ...], LintResult] = {}
+if TYPE_CHECKING:
+    from edgelint.config import Settings
+    from edgelint.findings import Finding
+    from edgelint.projects import ProjectInput
+
+Reported = Tuple[int, int, str]  # line, 0-based column, "CODE message"
+
+_PROJECT_CACHE: Dict[Tuple[object, ...], List[Finding]] = {}
 _FILES_CACHE: Dict[Tuple[str, str], Tuple[Path, List[str], Tuple[str, ...]]] = {}
 
 
@@ -36,41 +53,117 @@ class Plugin:
         if file_is_ignored(text, include_flake8=False):
             return
         try:
-            findings = lint_in_project(self.filename, text)
+            reported = lint_in_project(self.filename, text)
         except ConfigError as exc:
             yield 1, 0, f"EDG998 configuration error: {exc}", type(self)
             return
-        for finding in findings:
-            yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
+        for line, column, message in reported:
+            yield line, column, message, type(self)
 
 
-def lint_in_project(filename: str, text: str) -> List:
-    """Findings for one file, analysed together with the project it belongs to."""
+def lint_in_project(filename: str, text: str) -> List[Reported]:
+    """What flake8 reports for one file, analysed together with the project it belongs to."""
     target = os.path.abspath(filename)
-    settings = load_settings(Path(target), KNOWN_CODES, RULE_OPTIONS)
-    root, files, stamps = _project_of(os.path.dirname(target), settings)
+    if _read(target) != text:  # an editor's unsaved buffer: linted as it is, not cached
+        return _lint(target, text)
+    by_file = Memo(os.path.dirname(target)).load()
+    if by_file is not None and os.path.basename(target) in by_file:
+        return [(line, column, message) for line, column, message in by_file[os.path.basename(target)]]
+    return _lint(target, None)
+
+
+def _lint(target: str, buffer: Any) -> List[Reported]:
+    """Load the settings, find the project, take its findings from the cache or analyse it; for a
+    buffer that is the file on disk (`buffer` None), remember what is reported in its directory."""
+    from edgelint.config import load_settings
+    from edgelint.projects import group_projects
+
+    stats = Stats()  # before anything is read: what changes later is not trusted
+    settings = load_settings(Path(target), _KnownCodes(), _RuleOptions())
+    directory = os.path.dirname(target)
+    root, files, stamps = _project_of(directory, settings)
     if target not in files:
         files = files + [target]
-    on_disk = _read(target)
-    key = (str(root), settings.fingerprint(), stamps)
-    result = _PROJECT_CACHE.get(key) if on_disk == text else None
-    if result is None:
-        overrides = {} if on_disk == text else {target: text}
-        result = lint_files(files, settings, root, overrides=overrides, apply_noqa=False)
-        if not overrides:
-            _PROJECT_CACHE[key] = result
-    return [finding for finding in result.findings if os.path.abspath(finding.path) == target]
+    group = next(group for group in group_projects(files, settings, root) if target in group.sources)
+    if buffer is not None:
+        from edgelint.engine import lint_files
+
+        findings = lint_files(list(group.sources), settings, root, overrides={target: buffer}, apply_noqa=False).findings
+        return [_reported(finding) for finding in findings if os.path.abspath(finding.path) == target]
+    key = (str(group.root), group.wrangler, settings.path, settings.fingerprint(), stamps)
+    findings = _PROJECT_CACHE.get(key)
+    if findings is None:
+        findings = _PROJECT_CACHE[key] = _project_findings(group, settings, root)
+    by_file: Dict[str, List[Reported]] = {os.path.basename(path): [] for path in group.sources
+                                          if os.path.dirname(os.path.abspath(path)) == directory}
+    for finding in findings:
+        if os.path.dirname(os.path.abspath(finding.path)) == directory:
+            by_file[os.path.basename(finding.path)].append(_reported(finding))
+    _remember(target, settings, root, group, by_file, stats)
+    return by_file[os.path.basename(target)]
+
+
+def _project_findings(group: ProjectInput, settings: Settings, root: Path) -> List[Finding]:
+    """A project's selected findings, from the result cache when nothing changed (then neither the
+    parser nor the rules are imported), else from an analysis that updates the cache."""
+    from edgelint.projects import CachedProject, filter_findings
+
+    cached = CachedProject(group, settings, use_filter=True).findings()
+    if cached is not None:
+        return filter_findings(cached, settings, group.sources, apply_noqa=False)
+    from edgelint.engine import lint_files
+
+    return lint_files(list(group.sources), settings, root, apply_noqa=False, use_cache=True).findings
+
+
+def _remember(target: str, settings: Settings, root: Path, group: ProjectInput,
+              by_file: Dict[str, List[Reported]], stats: Stats) -> None:
+    """Write the directory's memo, witnessed by every path the answer was derived from: the
+    configuration files looked for (edgelint's and wrangler's, from the directory up to the ones
+    found), the directories of the project (a file added or removed), its files and wrangler config."""
+    from edgelint.config import CONFIG_FILES
+    from edgelint.projects import walked_directories
+    from edgelint.wrangler import WRANGLER_FILES, find_wrangler_config
+
+    directory = Path(os.path.dirname(target))
+    if group.root != directory.resolve() and group.root not in directory.resolve().parents:
+        return  # a wrangler config elsewhere (`wrangler-config`): the memo would not be found
+    directories = walked_directories(root, settings)
+    if directories is None:
+        return
+    witnesses = _probes(Path(target).resolve().parent, CONFIG_FILES, settings.path)
+    if not settings.wrangler_config:
+        witnesses += _probes(directory.resolve(), WRANGLER_FILES, find_wrangler_config(directory))
+    witnesses += [*directories, *group.sources, *group.wrangler]
+    Memo(str(directory)).store(group.root, by_file, [os.path.abspath(path) for path in witnesses], stats)
+
+
+def _probes(start: Path, names: Sequence[str], found: Any) -> List[str]:
+    """The candidate files a search upward from `start` looked at, up to the folder of the one `found`."""
+    probes: List[str] = []
+    stop = Path(found).parent if found else None
+    for folder in [start, *start.parents]:
+        probes.extend(str(folder / name) for name in names)
+        if folder == stop:
+            break
+    return probes
 
 
 def _project_of(directory: str, settings: Settings) -> Tuple[Path, List[str], Tuple[str, ...]]:
     """A directory's project files and their stamps, looked up once per flake8 process (flake8
     checks the files of one run as they are on disk; without this each file re-walks the project)."""
+    from edgelint.projects import project_files_of
+
     key = (directory, settings.fingerprint())
     found = _FILES_CACHE.get(key)
     if found is None:
         root, files = project_files_of(os.path.join(directory, "_"), settings)
         found = _FILES_CACHE[key] = (root, files, tuple(_stamp(path) for path in files))
     return found
+
+
+def _reported(finding: Finding) -> Reported:
+    return finding.line, finding.column - 1, f"{finding.code} {finding.message}"
 
 
 def _read(path: str) -> str:
@@ -87,3 +180,33 @@ def _stamp(path: str) -> str:
     except OSError:
         return path
     return f"{path}:{status.st_mtime_ns}:{status.st_size}"
+
+
+def _rules() -> Any:
+    import edgelint.rules
+
+    return edgelint.rules
+
+
+class _KnownCodes(Sequence):
+    """edgelint.rules.KNOWN_CODES, imported when a configuration first names a code (loading every
+    rule costs more than a cached answer)."""
+
+    def __getitem__(self, index: Any) -> Any:
+        return _rules().KNOWN_CODES[index]
+
+    def __len__(self) -> int:
+        return len(_rules().KNOWN_CODES)
+
+
+class _RuleOptions(Mapping):
+    """edgelint.rules.RULE_OPTIONS, imported when a configuration first sets a rule's option."""
+
+    def __getitem__(self, code: str) -> Any:
+        return _rules().RULE_OPTIONS[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_rules().RULE_OPTIONS)
+
+    def __len__(self) -> int:
+        return len(_rules().RULE_OPTIONS)

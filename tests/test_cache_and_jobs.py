@@ -84,11 +84,12 @@ def test_no_cache_writes_nothing(demo, run_cli):
 def test_corrupt_cache_entry_is_ignored(demo, run_cli):
     cold = run_cli("check", ".", cwd=demo)
     [entry] = entries(demo)
-    for garbage in ("{not json", '{"key": 1}', json.dumps({"key": json.loads(entry.read_text())["key"],
-                                                           "findings": [{"code": "EDG101"}]})):
+    valid = json.loads(entry.read_text())
+    for garbage in ("{not json", '{"format": 1}', "[]", json.dumps(dict(valid, findings=[{"code": "EDG101"}])),
+                    json.dumps(dict(valid, files=[["x"]])), json.dumps(dict(valid, governing=7))):
         entry.write_text(garbage, encoding="utf-8")
         assert run_cli("check", ".", cwd=demo) == cold
-    assert json.loads(entry.read_text())["findings"]  # rewritten whole
+        assert json.loads(entry.read_text()) == valid  # rewritten whole
 
 
 def test_clean_removes_the_cache(demo, run_cli):

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from edgelint.cache import CACHE_DIR
 from tests.helpers import write_project
 from tests.test_fixture_projects import FIXTURES
 
@@ -32,9 +34,12 @@ def _cli_findings(directory: Path):
     return {(os.path.normpath(f["path"]), f["line"], f["code"]) for f in json.loads(cli.stdout)}
 
 
-def test_flake8_agrees_with_cli_on_every_fixture_project():
-    """One flake8 run over all fixture projects: each file is analysed with its own project."""
-    from_flake8, from_cli = _flake8_findings(FIXTURES), _cli_findings(FIXTURES)
+def test_flake8_agrees_with_cli_on_every_fixture_project(tmp_path):
+    """One flake8 run over all fixture projects: each file is analysed with its own project (on a
+    copy: the plugin writes edgelint's cache)."""
+    fixtures = tmp_path / "fixtures"
+    shutil.copytree(FIXTURES, fixtures, ignore=shutil.ignore_patterns(CACHE_DIR))
+    from_flake8, from_cli = _flake8_findings(fixtures), _cli_findings(fixtures)
     assert from_flake8 == from_cli
     projects_with_findings = {path.split(os.sep)[1] for path, _, _ in from_cli if path.startswith("projects")}
     assert len(projects_with_findings) >= 20

@@ -1,0 +1,221 @@
+"""Files -> projects: which files are analysed together, their texts, and a project's cached findings.
+
+The part of the engine that a run answered from the cache needs: it imports no parser, model or
+rule, so that the CLI's cache path and the flake8 plugin's stay cheap (`engine` imports the rest
+when a project has to be analysed).
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Tuple
+
+from edgelint.cache import FileState, Slot
+from edgelint.findings import Finding
+from edgelint.noqa import NoqaIndex, file_is_ignored
+from edgelint.textio import StoredText, compact, expand, read_text
+from edgelint.wrangler import find_wrangler_config, load_bindings
+
+if TYPE_CHECKING:
+    from edgelint.config import Settings
+    from edgelint.model.bindings import BindingTable
+
+
+@dataclass
+class Source:
+    """One file's text, or why it has none."""
+
+    path: str
+    stored: Optional[StoredText] = None  # the text, kept for the whole run: see textio.compact
+    error: Optional[str] = None
+    digest: str = ""  # of the bytes read (textio.content_digest); the bytes themselves are not kept
+
+    @property
+    def text(self) -> Optional[str]:
+        return None if self.stored is None else expand(self.stored)
+
+    @property
+    def loaded(self) -> bool:
+        return self.stored is not None or self.error is not None
+
+    def state(self) -> FileState:
+        """What the cache knows the file by."""
+        return FileState(self.digest, self.error, self.stored is not None and _mentions_noqa(self.stored))
+
+
+def read_source(path: str) -> Source:
+    text, error, digest = read_text(path)
+    return Source(path, None if text is None else compact(text), error, digest)
+
+
+def load_source(source: Source) -> None:
+    """Read a file's text (or the reason it has none) into `source`, once."""
+    if not source.loaded:
+        loaded = read_source(source.path)
+        source.stored, source.error, source.digest = loaded.stored, loaded.error, loaded.digest
+
+
+@dataclass
+class ProjectInput:
+    """Files that share one wrangler config (or none), analysed together."""
+
+    root: Path
+    wrangler: Tuple[str, ...]
+    sources: Dict[str, Source] = field(default_factory=dict)
+
+
+def group_projects(paths: Iterable[str], settings: Settings, fallback_root: Path) -> List[ProjectInput]:
+    groups: Dict[Tuple[str, ...], ProjectInput] = {}
+    by_directory: Dict[str, Tuple[str, ...]] = {}  # most files share a directory with others
+    for path in paths:
+        directory = os.path.dirname(path)
+        wrangler = by_directory.get(directory)
+        if wrangler is None:
+            wrangler = by_directory[directory] = _wrangler_files(Path(directory), settings)
+        group = groups.get(wrangler)
+        if group is None:
+            group = groups[wrangler] = ProjectInput(_root(wrangler, settings, fallback_root), wrangler)
+        group.sources[path] = Source(path)
+    return list(groups.values())
+
+
+def project_root(directory: Path, settings: Settings, fallback_root: Path) -> Path:
+    """The root of the project files in `directory` belong to (where its cache lives)."""
+    return _root(_wrangler_files(directory, settings), settings, fallback_root)
+
+
+def _wrangler_files(directory: Path, settings: Settings) -> Tuple[str, ...]:
+    if settings.wrangler_config:
+        return tuple(settings.wrangler_config)
+    found = find_wrangler_config(directory)
+    return (str(found),) if found else ()
+
+
+def _root(wrangler: Tuple[str, ...], settings: Settings, fallback_root: Path) -> Path:
+    return (Path(wrangler[0]).parent if wrangler else (settings.root or fallback_root)).resolve()
+
+
+def project_files_of(target: str, settings: Settings) -> Tuple[Path, List[str]]:
+    """The root and Python files (absolute paths) of the project a single file belongs to.
+
+    Used when one file is linted on its own (flake8, stdin): its helpers live in the other files.
+    """
+    from edgelint.discovery import discover
+
+    directory = Path(os.path.abspath(target)).parent
+    root = project_root(directory, settings, directory)
+    if not root.is_dir():
+        return root, []
+    return root, [os.path.abspath(found) for found in discover([str(root)], _excludes(settings), settings.root, [])]
+
+
+def walked_directories(root: Path, settings: Settings) -> Optional[List[str]]:
+    """The directories `project_files_of` walks below `root`: adding, removing or renaming a file
+    in one changes its mtime. None when a symbolic link leads to a directory (changes below its
+    target would go unseen)."""
+    from edgelint.discovery import _excluded
+
+    excludes = _excludes(settings)
+    base = settings.root if settings.root is not None else root  # as discovery applies excludes
+    found: List[str] = []
+    for current, dirnames, _ in os.walk(root):
+        found.append(current)
+        dirnames[:] = [name for name in dirnames if not _excluded(os.path.join(current, name), excludes, base)]
+        if any(os.path.islink(os.path.join(current, name)) for name in dirnames):
+            return None
+    return found
+
+
+def _excludes(settings: Settings) -> List[str]:
+    from edgelint.discovery import DEFAULT_EXCLUDES
+
+    return list(DEFAULT_EXCLUDES) + settings.exclude + settings.extend_exclude
+
+
+def binding_table(group: ProjectInput, settings: Settings) -> BindingTable:
+    table = load_bindings(group.wrangler)
+    return table.overlay(settings.bindings) if settings.bindings else table
+
+
+class CachedProject:
+    """A project's entry in the result cache (see edgelint.cache), read and written with its sources:
+    the files a run already has (code from stdin) count as they are, the others as they are on disk."""
+
+    def __init__(self, group: ProjectInput, settings: Settings, use_filter: bool):
+        self.group = group
+        self.settings = settings
+        identity = (settings.fingerprint(), f"filter={use_filter}")
+        self.slot = Slot(group.root, identity, group.sources, group.wrangler)
+
+    def findings(self) -> Optional[List[Finding]]:
+        """The cached findings (before selection and noqa) if nothing they depend on changed."""
+        known = {path: source.state() for path, source in self.group.sources.items() if source.loaded}
+        hit = self.slot.lookup(known, self._read, self._bindings)
+        if hit is None:
+            return None
+        for path, source in self.group.sources.items():
+            if not source.loaded and hit.states[path].error is not None:
+                source.error = hit.states[path].error  # reported as the run reports an unreadable file
+        for finding in hit.findings:
+            # The texts a report needs: where a noqa comment may suppress a finding, where a fix applies.
+            source = self.group.sources.get(finding.path)
+            if source is not None and (hit.states[finding.path].noqa or finding.fix is not None):
+                load_source(source)
+        return hit.findings
+
+    def store(self, findings: List[Finding]) -> None:
+        """Record the findings of an analysis that read every file."""
+        for source in self.group.sources.values():
+            load_source(source)
+        states = {path: source.state() for path, source in self.group.sources.items()}
+        self.slot.store(findings, states, self._bindings())
+
+    def _read(self, path: str) -> FileState:
+        source = self.group.sources[path]
+        load_source(source)
+        return source.state()
+
+    def _bindings(self) -> str:
+        return binding_table(self.group, self.settings).fingerprint()
+
+
+def filter_findings(findings: Iterable[Finding], settings: Settings, sources: Mapping[str, Source],
+                    apply_noqa: bool = True) -> List[Finding]:
+    """Apply select/ignore/per-file-ignores and (unless flake8 does it) noqa comments."""
+    kept: List[Finding] = []
+    noqa: Dict[str, Optional[NoqaIndex]] = {}
+    for finding in findings:
+        if not settings.is_selected(finding.code, finding.path):
+            continue
+        if not apply_noqa:
+            kept.append(finding)
+            continue
+        if finding.path not in noqa:
+            source = sources.get(finding.path)
+            noqa[finding.path] = _noqa_index(source.text if source is not None else None)
+        index = noqa[finding.path]
+        if index is _IGNORED:
+            continue
+        if index is not None and index.suppresses(finding.line, finding.code):
+            continue
+        kept.append(finding)
+    return sorted(kept, key=lambda f: f.sort_key)
+
+
+_IGNORED = NoqaIndex("")
+_MENTIONS_NOQA = re.compile("noqa", re.IGNORECASE)
+_MENTIONS_NOQA_BYTES = re.compile(b"noqa", re.IGNORECASE)
+
+
+def _mentions_noqa(stored: StoredText) -> bool:
+    return bool((_MENTIONS_NOQA if isinstance(stored, str) else _MENTIONS_NOQA_BYTES).search(stored))
+
+
+def _noqa_index(text: Optional[str]) -> Optional[NoqaIndex]:
+    """None when no comment in the file can suppress anything: most files, which are then not
+    tokenized (tokenizing costs a fifth of a parse)."""
+    if text is None or not _MENTIONS_NOQA.search(text):
+        return None
+    return _IGNORED if file_is_ignored(text) else NoqaIndex(text)
