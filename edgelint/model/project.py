@@ -466,6 +466,8 @@ class Project:
         self.init_attrs: Dict[str, Dict[str, Value]] = {}
         # Per class, what each construction in the analysed code passed to `__init__`, by parameter.
         self.constructions: Dict[str, List[Dict[str, Value]]] = {}
+        self.summaries: Dict[Tuple[Any, ...], Any] = {}  # abstract input -> model.summaries.Summary
+        self.computing: List[List[Any]] = []  # [qualname, reusable] of the summaries being computed
         self.await_nodes: Dict[int, cst.Await] = {}  # foreign await ids -> their nodes (messages)
         self.quiet_calls: Set[int] = set()  # calls whose await opens no input gate (storage, project code)
         self.suppress_recording = False
@@ -532,6 +534,38 @@ class Project:
     def new_op_id(self) -> int:
         return next(self._op_ids)
 
+    def id_mark(self) -> int:
+        """The id `new_op_id` gives next (model.summaries: the ids a summary made)."""
+        mark = next(self._op_ids)
+        self._op_ids = itertools.count(mark)
+        return mark
+
+    def reserve_ids(self, count: int) -> int:
+        """Set aside `count` consecutive ids; the first of them."""
+        first = next(self._op_ids)
+        self._op_ids = itertools.count(first + count)
+        return first
+
+    # ---- summaries being computed (model.summaries): a call refused because of one of them makes
+    # the summaries computed inside it depend on where they were computed, so they are not kept
+
+    def begin_summary(self, qualname: str) -> None:
+        self.computing.append([qualname, True])
+
+    def end_summary(self) -> bool:
+        return self.computing.pop()[1]
+
+    def is_computing(self, qualname: str) -> bool:
+        return any(entry[0] == qualname for entry in self.computing)
+
+    def refuse_inside(self, qualname: Optional[str]) -> None:
+        """A call of `qualname` (None: any call, too deep) was refused: every summary computed
+        inside its computation depended on that."""
+        levels = [index for index, entry in enumerate(self.computing) if entry[0] == qualname]
+        start = levels[0] + 1 if levels else 0
+        for entry in self.computing[start:]:
+            entry[1] = False
+
     def record(self, op: Operation) -> Operation:
         if not self.suppress_recording:
             self.facts.operations.append(op)
@@ -569,6 +603,16 @@ class Project:
 
     def note_reached(self, qualname: str) -> None:
         self.reached.add(qualname)
+
+    def note_instance(self, instance: Any) -> None:
+        """An object the analysed code creates (a summary copies those it made, per call)."""
+
+    def use_literal(self, slot: int) -> Tuple[bool, Any]:
+        """A summary's string slot (model.summaries): there are none outside a summary."""
+        return False, None
+
+    def use_methods(self) -> None:
+        """The enclosing routes' HTTP methods decide something (model.summaries)."""
 
     def set_runtime_global(self, key: Tuple[str, str], value: Value) -> None:
         previous = self.runtime_globals.get(key)
@@ -663,6 +707,8 @@ class Project:
         self.module_values = {}
         self.init_attrs = {}
         self.constructions = {}
+        self.summaries = {}
+        self.computing = []
         self.await_nodes = {}
         self.quiet_calls = set()
         self.internal_errors = []
