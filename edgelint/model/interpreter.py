@@ -1,13 +1,12 @@
 """The interpreter: walks a function once, statement by statement, tracking abstract values.
 
 It follows binding handles through names, attributes, `getattr`, wrapper objects and calls into
-the project's own functions (inlined with the caller's argument values, so a read-modify-write
-split over several helpers is seen as one flow), and records every KV / Durable Object operation
-with its key, value, guards and position in the flow.
+the project's own functions (run as summaries instantiated with the caller's argument values,
+model.summaries, so a read-modify-write split over several helpers is seen as one flow), and
+records every KV / Durable Object operation with its key, value, guards and position in the flow.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
 
@@ -47,7 +46,6 @@ from edgelint.model.values import (
 )
 
 MAX_INLINE_DEPTH = 8
-SUMMARIES = os.environ.get("EDGELINT_SUMMARIES", "1") != "0"  # 0: interpret every call in place (comparison)
 INLINE_BUDGET = 400  # inlined calls per analysis root: bounds pathological call trees
 
 KV_METHODS = {"get": OpKind.KV_GET, "getWithMetadata": OpKind.KV_GET, "put": OpKind.KV_PUT,
@@ -881,11 +879,10 @@ class Interpreter:
             return combine(args.all(), transformed=True)
         self.budget[0] -= 1
         self._mark_inlined(node)
-        if SUMMARIES:
-            try:
-                return self._call_summarized(node, function, self_value, args)
-            except summaries.NotSummarizable:
-                pass
+        try:
+            return self._call_summarized(node, function, self_value, args)
+        except summaries.NotSummarizable:
+            pass  # interpreted in place, in this caller's scope
         self.sink.note_reached(function.qualname)
         frame = Frame(function.qualname, self.project.new_op_id(), node, self.module)
         context = self.context.enter(frame, self.project.is_admin_name(function.name))

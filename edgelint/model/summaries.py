@@ -46,6 +46,9 @@ STRUCTURAL_TERMS = frozenset({"lit", "clock", "env", "ctx", "storage", "ext", "m
 MAX_SUMMARY_OPERATIONS = 5_000  # a pathological fan-out of calls stops recording here
 
 
+NOT_TEXT = object()  # a condition: the slot was not a string literal
+
+
 class NotSummarizable(Exception):
     """The call depends on something a summary cannot stand for (a nested function's scope, a
     module global set at runtime): it is interpreted in place instead."""
@@ -63,8 +66,9 @@ class Inputs:
 
     A string literal is not part of the key: most are keys and names the callee only passes on. It
     gets a *soft* slot whose text the summary being computed may still ask for (`use_literal`: a
-    branch on it, `getattr(env, name)`); the summary then holds only for callers passing that text
-    (`Summary.conditions`).
+    branch on it, `getattr(env, name)`); the summary then holds only for callers passing that text,
+    and one that asked a data slot only for callers that do not pass a string there
+    (`Recorder.conditions`).
     """
 
     def __init__(self, function: "FunctionInfo", self_value: Optional[Value], args: Args, caller_sink: Any):
@@ -88,7 +92,7 @@ class Inputs:
         if soft is not None:
             self.soft[index] = soft
         return (
-            "text" if soft is not None else term if term[0] in STRUCTURAL_TERMS else None,
+            term if term[0] in STRUCTURAL_TERMS and soft is None else None,
             (handle.kind, handle.binding, handle.address, handle.probe) if handle is not None else None,
             bool(value.reads), value.computed, value.transformed, value.predicate, bool(value.promises),
             self._instance_shape(value.instance) if value.instance is not None else None,
@@ -245,6 +249,7 @@ class Recorder:
     def use_literal(self, slot: int) -> Tuple[bool, Any]:
         soft = self.soft.get(slot)
         if soft is None:
+            self.conditions[("text", slot)] = NOT_TEXT
             return False, None
         self.conditions[("text", slot)] = soft.text
         if soft.parent is not None:
@@ -275,7 +280,7 @@ class Summary:
             if condition[0] == "methods":
                 if caller.flow.methods != expected:
                     return False
-            elif caller.literal(inputs.slots[condition[1]]) != (True, expected):
+            elif caller.literal(inputs.slots[condition[1]]) != ((False, None) if expected is NOT_TEXT else (True, expected)):
                 return False
         return True
 
