@@ -8,6 +8,7 @@ binding on its own, recording operations.
 """
 from __future__ import annotations
 
+import ast
 import itertools
 import re
 from collections import deque
@@ -21,7 +22,7 @@ from edgelint.discovery import is_relevant
 from edgelint.model import SLOTS
 from edgelint.model.bindings import BindingKind, BindingTable
 from edgelint.model.chunks import Chunk, bound_names, is_whole
-from edgelint.model.outline import CLASS, CODE, FUNCTION, Import
+from edgelint.model.outline import CLASS, CODE, FUNCTION, WRITE_METHODS, Import, Route, route_of
 from edgelint.model.operations import Context, Operation, OpKind, PathKind
 from edgelint.model.parsing import parse_module
 from edgelint.model.values import Value, merge
@@ -31,8 +32,6 @@ Item = TypeVar("Item")
 
 # Entry-point method names by kind of class.
 BACKGROUND_HANDLERS = frozenset({"scheduled", "queue", "on_scheduled", "on_queue", "alarm", "on_alarm"})
-ROUTE_DECORATORS = frozenset({"get", "post", "put", "patch", "delete", "route", "api_route", "websocket", "head", "options"})
-WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 # Route words that make a write an administrative config change (rules.md), and the wider set of
 # words that name shared configuration in DO methods and routes (EDG202).
 ADMIN_CONFIG_WORDS = frozenset({"config", "settings", "flags"})
@@ -71,7 +70,7 @@ class ClassInfo:
 
     @property
     def methods(self) -> Dict[str, FunctionInfo]:
-        _parsed(self)
+        """Its functions by name, known before the class is parsed (their nodes are parsed when asked for)."""
         return self.parsed_methods
 
     @property
@@ -256,13 +255,23 @@ def index_module(module: ModuleInfo, imports: Iterable[Tuple[int, Import]] = ())
             for statement in chunk.tree.body:
                 _index_statement(module, statement, None, chunk)
         elif chunk.kind == FUNCTION:
+            route = chunk.outline.route if chunk.outline is not None else None
             chunk.owner = module.functions[chunk.name] = FunctionInfo(
-                module, f"{module.name}:{chunk.name}", chunk.name, chunk)
-        elif chunk.kind == CLASS:  # the outline parses classes with bases up front
-            chunk.owner = module.classes[chunk.name] = ClassInfo(module, chunk.name, (), chunk)
+                module, f"{module.name}:{chunk.name}", chunk.name, chunk, route=route)
+        elif chunk.kind == CLASS:
+            chunk.owner = module.classes[chunk.name] = _outlined_class(module, chunk)
         elif chunk.name:  # a constant, parsed when its value is asked for
             module.constants.setdefault(chunk.name, chunk)
     _add_outline_imports(module, outline_imports, None)
+
+
+def _outlined_class(module: ModuleInfo, chunk: Chunk) -> ClassInfo:
+    """A class as the outline describes it: bases and methods known, nothing parsed yet."""
+    shape = chunk.outline
+    cls = ClassInfo(module, chunk.name, shape.bases if shape else (), chunk)
+    for name, route in shape.methods if shape else ():
+        cls.parsed_methods[name] = FunctionInfo(module, f"{module.name}:{cls.name}.{name}", name, chunk, cls, route)
+    return cls
 
 
 def _add_outline_imports(module: ModuleInfo, imports: Deque[Tuple[int, Import]], before: Optional[int]) -> None:
@@ -304,6 +313,10 @@ def _nested_blocks(statement: cst.CSTNode) -> Iterable[cst.CSTNode]:
 
 def _index_function(module: ModuleInfo, node: cst.FunctionDef, cls: Optional[ClassInfo], chunk: Chunk) -> None:
     name = node.name.value
+    outlined = cls.parsed_methods.get(name) if cls is not None else None
+    if outlined is not None and outlined.parsed is None:  # known from the outline: its node now
+        outlined.parsed = node
+        return
     qualname = f"{cls.name}.{name}" if cls else name
     info = FunctionInfo(module, f"{module.name}:{qualname}", name, chunk, cls, _route_of(node), node)
     if cls is not None:
@@ -312,28 +325,16 @@ def _index_function(module: ModuleInfo, node: cst.FunctionDef, cls: Optional[Cla
         module.functions[name] = info
 
 
-def _route_of(node: cst.FunctionDef) -> Optional[Tuple[str, str]]:
+def _route_of(node: cst.FunctionDef) -> Optional[Route]:
+    """The route of a function libcst parsed as part of a whole module (`ast` could not: rare):
+    each decorator read again by `ast`, as the outline reads them."""
+    decorators = []
     for decorator in node.decorators:
-        call = decorator.decorator
-        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute):
-            verb = call.func.attr.value
-            if verb in ROUTE_DECORATORS and call.args:
-                path = string_value(call.args[0].value)
-                if path is not None:
-                    return (_route_method(verb, call), path)
-    return None
-
-
-def _route_method(verb: str, call: cst.Call) -> str:
-    if verb not in ("route", "api_route"):
-        return verb
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == "methods":
-            methods = [string_value(el.value) for el in getattr(arg.value, "elements", ())]
-            written = [m.lower() for m in methods if m and m.lower() in WRITE_METHODS]
-            if written:
-                return written[0]
-    return "get"
+        try:
+            decorators.append(ast.parse(cst.Module([]).code_for_node(decorator.decorator), mode="eval").body)
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+    return route_of(decorators)
 
 
 def _index_class(module: ModuleInfo, node: cst.ClassDef, chunk: Chunk) -> None:
@@ -344,10 +345,15 @@ def _index_class(module: ModuleInfo, node: cst.ClassDef, chunk: Chunk) -> None:
 
 
 def _index_class_body(module: ModuleInfo, cls: ClassInfo) -> None:
+    """Attach the parsed methods of `cls` (the last definition of a name wins, as in Python)."""
     body = cls.node.body
-    if isinstance(body, cst.IndentedBlock):
-        for statement in body.body:
-            _index_statement(module, statement, cls, cls.chunk)
+    statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
+    last = {statement.name.value: statement for statement in statements if isinstance(statement, cst.FunctionDef)}
+    for statement in last.values():
+        _index_statement(module, statement, cls, cls.chunk)
+    for name, method in cls.parsed_methods.items():
+        if method.parsed is None:  # the outline saw it, libcst did not: unsupported syntax
+            method.parsed = _empty_function(name)
 
 
 def _index_import(module: ModuleInfo, node: cst.CSTNode) -> None:
