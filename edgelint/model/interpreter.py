@@ -7,7 +7,7 @@ records every KV / Durable Object operation with its key, value, guards and posi
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
@@ -483,6 +483,7 @@ class Interpreter:
     # ------------------------------------------------------------------ module-level values
 
     def project_module_value(self, module: ModuleInfo, name: str, depth: int = 0) -> Value:
+        self.sink.note_module(module.name)
         runtime = self.project.runtime_globals.get((module.name, name))
         if runtime is not None:
             return runtime
@@ -599,7 +600,11 @@ class Interpreter:
 
     def _method_of(self, instance: Instance, name: str) -> Optional[FunctionInfo]:
         cls = self.project.class_by_key.get(instance.class_key)
-        return self.project.method_of(cls, name) if cls is not None else None
+        if cls is None:
+            return None
+        for ancestor in self.project.lineage(cls):  # a base class that gains the method changes the answer
+            self.sink.note_module(ancestor.module.name)
+        return self.project.method_of(cls, name)
 
     def _subscript(self, node: cst.Subscript) -> Value:
         base = self.eval(node.value)
@@ -879,6 +884,7 @@ class Interpreter:
             return combine(args.all(), transformed=True)
         self.budget[0] -= 1
         self._mark_inlined(node)
+        self.sink.note_module(function.module.name)
         try:
             return self._call_summarized(node, function, self_value, args)
         except summaries.NotSummarizable:
@@ -970,7 +976,6 @@ class Interpreter:
 
     def bind_parameters(self, params: cst.Parameters, args: "Args", self_value: Optional[Value]) -> None:
         ordered = list(params.posonly_params) + list(params.params)
-        positional = list(args.positional)
         if self_value is not None and ordered:
             self.self_value = self_value
             self.flow.vars[ordered[0].name.value] = self_value
@@ -1338,9 +1343,13 @@ def _is_static(function: FunctionInfo) -> bool:
 
 
 def _constructed_with(project: Project, cls: ClassInfo, init: FunctionInfo, name: str) -> Optional[Value]:
-    """The binding every construction of `cls` seen so far passes as `name` (`Store(env.JOBS)`)."""
+    """The binding every construction of `cls` by the entry points passes as `name` (`Store(env.JOBS)`),
+    for a method no entry point reaches (entry points themselves are analysed before that is known)."""
+    constructions = project.entry_constructions
+    if constructions is None:
+        return None
     handles = {(passed[name].handle.kind, passed[name].handle.binding) if name in passed and passed[name].handle
-               else None for passed in project.constructions.get(cls.key, ())}
+               else None for passed in constructions.get(cls.key, ())}
     if len(handles) != 1 or None in handles:
         return None
     kind, binding = handles.pop()
@@ -1357,6 +1366,7 @@ def default_instance(project: Project, cls: ClassInfo) -> Value:
     cached = project.init_attrs.get(cls.key)
     if cached is None:
         project.init_attrs[cls.key] = {}
+        assumed: Dict[str, Any] = {}
         scratch = Interpreter(project, cls.module, init, Context(frames=(Frame(init.qualname, project.new_op_id()),)), Flow({}), budget=[50])
         scratch.self_value = value
         params = list(init.node.params.posonly_params) + list(init.node.params.params)
@@ -1365,8 +1375,9 @@ def default_instance(project: Project, cls: ClassInfo) -> Value:
         workers_class = cls.is_durable_object or cls.is_worker_entrypoint
         for param in params[1:] + list(init.node.params.kwonly_params):
             name = param.name.value
-            scratch.flow.vars[name] = (_constructed_with(project, cls, init, name)
-                                       or _root_parameter(init, name, workers_class))
+            constructed = _constructed_with(project, cls, init, name)
+            assumed[name] = (constructed.handle.kind.value, constructed.handle.binding) if constructed else None
+            scratch.flow.vars[name] = constructed or _root_parameter(init, name, workers_class)
         saved = project.suppress_recording
         project.suppress_recording = True
         try:
@@ -1374,5 +1385,7 @@ def default_instance(project: Project, cls: ClassInfo) -> Value:
         finally:
             project.suppress_recording = saved
         cached = project.init_attrs[cls.key] = dict(instance.attrs)
+        project.init_assumed[cls.key] = assumed
+    project.note_constructed_with(cls.key, project.init_assumed.get(cls.key, {}))
     instance.attrs.update(cached)
     return value

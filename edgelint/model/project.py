@@ -434,6 +434,30 @@ def lookup_module_name(names: Mapping[str, object], dotted: str) -> Optional[str
 # The project
 
 
+RootKey = Tuple[str, str]  # (qualname of the function, path kind): one analysis root
+
+
+def class_root(cls: "ClassInfo") -> RootKey:
+    """The key under which findings about a class as a whole (not a flow through it) are kept."""
+    return (cls.key, "class")
+
+
+@dataclass(eq=False)
+class RootRun:
+    """One analysis root: what its analysis read and what it learnt (the cache keeps this, so a
+    later run redoes only the roots whose modules changed)."""
+
+    key: RootKey
+    function: "FunctionInfo"
+    modules: Set[str] = field(default_factory=set)  # names of the modules its analysis read
+    operations: List[Operation] = field(default_factory=list)
+    reached: Set[str] = field(default_factory=set)
+    constructions: List[Tuple[str, Dict[str, Value]]] = field(default_factory=list)
+    storage_effects: Dict[str, Set[str]] = field(default_factory=dict)
+    constructed_with: Dict[Tuple[str, str], Any] = field(default_factory=dict)  # what `Store(env.X)` it assumed
+    errors: List[str] = field(default_factory=list)  # internal errors, one line each
+
+
 @dataclass
 class Facts:
     """Whole-project facts the interpreter records for rules."""
@@ -470,10 +494,15 @@ class Project:
         self.runtime_globals: Dict[Tuple[str, str], Value] = {}  # module globals assigned in functions
         self.module_values: Dict[Tuple[str, str], Value] = {}
         self.init_attrs: Dict[str, Dict[str, Value]] = {}
-        # Per class, what each construction in the analysed code passed to `__init__`, by parameter.
+        # Per class, what each construction in the analysed code passed to `__init__`, by parameter;
+        # those of the entry points, once they have all run (what methods nobody reaches assume).
         self.constructions: Dict[str, List[Dict[str, Value]]] = {}
+        self.entry_constructions: Optional[Dict[str, List[Dict[str, Value]]]] = None
+        self.init_assumed: Dict[str, Dict[str, Any]] = {}  # class -> parameter -> binding assumed
         self.summaries: Dict[Tuple[Any, ...], Any] = {}  # abstract input -> model.summaries.Summary
         self.computing: List[List[Any]] = []  # [qualname, reusable] of the summaries being computed
+        self.runs: List[RootRun] = []  # the analysis roots, in the order they ran
+        self.current: Optional[RootRun] = None
         self.await_nodes: Dict[int, cst.Await] = {}  # foreign await ids -> their nodes (messages)
         self.quiet_calls: Set[int] = set()  # calls whose await opens no input gate (storage, project code)
         self.suppress_recording = False
@@ -576,7 +605,13 @@ class Project:
         if not self.suppress_recording:
             self.facts.operations.append(op)
             self.ops_by_id[op.id] = op
+            if self.current is not None:
+                self.current.operations.append(op)
         return op
+
+    def note_module(self, name: str) -> None:
+        if self.current is not None:
+            self.current.modules.add(name)
 
     # ---- what the analysis learns: the interpreter's sink (a summary being computed records the
     # same calls, and replays them into its callers: model.summaries.Recorder)
@@ -588,6 +623,8 @@ class Project:
         if effect is not None and not self.suppress_recording:
             for qualname in chain:
                 self.facts.storage_effects.setdefault(qualname, set()).add(effect)
+                if self.current is not None:
+                    self.current.storage_effects.setdefault(qualname, set()).add(effect)
 
     def note_escaped(self, reads: Iterable[int]) -> None:
         self.facts.escaped.update(reads)
@@ -603,12 +640,22 @@ class Project:
 
     def note_construction(self, class_key: str, passed: Dict[str, Value]) -> None:
         self.constructions.setdefault(class_key, []).append(passed)
+        if self.current is not None:
+            self.current.constructions.append((class_key, passed))
 
     def note_await(self, await_id: int, node: cst.Await) -> None:
         self.await_nodes[await_id] = node
 
+    def note_constructed_with(self, class_key: str, assumed: Dict[str, Any]) -> None:
+        """A method of `class_key` was analysed assuming its objects are built with these bindings."""
+        if self.current is not None:
+            for name, binding in assumed.items():
+                self.current.constructed_with[(class_key, name)] = binding
+
     def note_reached(self, qualname: str) -> None:
         self.reached.add(qualname)
+        if self.current is not None:
+            self.current.reached.add(qualname)
 
     def note_instance(self, instance: Any) -> None:
         """An object the analysed code creates (a summary copies those it made, per call)."""
@@ -713,8 +760,11 @@ class Project:
         self.module_values = {}
         self.init_attrs = {}
         self.constructions = {}
+        self.entry_constructions = None
+        self.init_assumed = {}
         self.summaries = {}
         self.computing = []
+        self.runs = []
         self.await_nodes = {}
         self.quiet_calls = set()
         self.internal_errors = []
@@ -725,6 +775,7 @@ class Project:
         entries = self.entry_points()
         for function, kind in entries:
             self._analyse_root(function, kind)
+        self.entry_constructions = {key: list(found) for key, found in self.constructions.items()}
         entry_ids = {id(function) for function, _ in entries}
         for function in self._other_roots():
             # A function already reached from an entry point (or an earlier root) was analysed with
@@ -739,17 +790,22 @@ class Project:
         for module in self.modules.values():
             yield from (function for function in module.functions.values() if function.chunk.relevant)
             for cls in module.classes.values():
-                if cls.chunk.relevant or cls.key in self.constructions:
+                if cls.chunk.relevant or cls.key in (self.entry_constructions or {}):
                     yield from cls.methods.values()
 
     def _analyse_root(self, function: FunctionInfo, kind: PathKind) -> None:
         from edgelint.model.interpreter import analyse_root
 
+        self.current = RootRun((function.qualname, kind.value), function, {function.module.name})
         try:
             analyse_root(self, function, Context(kind, self.is_admin_name(function.name)))
         except (RecursionError, Exception) as exc:  # noqa: BLE001 - one bad function must not stop the run
             message = f"internal error analysing {function.qualname}: {type(exc).__name__}: {exc}"
             self.internal_errors.append((function.module.path, message.splitlines()[0]))
+            self.current.errors.append(message.splitlines()[0])
+        finally:
+            self.runs.append(self.current)
+            self.current = None
 
     def ops(self, *kinds: OpKind) -> List[Operation]:
         wanted = set(kinds)

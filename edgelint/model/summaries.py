@@ -205,6 +205,7 @@ class Recorder:
     awaits: List[Tuple[int, cst.Await]] = field(default_factory=list)
     reached: Set[str] = field(default_factory=set)
     new_instances: Set[int] = field(default_factory=set)
+    modules: Set[str] = field(default_factory=set)  # modules the callee read (what the summary depends on)
 
     def record(self, op: Operation) -> Operation:
         if len(self.operations) < MAX_SUMMARY_OPERATIONS:
@@ -239,6 +240,9 @@ class Recorder:
 
     def note_reached(self, qualname: str) -> None:
         self.reached.add(qualname)
+
+    def note_module(self, name: str) -> None:
+        self.modules.add(name)
 
     def note_instance(self, instance: Instance) -> None:
         self.new_instances.add(id(instance))
@@ -351,6 +355,8 @@ def instantiate(caller: "Interpreter", summary: Summary, inputs: Inputs, node: O
         sink.note_await(replay.id(await_id), await_node)
     for qualname in recorder.reached:
         sink.note_reached(qualname)
+    for name in recorder.modules:
+        sink.note_module(name)
     sink.note_reached(function.qualname)
     flow = caller.flow
     flow.writes = tuple(sorted(set(flow.writes) | {replay.id(op_id) for op_id in summary.writes}))
