@@ -1345,15 +1345,10 @@ def _is_static(function: FunctionInfo) -> bool:
 def _constructed_with(project: Project, cls: ClassInfo, init: FunctionInfo, name: str) -> Optional[Value]:
     """The binding every construction of `cls` by the entry points passes as `name` (`Store(env.JOBS)`),
     for a method no entry point reaches (entry points themselves are analysed before that is known)."""
-    constructions = project.entry_constructions
-    if constructions is None:
+    binding = project.constructed_binding(cls.key, name)
+    if binding is None:
         return None
-    handles = {(passed[name].handle.kind, passed[name].handle.binding) if name in passed and passed[name].handle
-               else None for passed in constructions.get(cls.key, ())}
-    if len(handles) != 1 or None in handles:
-        return None
-    kind, binding = handles.pop()
-    return Value(("param", init.qualname, name), Handle(kind, binding))
+    return Value(("param", init.qualname, name), Handle(HandleKind(binding[0]), binding[1]))
 
 
 def default_instance(project: Project, cls: ClassInfo) -> Value:
@@ -1376,7 +1371,7 @@ def default_instance(project: Project, cls: ClassInfo) -> Value:
         for param in params[1:] + list(init.node.params.kwonly_params):
             name = param.name.value
             constructed = _constructed_with(project, cls, init, name)
-            assumed[name] = (constructed.handle.kind.value, constructed.handle.binding) if constructed else None
+            assumed[name] = project.constructed_binding(cls.key, name)
             scratch.flow.vars[name] = constructed or _root_parameter(init, name, workers_class)
         saved = project.suppress_recording
         project.suppress_recording = True

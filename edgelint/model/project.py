@@ -14,7 +14,22 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any, Deque, Dict, Generic, Iterable, Iterator, List, Mapping, Optional, Set, Tuple, TypeVar, Union
+from typing import (
+    Any,
+    Deque,
+    Dict,
+    FrozenSet,
+    Generic,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Set,
+    Tuple,
+    TypeVar,
+    Union,
+)
 
 import libcst as cst
 
@@ -458,6 +473,56 @@ class RootRun:
     errors: List[str] = field(default_factory=list)  # internal errors, one line each
 
 
+Binding = Optional[Tuple[str, Optional[str]]]  # a handle as plain data: (kind, binding name), None: no handle
+
+
+def binding_of(value: Value) -> Binding:
+    return (value.handle.kind.value, value.handle.binding) if value.handle is not None else None
+
+
+@dataclass(frozen=True)
+class RootMemory:
+    """What a root learnt, as plain data: kept by the cache, replayed instead of running the root
+    again while its modules are unchanged and what it assumed of other roots still holds."""
+
+    modules: FrozenSet[str]
+    reached: FrozenSet[str]
+    constructions: Tuple[Tuple[str, Tuple[Tuple[str, Binding], ...]], ...]
+    storage_effects: Tuple[Tuple[str, Tuple[str, ...]], ...]
+    evidence: Tuple[Tuple[str, str], ...]  # undeclared binding -> kind its operations show
+    assumed: Tuple[Tuple[Tuple[str, str], Binding], ...]  # (class, parameter) -> what constructs it
+    consults: Tuple[Tuple[Tuple[str, str], Any], ...]  # facts its findings asked of other roots
+    errors: Tuple[Tuple[str, str], ...]  # internal errors: (path, message)
+
+    @classmethod
+    def of(cls, run: RootRun, project: "Project") -> "RootMemory":
+        return cls(
+            frozenset(run.modules), frozenset(run.reached),
+            tuple((key, tuple((name, binding_of(value)) for name, value in passed.items()))
+                  for key, passed in run.constructions),
+            tuple((qualname, tuple(sorted(effects))) for qualname, effects in sorted(run.storage_effects.items())),
+            tuple((name, kind.value) for name, kind in project.evidence(run.key).items()),
+            tuple(run.constructed_with.items()),
+            tuple(project.consults.get(run.key, {}).items()),
+            tuple((run.function.module.path, message) for message in run.errors),
+        )
+
+    def holds(self, project: "Project") -> bool:
+        """Whether the bindings it assumed objects are constructed with are still what the entry points pass."""
+        return all(project.constructed_binding(key, name) == binding for (key, name), binding in self.assumed)
+
+    def replay(self, project: "Project") -> None:
+        from edgelint.model.values import Handle, HandleKind
+
+        project.reached.update(self.reached)
+        for key, passed in self.constructions:
+            project.constructions.setdefault(key, []).append({
+                name: Value(("param", key, name), Handle(HandleKind(binding[0]), binding[1]) if binding else None)
+                for name, binding in passed})
+        for qualname, effects in self.storage_effects:
+            project.facts.storage_effects.setdefault(qualname, set()).update(effects)
+
+
 @dataclass
 class Facts:
     """Whole-project facts the interpreter records for rules."""
@@ -476,7 +541,8 @@ class Project:
     """All analysed modules of one project, and everything the interpreter learnt about them."""
 
     def __init__(self, modules: Iterable[ModuleInfo], admin_words: Tuple[str, ...] = DEFAULT_ADMIN_WORDS):
-        self.modules: Dict[str, ModuleInfo] = {module.name: module for module in modules}
+        # In path order: roots run in an order that does not depend on how the files were found.
+        self.modules: Dict[str, ModuleInfo] = {module.name: module for module in sorted(modules, key=lambda m: m.path)}
         self.internal_errors: List[Tuple[str, str]] = []
         self.admin_words = frozenset(admin_words)
         self.facts = Facts()
@@ -503,6 +569,10 @@ class Project:
         self.computing: List[List[Any]] = []  # [qualname, reusable] of the summaries being computed
         self.runs: List[RootRun] = []  # the analysis roots, in the order they ran
         self.current: Optional[RootRun] = None
+        self.kept: Dict[RootKey, RootMemory] = {}
+        self.replayed: Dict[RootKey, RootMemory] = {}  # kept roots not run again
+        self.order: List[RootKey] = []  # every root, run or replayed, in order
+        self.consults: Dict[RootKey, Dict[Tuple[str, str], Any]] = {}
         self.await_nodes: Dict[int, cst.Await] = {}  # foreign await ids -> their nodes (messages)
         self.quiet_calls: Set[int] = set()  # calls whose await opens no input gate (storage, project code)
         self.suppress_recording = False
@@ -646,6 +716,15 @@ class Project:
     def note_await(self, await_id: int, node: cst.Await) -> None:
         self.await_nodes[await_id] = node
 
+    def constructed_binding(self, class_key: str, name: str) -> Binding:
+        """The binding every construction of a class by the entry points passes as parameter `name`
+        (`Store(env.JOBS)`), once they have all run; None when they differ or pass none."""
+        constructions = self.entry_constructions
+        if constructions is None:
+            return None
+        bindings = {binding_of(passed[name]) if name in passed else None for passed in constructions.get(class_key, ())}
+        return bindings.pop() if len(bindings) == 1 else None
+
     def note_constructed_with(self, class_key: str, assumed: Dict[str, Any]) -> None:
         """A method of `class_key` was analysed assuming its objects are built with these bindings."""
         if self.current is not None:
@@ -720,11 +799,13 @@ class Project:
         candidates = [c for c in self.classes_by_name.get(declared.class_name, ()) if c.is_durable_object]
         return candidates[0] if len(candidates) == 1 else None
 
-    def storage_effect(self, cls: ClassInfo, method: str) -> Optional[Set[str]]:
+    def storage_effect(self, cls: ClassInfo, method: str, asker: Operation) -> Optional[Set[str]]:
         info = cls.methods.get(method)
         if info is None:
             return None
-        return self.facts.storage_effects.get(info.qualname, set())
+        effects = self.facts.storage_effects.get(info.qualname, set())
+        self.consult(asker, ("effects", info.qualname), sorted(effects))
+        return effects
 
     # ---- the analysis driver
 
@@ -744,15 +825,37 @@ class Project:
                         entries.append((method, kind))
         return entries
 
-    def analyse(self) -> "Project":
-        """Run every entry point, then every other function; twice if module globals are set at runtime."""
+    def analyse(self, kept: Optional[Mapping[RootKey, "RootMemory"]] = None) -> "Project":
+        """Run every entry point, then every function nothing reached, in that order; twice if module
+        globals are set at runtime. A root in `kept` whose assumptions still hold is not run again:
+        what it learnt is replayed from there (a cache decided its modules did not change)."""
+        self.kept = dict(kept or {})
         self._analyse_all()
         if self.runtime_globals:
             learnt = dict(self.runtime_globals)
             self._reset()
+            self.kept = {}
             self.runtime_globals = learnt
             self._analyse_all()
         return self
+
+    def _run_or_replay(self, function: FunctionInfo, kind: PathKind) -> None:
+        key = (function.qualname, kind.value)
+        memory = self.kept.get(key)
+        self.order.append(key)
+        if memory is not None and memory.holds(self):
+            memory.replay(self)
+            self.replayed[key] = memory
+        else:
+            self._analyse_root(function, kind)
+
+    def consult(self, op: Operation, fact: Tuple[str, str], value: Any) -> Any:
+        """A rule asked a fact other roots decide (an inferred binding kind, a method's storage
+        effects) about `op`: a kept root's findings hold while the fact stays the same."""
+        frames = op.context.frames
+        root = (frames[0].qualname if frames else "", op.context.path.value)
+        self.consults.setdefault(root, {})[fact] = value
+        return value
 
     def _reset(self) -> None:
         self.facts = Facts()
@@ -765,6 +868,9 @@ class Project:
         self.summaries = {}
         self.computing = []
         self.runs = []
+        self.replayed = {}
+        self.order = []
+        self.consults = {}
         self.await_nodes = {}
         self.quiet_calls = set()
         self.internal_errors = []
@@ -774,14 +880,14 @@ class Project:
     def _analyse_all(self) -> None:
         entries = self.entry_points()
         for function, kind in entries:
-            self._analyse_root(function, kind)
+            self._run_or_replay(function, kind)
         self.entry_constructions = {key: list(found) for key, found in self.constructions.items()}
         entry_ids = {id(function) for function, _ in entries}
         for function in self._other_roots():
             # A function already reached from an entry point (or an earlier root) was analysed with
             # its callers' arguments and path; on its own it would only know less.
             if id(function) not in entry_ids and function.qualname not in self.reached:
-                self._analyse_root(function, PathKind.UNKNOWN)
+                self._run_or_replay(function, PathKind.UNKNOWN)
 
     def _other_roots(self) -> Iterator[FunctionInfo]:
         """Functions that can involve bindings, analysed on their own unless something reached
@@ -818,15 +924,29 @@ class Project:
         declared = op.module.bindings.get(op.binding)
         if declared is not None:
             return declared.kind
-        return self._inferred_kinds().get(op.binding)
+        inferred = self.inferred_kinds().get(op.binding)
+        self.consult(op, ("kind", op.binding), inferred.value if inferred else None)
+        return inferred
 
-    def _inferred_kinds(self) -> Dict[str, BindingKind]:
+    def inferred_kinds(self) -> Dict[str, BindingKind]:
+        """Binding kinds inferred from use: the first root, in order, that tells decides."""
         cached = self._inferred
         if cached is None:
-            from edgelint.model.inference import infer_binding_kinds
-
-            cached = self._inferred = infer_binding_kinds(self.facts.operations)
+            cached = self._inferred = {}
+            for key in self.order:
+                for name, kind in self.evidence(key).items():
+                    cached.setdefault(name, kind)
         return cached
+
+    def evidence(self, key: RootKey) -> Dict[str, BindingKind]:
+        """What one root's operations tell of the kinds of undeclared bindings."""
+        from edgelint.model.inference import infer_binding_kinds
+
+        memory = self.replayed.get(key)
+        if memory is not None:
+            return {name: BindingKind(kind) for name, kind in memory.evidence.items()}
+        run = next((run for run in self.runs if run.key == key), None)
+        return infer_binding_kinds(run.operations) if run is not None else {}
 
     def is_kv(self, op: Operation) -> bool:
         return self.binding_kind(op) is BindingKind.KV
