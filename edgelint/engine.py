@@ -12,14 +12,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
 from edgelint.config import Settings
 from edgelint.deepstack import call_with_deep_stack
 from edgelint.discovery import is_relevant
-from edgelint.findings import Finding, Fix, Related, RelatedLocation, Report, merge_related, related_summary
+from edgelint.candidates import Item, Positions, combine, place
+from edgelint.findings import Choice, Finding, Fix, Report
 from edgelint.fixes import fix_for
 from edgelint.model.bindings import BindingTable
 from edgelint.model.chunks import chunks_of, whole_module
@@ -52,15 +53,6 @@ from edgelint.textio import compact, content_digest, expand, syntax_error
 
 
 @dataclass
-class Placed:
-    """A node's position; for a reported node also its source line and fix."""
-
-    span: Span
-    context: str = ""
-    fix: Optional[Fix] = None
-
-
-@dataclass
 class LintResult:
     findings: List[Finding] = field(default_factory=list)
     errors: List[str] = field(default_factory=list)  # one-line problems that make the run exit 2
@@ -88,6 +80,7 @@ class ProjectRun:
         self.shared: Optional[SharedWork] = None  # the outlines they compute, while the files are parsed
         self.findings: List[Finding] = []
         self.modules: Dict[str, ModuleInfo] = {}
+        self.items: Dict[Tuple[str, str], List[Item]] = {}  # candidates by analysis root (model.project.RootKey)
 
     def run(self) -> List[Finding]:
         # Deeply nested code needs more than Python's default 1,000 frames: see edgelint.deepstack.
@@ -197,75 +190,35 @@ class ProjectRun:
                        "syntax-error" if code == SYNTAX_ERROR else "internal-error")
 
     def _run_rules(self, project: Project) -> None:
-        reports: Dict[Tuple[str, str, int], Report] = {}  # each (code, node) once, related merged
+        reports: List[Union[Report, Choice]] = []
         for rule_class in ALL_RULES:
             if not self.settings.is_selected(rule_class.code):
                 continue
             rule = rule_class()
             options = self.settings.rules.get(rule.code, {})
             try:
-                found = list(rule.check(project, options))
+                reports.extend(rule.check(project, options))
             except (RecursionError, Exception) as exc:  # noqa: BLE001
                 self._internal_error(next(iter(self.modules), ""), exc)
-                continue
-            for report in found:
-                key = (report.code, report.module_path, id(report.node))
-                earlier = reports.get(key)
-                reports[key] = report if earlier is None else merge_related(earlier, report)
-        placed = self._spans(reports.values())
-        for report in reports.values():
-            finding = self._finding(report, placed)
-            if finding is not None:
-                self.findings.append(finding)
+        positions = Positions(lambda path: self._position_index(self.modules[path]))
+        placed = place(reports, positions, self._fix, self._internal_error)
+        order = {run.key: index for index, run in enumerate(project.runs)}
+        placed.sort(key=lambda rooted: order.get(rooted[0], len(order)))  # root by root: as a cache replays them
+        for root, item in placed:
+            self.items.setdefault(root, []).append(item)
+        self.findings.extend(combine((item for _, item in placed), self._rule_of))
 
-    def _spans(self, reports: Iterable[Report]) -> Dict[int, Placed]:
-        """Positions of every reported and related node, by node id, with the source line and the
-        fix of a reported one. One module's position index at a time: it holds a copy of its lines."""
-        wanted: Dict[str, Dict[int, Tuple[cst.CSTNode, Optional[Report]]]] = {}
-        for report in reports:
-            wanted.setdefault(report.module_path, {})[id(report.node)] = (report.node, report)
-            for place in report.related:
-                wanted.setdefault(place.module_path, {}).setdefault(id(place.node), (place.node, None))
-        placed: Dict[int, Placed] = {}
-        for path, nodes in wanted.items():
-            module = self.modules[path]
-            index = self._position_index(module)
-            for key, (node, report) in nodes.items():
-                try:
-                    span = index.span(node)
-                    if report is None:
-                        placed[key] = Placed(span)
-                        continue
-                    line = span[0]
-                    context = index.lines[line - 1].strip() if 0 < line <= len(index.lines) else ""
-                    fix = fix_for(report.fix_edit, module.tree, index.source, node, line, span[1] + 1)
-                    placed[key] = Placed(span, context, fix)
-                except Exception as exc:  # noqa: BLE001 - a position or fix that cannot be computed
-                    if report is not None:
-                        self._internal_error(path, exc)
-        return placed
+    def _fix(self, report: Report, index: PositionIndex, span: Span) -> Optional[Fix]:
+        module = self.modules[report.module_path]
+        return fix_for(report.fix_edit, module.tree, index.source, report.node, span[0], span[1] + 1)
 
-    def _finding(self, report: Report, placed: Dict[int, Placed]) -> Optional[Finding]:
-        where = placed.get(id(report.node))
-        if where is None:
-            return None  # reported as an internal error
-        line, column, end_line, end_column = where.span
-        rule = RULES_BY_CODE[report.code]
-        severity = self.settings.severity.get(rule.code, rule.severity)
-        located = [(place, _located(place, placed[id(place.node)].span))
-                   for place in report.related if id(place.node) in placed]
-        message = report.message + related_summary(report, located)
-        return Finding(report.code, message, report.module_path, line, column + 1, end_line, end_column + 1,
-                       severity, rule.name, where.fix, tuple(location for _, location in located), where.context)
+    def _rule_of(self, code: str) -> Tuple[str, str]:
+        rule = RULES_BY_CODE[code]
+        return self.settings.severity.get(code, rule.severity), rule.name
 
     def _position_index(self, module: ModuleInfo) -> PositionIndex:
         parts = [(chunk.first, chunk.last, chunk.tree) for chunk in module.chunks if chunk.tree is not None]
         return PositionIndex(parts, module.text)
-
-
-def _located(place: Related, span: Span) -> RelatedLocation:
-    line, column, end_line, end_column = span
-    return RelatedLocation(place.message, place.module_path, line, column + 1, end_line, end_column + 1)
 
 
 @contextmanager

@@ -1,9 +1,8 @@
 """Findings and fixes: what every reporter, the noqa filter and the fixer work with."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from pathlib import PurePath
-from typing import Optional, Sequence, Tuple
+from dataclasses import dataclass, field
+from typing import Optional, Tuple
 
 import libcst as cst
 
@@ -72,7 +71,8 @@ class Related:
 
 @dataclass(frozen=True)
 class Report:
-    """What a rule reports, before positions are known: a node in a module."""
+    """What a rule reports, before positions are known: a node in a module. `root` is the
+    analysis root whose analysis it comes from (model.project.RootKey), for the cache."""
 
     code: str
     module_path: str
@@ -80,28 +80,18 @@ class Report:
     message: str
     fix_edit: Optional[str] = None  # kind of automatic fix ("insert-await")
     related: Tuple[Related, ...] = field(default=())
+    root: Tuple[str, str] = ("", "")
 
 
-def merge_related(first: Report, second: Report) -> Report:
-    """One finding reached twice (two callers compose the same pattern): its related places, once each."""
-    known = {(place.kind, place.message, place.module_path, id(place.node)) for place in first.related}
-    extra = tuple(place for place in second.related
-                  if (place.kind, place.message, place.module_path, id(place.node)) not in known)
-    return replace(first, related=first.related + extra) if extra else first
+@dataclass(frozen=True)
+class Choice:
+    """One recording of a call that a single-call rule looks at (model.placement): for a wrong
+    one, its reports in every frame it may land in, outermost first; for a right one, the calls it
+    passes through (where a wrong recording of the same call must not land)."""
 
-
-def related_summary(report: Report, located: Sequence[Tuple[Related, RelatedLocation]]) -> str:
-    """The short form of the related places that ends a message: `(read in get_json() at
-    kvstore.py:14; reached from fetch())`."""
-    ends = [f"{place.message} at {_where(report.module_path, location)}" for place, location in located
-            if place.kind == "end"]
-    callers = list(dict.fromkeys(place.label for place, _ in located if place.kind == "call"))
-    if callers:
-        ends.append("reached from " + " -> ".join(f"{name}()" for name in callers))
-    return f" ({'; '.join(ends)})" if ends else ""
-
-
-def _where(path: str, location: RelatedLocation) -> str:
-    if location.path == path:
-        return f"line {location.line}"
-    return f"{PurePath(location.path).name}:{location.line}"
+    code: str
+    module_path: str
+    node: cst.CSTNode  # the call recorded
+    options: Tuple[Report, ...]
+    passes: Tuple[Tuple[str, cst.CSTNode], ...]
+    root: Tuple[str, str]

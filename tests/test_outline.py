@@ -5,6 +5,8 @@ each one outlined and, with the filter off, parsed whole) and by the fuzz tests 
 """
 from __future__ import annotations
 
+import textwrap
+
 import sys
 from pathlib import Path
 
@@ -31,10 +33,10 @@ def test_outline_kinds_lines_and_what_is_parsed_up_front():
     assert [(s.start, s.end, s.kind, s.name, s.eager) for s in shape] == [
         (1, 1, CODE, "", False),  # a docstring: never parsed
         (2, 2, CODE, "", False),  # an import: read from `ast`
-        (5, 7, FUNCTION, "route", True),  # decorators make routes: parsed up front
+        (5, 7, FUNCTION, "route", False),  # its route is read from `ast`: parsed when analysed
         (10, 11, FUNCTION, "helper", False),
         (14, 15, CLASS, "Plain", False),
-        (18, 19, CLASS, "Store", True),  # bases make entry points
+        (18, 19, CLASS, "Store", False),  # its bases too
         (22, 22, CODE, "", True),
         (23, 23, CODE, "LIMIT", False),  # a constant: parsed when its value is asked for
         (24, 25, CODE, "", True),
@@ -85,6 +87,45 @@ def lint_module(source: StoredText, shape) -> ModuleInfo:
     module = ModuleInfo("m.py", "m", source, BindingTable(), chunks)
     index_module(module, imports_of(shape) if shape is not None else ())
     return module
+
+
+def test_the_outline_indexes_classes_and_routes_as_libcst_would_without_parsing_them():
+    source = textwrap.dedent('''\
+        import workers
+
+        @app.post("/a")
+        async def create(request):
+            return 1
+
+        @router.route("/b", methods=["GET", "PUT"])
+        def update():
+            pass
+
+        class Room(workers.DurableObject, Mixin, Generic[T]):
+            async def fetch(self, request):
+                pass
+
+            @app.get("/c")
+            def read(self):
+                pass
+
+            def fetch(self):
+                return 2
+
+        class Plain:
+            x = 1
+    ''')
+    lazy, whole = lint_module(source, outline(source)), lint_module(source, None)
+    assert not any(chunk.tree for chunk in lazy.chunks)  # nothing parsed to index it
+    for module in (lazy, whole):
+        assert {name: f.route for name, f in module.functions.items()} == {
+            "create": ("post", "/a"), "update": ("put", "/b")}
+        room = module.classes["Room"]
+        assert room.bases == ("DurableObject", "Mixin")
+        assert {name: f.route for name, f in room.methods.items()} == {"fetch": None, "read": ("get", "/c")}
+        assert module.classes["Plain"].methods == {}
+    fetch = lazy.classes["Room"].methods["fetch"]
+    assert fetch.node.body.body[0].body[0].value.value == "2"  # parsed on demand: the last definition
 
 
 def test_outline_of_code_python_refuses_is_none():

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, List, Optional, Set, Union
 import libcst as cst
 
 from edgelint.model import SLOTS
-from edgelint.model.outline import CODE, Outline
+from edgelint.model.outline import CODE, Outline, TopStatement
 from edgelint.textio import StoredText, expand, line_starts
 
 if TYPE_CHECKING:  # project.py builds on chunks
@@ -45,6 +45,7 @@ class Chunk:
     failed: bool = False  # libcst could not parse it (reported once, see ModuleInfo.chunk_errors)
     relevant: bool = True
     owner: Optional[Union[FunctionInfo, ClassInfo]] = None  # what it defines, when parsed late
+    outline: Optional[TopStatement] = None  # what `ast` said of it (routes, bases, methods)
 
     @property
     def text(self) -> str:
@@ -78,7 +79,7 @@ def chunks_of(source: StoredText, outline: Outline) -> List[Chunk]:
         if statement.ever_parsed:
             end = starts[statement.end] if statement.end < len(starts) else len(source)
             chunks.append(Chunk(statement.start, statement.end, statement.kind, statement.name,
-                                source, starts[statement.start - 1], end, statement.eager))
+                                source, starts[statement.start - 1], end, statement.eager, outline=statement))
     return chunks
 
 

@@ -1,17 +1,18 @@
 """The interpreter: walks a function once, statement by statement, tracking abstract values.
 
 It follows binding handles through names, attributes, `getattr`, wrapper objects and calls into
-the project's own functions (inlined with the caller's argument values, so a read-modify-write
-split over several helpers is seen as one flow), and records every KV / Durable Object operation
-with its key, value, guards and position in the flow.
+the project's own functions (run as summaries instantiated with the caller's argument values,
+model.summaries, so a read-modify-write split over several helpers is seen as one flow), and
+records every KV / Durable Object operation with its key, value, guards and position in the flow.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
+from edgelint.model import summaries
 from edgelint.model.bindings import BindingKind
 from edgelint.model.callables import Args, BoundMethod, LocalFunction, ModuleRef, Partial
 from edgelint.model.operations import Context, Frame, Operation, OpKind
@@ -250,7 +251,7 @@ class Interpreter:
 
     def _if(self, node: cst.If) -> None:
         test = self.eval(node.test)
-        known = _decided(test)
+        known = self.decided(test)
         if known is not None:  # a caller's constant argument picks the branch (`if ttl is None:`)
             if known:
                 self.run_suite(node.body)
@@ -295,7 +296,7 @@ class Interpreter:
     def _route_admin(self, test: cst.BaseExpression) -> bool:
         paths, methods = _route_literals(test)
         self.flow.methods = self.flow.methods + tuple(methods)
-        return bool(paths) and self.project.is_admin_route(paths, self.flow.methods)
+        return bool(paths) and self._is_admin_route(paths, self.flow.methods)
 
     def _while(self, node: cst.While) -> None:
         test = self.eval(node.test)
@@ -363,13 +364,55 @@ class Interpreter:
         outcomes = []
         for case in node.cases:
             paths = [text for text in _pattern_strings(case.pattern) if "/" in text]
-            self.flow = self._branch(base, subject.reads, bool(paths) and self.project.is_admin_route(paths, base.methods))
+            self.flow = self._branch(base, subject.reads, bool(paths) and self._is_admin_route(paths, base.methods))
             if case.guard is not None:
                 self.eval(case.guard)
             self.run_suite(case.body)
             outcomes.append(self.flow)
         outcomes.append(base.copy())
         self.flow = merge_flows(outcomes, base)
+
+    # ------------------------------------------------------------------ literals
+
+    def literal(self, value: Value) -> Tuple[bool, Any]:
+        """(known, what) for a literal value, including a string a caller passed to the summary
+        being computed (which then holds only for callers passing the same string)."""
+        term = value.term
+        if term[0] == "lit":
+            return True, term[1]
+        if term[0] == "slot":
+            return self.sink.use_literal(term[1])
+        return False, None
+
+    def truth(self, value: Value) -> Optional[bool]:
+        """Whether a literal value is truthy (None: not a literal)."""
+        known, what = self.literal(value)
+        return bool(what) if known else None
+
+    def decided(self, test: Value) -> Optional[bool]:
+        """The outcome of a condition a caller decided: a literal it passed in, or a comparison of
+        one with a literal. Module constants and local literals do not decide: code is analysed as
+        it may be configured, not as one deployment happens to be."""
+        return self.truth(test) if test.via else None
+
+    def _compared(self, node: cst.Comparison, values: Sequence[Value]) -> Optional[bool]:
+        """`ttl is None`, `mode == "strict"`: decided when both sides are literals."""
+        decide = _DECIDABLE.get(type(node.comparisons[0].operator)) if len(node.comparisons) == 1 else None
+        if decide is None:
+            return None
+        (left_known, left), (right_known, right) = self.literal(values[0]), self.literal(values[1])
+        return bool(decide(left, right)) if left_known and right_known else None
+
+    def _storage_effect(self, kind: HandleKind, method: str, args: "Args") -> Optional[str]:
+        if kind is HandleKind.STORAGE_SQL:
+            known, query = self.literal(args.positional[0]) if args.positional else (False, None)
+            text = query if known and isinstance(query, str) else ""
+            return "read" if text.lstrip().upper().startswith(("SELECT", "WITH")) else ("write" if text else None)
+        return STORAGE_EFFECTS.get(method)
+
+    def _is_admin_route(self, paths: Sequence[str], methods: Sequence[str]) -> bool:
+        self.sink.use_methods()  # the caller's route methods decide (model.summaries)
+        return self.project.is_admin_route(paths, methods)
 
     # ------------------------------------------------------------------ names and assignment
 
@@ -440,6 +483,7 @@ class Interpreter:
     # ------------------------------------------------------------------ module-level values
 
     def project_module_value(self, module: ModuleInfo, name: str, depth: int = 0) -> Value:
+        self.sink.note_module(module.name)
         runtime = self.project.runtime_globals.get((module.name, name))
         if runtime is not None:
             return runtime
@@ -556,12 +600,16 @@ class Interpreter:
 
     def _method_of(self, instance: Instance, name: str) -> Optional[FunctionInfo]:
         cls = self.project.class_by_key.get(instance.class_key)
-        return self.project.method_of(cls, name) if cls is not None else None
+        if cls is None:
+            return None
+        for ancestor in self.project.lineage(cls):  # a base class that gains the method changes the answer
+            self.sink.note_module(ancestor.module.name)
+        return self.project.method_of(cls, name)
 
     def _subscript(self, node: cst.Subscript) -> Value:
         base = self.eval(node.value)
         indexes = [self.eval(el.slice.value) for el in node.slice if isinstance(el.slice, cst.Index)]
-        if indexes and indexes[0].term == lit("env") and base.term[0] == "attr" and base.term[2] == "scope":
+        if indexes and base.term[0] == "attr" and base.term[2] == "scope" and self.literal(indexes[0]) == (True, "env"):
             return Value(("env",), Handle(HandleKind.ENV))
         index_term = indexes[0].term if len(indexes) == 1 else fresh()
         reads = base.reads.union(*(i.reads for i in indexes))
@@ -614,7 +662,7 @@ class Interpreter:
         value = self.eval(node.expression)
         if not isinstance(node.operator, cst.Not):
             return value.derive(("unary", type(node.operator).__name__, value.term))
-        known = _truth(value.term)
+        known = self.truth(value)
         term = lit(not known) if known is not None else ("unary", "Not", value.term)
         return value.derive(term, predicate=True)
 
@@ -623,13 +671,13 @@ class Interpreter:
         if any(isinstance(target.operator, ORDERING) for target in node.comparisons):
             for value in values:
                 self.sink.note_compared(value.reads)
-        known = _compared(node, values)
+        known = self._compared(node, values)
         term = lit(known) if known is not None else None
         return replace(combine(tuple(values), term, transformed=False), predicate=True)
 
     def _if_exp(self, node: cst.IfExp) -> Value:
         test = self.eval(node.test)
-        known = _decided(test)
+        known = self.decided(test)
         if known is not None:
             return self.eval(node.body if known else node.orelse)
         body, orelse = self.eval(node.body), self.eval(node.orelse)
@@ -815,8 +863,8 @@ class Interpreter:
 
     def _getattr(self, args: "Args") -> Value:
         base, name = args.positional[0], args.positional[1]
-        text = name.term[1] if name.term[0] == "lit" and isinstance(name.term[1], str) else None
-        if text is None:
+        known, text = self.literal(name)
+        if not known or not isinstance(text, str):
             return opaque()
         value = self.attribute_of(base, text)
         if value.handle is not None and len(args.positional) >= 3:
@@ -827,10 +875,20 @@ class Interpreter:
 
     def inline(self, node: cst.Call, function: FunctionInfo, self_value: Optional[Value], args: "Args") -> Value:
         chain = self.context.chain
-        if function.qualname in chain or len(chain) >= MAX_INLINE_DEPTH or self.budget[0] <= 0:
+        project = self.project
+        if function.qualname in chain or project.is_computing(function.qualname):
+            project.refuse_inside(function.qualname)  # recursion
+            return combine(args.all(), transformed=True)
+        if len(chain) + len(project.computing) >= MAX_INLINE_DEPTH or self.budget[0] <= 0:
+            project.refuse_inside(None)
             return combine(args.all(), transformed=True)
         self.budget[0] -= 1
         self._mark_inlined(node)
+        self.sink.note_module(function.module.name)
+        try:
+            return self._call_summarized(node, function, self_value, args)
+        except summaries.NotSummarizable:
+            pass  # interpreted in place, in this caller's scope
         self.sink.note_reached(function.qualname)
         frame = Frame(function.qualname, self.project.new_op_id(), node, self.module)
         context = self.context.enter(frame, self.project.is_admin_name(function.name))
@@ -838,6 +896,18 @@ class Interpreter:
                              sink=self.sink)
         callee.bind_parameters(function.node.params, args, self_value)
         return self._run_callee(callee, function.node.body)
+
+    def _call_summarized(self, node: Optional[cst.Call], function: FunctionInfo, self_value: Optional[Value],
+                         args: "Args") -> Value:
+        """Run `function` as its summary for this call's abstract input (computed the first time)."""
+        inputs = summaries.Inputs(function, self_value, args, self.sink)
+        known = self.project.summaries.setdefault(inputs.key, [])
+        summary = next((candidate for candidate in known if candidate.holds_for(self, inputs)), None)
+        if summary is None:
+            summary, reusable = summaries.compute(self, function, inputs, self_value, args)
+            if reusable:
+                known.append(summary)
+        return summaries.instantiate(self, summary, inputs, node, function)
 
     def inline_local(self, node: cst.Call, local: LocalFunction, args: "Args") -> Value:
         closure = local.closure
@@ -895,6 +965,7 @@ class Interpreter:
 
     def construct(self, node: cst.Call, cls: ClassInfo, args: "Args") -> Value:
         instance = Instance(cls.key)
+        self.sink.note_instance(instance)
         value = Value(fresh(), instance=instance)
         init = self._method_of(instance, "__init__")
         if init is not None:
@@ -905,7 +976,6 @@ class Interpreter:
 
     def bind_parameters(self, params: cst.Parameters, args: "Args", self_value: Optional[Value]) -> None:
         ordered = list(params.posonly_params) + list(params.params)
-        positional = list(args.positional)
         if self_value is not None and ordered:
             self.self_value = self_value
             self.flow.vars[ordered[0].name.value] = self_value
@@ -1041,7 +1111,7 @@ class Interpreter:
     def storage_call(self, node: cst.Call, handle: Handle, method: str, args: "Args", awaited: bool,
                      discarded: bool) -> Value:
         self.project.quiet_calls.add(id(node))
-        effect = _storage_effect(handle.kind, method, args)
+        effect = self._storage_effect(handle.kind, method, args)
         self.sink.note_storage_effect(self.context.chain, effect)
         if method == "transaction" and args.positional:
             return self.invoke_value(node, args.positional[0], Args([opaque()], {}, []), awaited, discarded)
@@ -1076,14 +1146,6 @@ def _with_access(value: Value, node: cst.CSTNode) -> Value:
     return replace(value, handle=replace(handle, access=node))
 
 
-def _storage_effect(kind: HandleKind, method: str, args: "Args") -> Optional[str]:
-    if kind is HandleKind.STORAGE_SQL:
-        query = args.positional[0].term if args.positional else None
-        text = query[1] if query and query[0] == "lit" and isinstance(query[1], str) else ""
-        return "read" if text.lstrip().upper().startswith(("SELECT", "WITH")) else ("write" if text else None)
-    return STORAGE_EFFECTS.get(method)
-
-
 def _implicit_attribute(project: Project, instance: Instance, name: str) -> Optional[Value]:
     """`self.env` / `self.ctx` on Workers classes, set by the runtime rather than in `__init__`."""
     cls = project.class_by_key.get(instance.class_key)
@@ -1105,29 +1167,9 @@ def _stable_condition(test: Value) -> Optional[Term]:
     return term if term[0] == "call" and term[1] in PROBES else None
 
 
-def _truth(term: Term) -> Optional[bool]:
-    """Whether a literal term is truthy (None: not a literal)."""
-    return bool(term[1]) if term[0] == "lit" else None
-
-
-def _decided(test: Value) -> Optional[bool]:
-    """The outcome of a condition a caller decided: a literal it passed in, or a comparison of one
-    with a literal. Module constants and local literals do not decide: code is analysed as it may
-    be configured, not as one deployment happens to be."""
-    return _truth(test.term) if test.via else None
-
-
 _DECIDABLE = {cst.Is: lambda a, b: a is b if a is None or b is None else a == b,
               cst.IsNot: lambda a, b: a is not b if a is None or b is None else a != b,
               cst.Equal: lambda a, b: a == b, cst.NotEqual: lambda a, b: a != b}
-
-
-def _compared(node: cst.Comparison, values: Sequence[Value]) -> Optional[bool]:
-    """`ttl is None`, `mode == "strict"`: decided when both sides are literals."""
-    if len(node.comparisons) != 1 or any(value.term[0] != "lit" for value in values):
-        return None
-    decide = _DECIDABLE.get(type(node.comparisons[0].operator))
-    return bool(decide(values[0].term[1], values[1].term[1])) if decide is not None else None
 
 
 def _is_text(term: Term) -> bool:
@@ -1301,13 +1343,12 @@ def _is_static(function: FunctionInfo) -> bool:
 
 
 def _constructed_with(project: Project, cls: ClassInfo, init: FunctionInfo, name: str) -> Optional[Value]:
-    """The binding every construction of `cls` seen so far passes as `name` (`Store(env.JOBS)`)."""
-    handles = {(passed[name].handle.kind, passed[name].handle.binding) if name in passed and passed[name].handle
-               else None for passed in project.constructions.get(cls.key, ())}
-    if len(handles) != 1 or None in handles:
+    """The binding every construction of `cls` by the entry points passes as `name` (`Store(env.JOBS)`),
+    for a method no entry point reaches (entry points themselves are analysed before that is known)."""
+    binding = project.constructed_binding(cls.key, name)
+    if binding is None:
         return None
-    kind, binding = handles.pop()
-    return Value(("param", init.qualname, name), Handle(kind, binding))
+    return Value(("param", init.qualname, name), Handle(HandleKind(binding[0]), binding[1]))
 
 
 def default_instance(project: Project, cls: ClassInfo) -> Value:
@@ -1320,6 +1361,7 @@ def default_instance(project: Project, cls: ClassInfo) -> Value:
     cached = project.init_attrs.get(cls.key)
     if cached is None:
         project.init_attrs[cls.key] = {}
+        assumed: Dict[str, Any] = {}
         scratch = Interpreter(project, cls.module, init, Context(frames=(Frame(init.qualname, project.new_op_id()),)), Flow({}), budget=[50])
         scratch.self_value = value
         params = list(init.node.params.posonly_params) + list(init.node.params.params)
@@ -1328,8 +1370,9 @@ def default_instance(project: Project, cls: ClassInfo) -> Value:
         workers_class = cls.is_durable_object or cls.is_worker_entrypoint
         for param in params[1:] + list(init.node.params.kwonly_params):
             name = param.name.value
-            scratch.flow.vars[name] = (_constructed_with(project, cls, init, name)
-                                       or _root_parameter(init, name, workers_class))
+            constructed = _constructed_with(project, cls, init, name)
+            assumed[name] = project.constructed_binding(cls.key, name)
+            scratch.flow.vars[name] = constructed or _root_parameter(init, name, workers_class)
         saved = project.suppress_recording
         project.suppress_recording = True
         try:
@@ -1337,5 +1380,7 @@ def default_instance(project: Project, cls: ClassInfo) -> Value:
         finally:
             project.suppress_recording = saved
         cached = project.init_attrs[cls.key] = dict(instance.attrs)
+        project.init_assumed[cls.key] = assumed
+    project.note_constructed_with(cls.key, project.init_assumed.get(cls.key, {}))
     instance.attrs.update(cached)
     return value

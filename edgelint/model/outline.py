@@ -2,12 +2,12 @@
 it defines.
 
 libcst builds a tree four times slower than `ast`, and most of a Workers module (models, parsing,
-formatting) never touches a binding. With the outline, libcst parses up front only the statements
-the model cannot do without (decorated functions, classes with bases: entry points are among them;
-module-level code other than imports, docstrings and `NAME = value`) and every other statement when
+formatting) never touches a binding. The outline says what the index needs — the functions and their
+routes, the classes with their bases and methods, what imports bind — so libcst parses up front only
+module-level code other than imports, docstrings and `NAME = value`, and every other statement when
 the analysis first needs it (`model.chunks`): a function or class when it is entered, a constant
-when its value is asked for. Imports are read from `ast` here. The outline is plain data, so worker
-processes compute it for the parent.
+when its value is asked for. The outline is plain data, so worker processes compute it for the
+parent and the cache keeps it.
 """
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ from edgelint.textio import NEWLINE, parse_ast
 
 FUNCTION, CLASS, CODE = "function", "class", "code"
 Import = Tuple[str, str, Optional[str]]  # (local name, module as written, imported name or None)
+Route = Tuple[str, str]  # (HTTP method, path) of a route decorator
+ROUTE_DECORATORS = frozenset({"get", "post", "put", "patch", "delete", "route", "api_route", "websocket", "head",
+                              "options"})
+WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,9 @@ class TopStatement:
     name: str  # of the function or class; of the constant a `NAME = value` statement defines
     eager: bool  # parsed up front
     imports: Tuple[Import, ...] = ()  # what an import statement binds
+    route: Optional[Route] = None  # of a decorated function
+    bases: Tuple[str, ...] = ()  # of a class: the last part of each base's dotted name
+    methods: Tuple[Tuple[str, Optional[Route]], ...] = ()  # of a class: its functions, with their routes
 
     @property
     def ever_parsed(self) -> bool:
@@ -87,9 +94,11 @@ def _top_statement(node: ast.stmt) -> TopStatement:
         start = min([node.lineno] + [decorator.lineno for decorator in node.decorator_list])
         if isinstance(node, ast.ClassDef):
             # Bases make entry points (WorkerEntrypoint, DurableObject) and project base classes.
-            return TopStatement(start, end, CLASS, node.name, bool(node.bases or node.keywords))
-        # Decorators make routes.
-        return TopStatement(start, end, FUNCTION, node.name, bool(node.decorator_list))
+            methods = {item.name: route_of(item.decorator_list) for item in node.body
+                       if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
+            return TopStatement(start, end, CLASS, node.name, False, bases=base_names(node.bases),
+                                methods=tuple(methods.items()))
+        return TopStatement(start, end, FUNCTION, node.name, False, route=route_of(node.decorator_list))
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         return TopStatement(node.lineno, end, CODE, "", False, _imports(node))
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):  # a docstring
@@ -99,6 +108,42 @@ def _top_statement(node: ast.stmt) -> TopStatement:
     if isinstance(target, ast.Name):  # a constant: parsed if its value is asked for
         return TopStatement(node.lineno, end, CODE, target.id, False)
     return TopStatement(node.lineno, end, CODE, "", True)
+
+
+def base_names(bases: List[ast.expr]) -> Tuple[str, ...]:
+    """`class A(workers.DurableObject, Mixin)` -> ("DurableObject", "Mixin")."""
+    names = []
+    for base in bases:
+        inner = base
+        while isinstance(inner, ast.Attribute):
+            inner = inner.value
+        if isinstance(inner, ast.Name):  # a dotted name, not `make_base().C` or `Generic[T]`
+            names.append(base.attr if isinstance(base, ast.Attribute) else base.id)
+    return tuple(names)
+
+
+def route_of(decorators: List[ast.expr]) -> Optional[Route]:
+    """The (method, path) of a route decorator: `@app.get("/x")`, `@router.route("/x", methods=["POST"])`."""
+    for decorator in decorators:
+        if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute) and decorator.args):
+            continue
+        verb, path = decorator.func.attr, decorator.args[0]
+        if verb in ROUTE_DECORATORS and isinstance(path, ast.Constant) and isinstance(path.value, str):
+            return (_route_method(verb, decorator), path.value)
+    return None
+
+
+def _route_method(verb: str, call: ast.Call) -> str:
+    if verb not in ("route", "api_route"):
+        return verb
+    for keyword in call.keywords:
+        if keyword.arg == "methods" and isinstance(keyword.value, (ast.List, ast.Tuple, ast.Set)):
+            written = [element.value.lower() for element in keyword.value.elts
+                       if isinstance(element, ast.Constant) and isinstance(element.value, str)
+                       and element.value.lower() in WRITE_METHODS]
+            if written:
+                return written[0]
+    return "get"
 
 
 def _imports(node: Union[ast.Import, ast.ImportFrom]) -> Tuple[Import, ...]:

@@ -8,7 +8,8 @@ of that chain, at the call of that frame which performs the operation or leads t
 - a single-call finding lands where its decisive input (a constant key, a TTL, a name) was
   written: the value is followed out through the parameters it came in by (`Value.via`);
 - a call that is wrong on some paths and right on others lands in the innermost frame that only
-  the wrong paths reach, never on the helper line that is right for the other callers.
+  the wrong paths reach, never on the helper line that is right for the other callers (decided
+  over every root's recordings of the call: edgelint.candidates.combine).
 
 The frames between the root and the landing frame, and the operations themselves when they sit
 deeper, travel with the finding as related locations.
@@ -16,7 +17,7 @@ deeper, travel with the finding as related locations.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Iterator, List, Optional, Tuple
 
 import libcst as cst
 
@@ -77,32 +78,18 @@ def input_depth(op: Operation, value: Optional[Value]) -> int:
     return depth
 
 
-def exclusive_depths(ops: Iterable[Operation], offending: Callable[[Operation], bool],
-                     deepest: Callable[[Operation], int] = innermost) -> Dict[int, int]:
-    """For each offending operation (by id), the innermost frame, no deeper than `deepest(op)`,
-    whose landing call no innocent recording of the same call passes through: a helper that is
-    wrong for some callers and right for others is reported at the wrong callers' calls."""
-    by_call: Dict[int, List[Operation]] = {}
-    for op in ops:
-        by_call.setdefault(id(op.node), []).append(op)
-    depths: Dict[int, int] = {}
-    for group in by_call.values():
-        guilty = [op for op in group if offending(op)]
-        if not guilty:
-            continue
-        innocent: Set[int] = {id(call) for op in group if op not in guilty for call in _calls(op)}
-        for op in guilty:
-            depth = next((depth for depth in range(min(deepest(op), innermost(op)), -1, -1)
-                          if id(landing(op, depth).node) not in innocent), None)
-            if depth is not None:
-                depths[op.id] = depth
-    return depths
+def passes(op: Operation) -> Iterator[Tuple[str, cst.CSTNode]]:
+    """The calls on `op`'s chain, with their module paths: where a finding about it could land."""
+    yield op.module.path, op.node
+    for frame in op.context.frames:
+        if frame.call is not None and frame.caller is not None:
+            yield frame.caller.path, frame.call
 
 
-def _calls(op: Operation) -> Iterator[cst.CSTNode]:
-    """Every call on `op`'s chain: where it could land."""
-    yield op.node
-    yield from (frame.call for frame in op.context.frames if frame.call is not None)
+def root_of(op: Operation) -> Tuple[str, str]:
+    """The analysis root (model.project.RootKey) whose analysis recorded `op`."""
+    frames = op.context.frames
+    return (frames[0].qualname if frames else "", op.context.path.value)
 
 
 def call_path(op: Operation, depth: int) -> List[Tuple[str, str, Site]]:

@@ -8,12 +8,28 @@ binding on its own, recording operations.
 """
 from __future__ import annotations
 
+import ast
 import itertools
 import re
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any, Deque, Dict, Generic, Iterable, Iterator, List, Mapping, Optional, Set, Tuple, TypeVar, Union
+from typing import (
+    Any,
+    Deque,
+    Dict,
+    FrozenSet,
+    Generic,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Set,
+    Tuple,
+    TypeVar,
+    Union,
+)
 
 import libcst as cst
 
@@ -21,7 +37,7 @@ from edgelint.discovery import is_relevant
 from edgelint.model import SLOTS
 from edgelint.model.bindings import BindingKind, BindingTable
 from edgelint.model.chunks import Chunk, bound_names, is_whole
-from edgelint.model.outline import CLASS, CODE, FUNCTION, Import
+from edgelint.model.outline import CLASS, CODE, FUNCTION, WRITE_METHODS, Import, Route, route_of
 from edgelint.model.operations import Context, Operation, OpKind, PathKind
 from edgelint.model.parsing import parse_module
 from edgelint.model.values import Value, merge
@@ -31,8 +47,6 @@ Item = TypeVar("Item")
 
 # Entry-point method names by kind of class.
 BACKGROUND_HANDLERS = frozenset({"scheduled", "queue", "on_scheduled", "on_queue", "alarm", "on_alarm"})
-ROUTE_DECORATORS = frozenset({"get", "post", "put", "patch", "delete", "route", "api_route", "websocket", "head", "options"})
-WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 # Route words that make a write an administrative config change (rules.md), and the wider set of
 # words that name shared configuration in DO methods and routes (EDG202).
 ADMIN_CONFIG_WORDS = frozenset({"config", "settings", "flags"})
@@ -71,7 +85,7 @@ class ClassInfo:
 
     @property
     def methods(self) -> Dict[str, FunctionInfo]:
-        _parsed(self)
+        """Its functions by name, known before the class is parsed (their nodes are parsed when asked for)."""
         return self.parsed_methods
 
     @property
@@ -256,13 +270,23 @@ def index_module(module: ModuleInfo, imports: Iterable[Tuple[int, Import]] = ())
             for statement in chunk.tree.body:
                 _index_statement(module, statement, None, chunk)
         elif chunk.kind == FUNCTION:
+            route = chunk.outline.route if chunk.outline is not None else None
             chunk.owner = module.functions[chunk.name] = FunctionInfo(
-                module, f"{module.name}:{chunk.name}", chunk.name, chunk)
-        elif chunk.kind == CLASS:  # the outline parses classes with bases up front
-            chunk.owner = module.classes[chunk.name] = ClassInfo(module, chunk.name, (), chunk)
+                module, f"{module.name}:{chunk.name}", chunk.name, chunk, route=route)
+        elif chunk.kind == CLASS:
+            chunk.owner = module.classes[chunk.name] = _outlined_class(module, chunk)
         elif chunk.name:  # a constant, parsed when its value is asked for
             module.constants.setdefault(chunk.name, chunk)
     _add_outline_imports(module, outline_imports, None)
+
+
+def _outlined_class(module: ModuleInfo, chunk: Chunk) -> ClassInfo:
+    """A class as the outline describes it: bases and methods known, nothing parsed yet."""
+    shape = chunk.outline
+    cls = ClassInfo(module, chunk.name, shape.bases if shape else (), chunk)
+    for name, route in shape.methods if shape else ():
+        cls.parsed_methods[name] = FunctionInfo(module, f"{module.name}:{cls.name}.{name}", name, chunk, cls, route)
+    return cls
 
 
 def _add_outline_imports(module: ModuleInfo, imports: Deque[Tuple[int, Import]], before: Optional[int]) -> None:
@@ -304,6 +328,10 @@ def _nested_blocks(statement: cst.CSTNode) -> Iterable[cst.CSTNode]:
 
 def _index_function(module: ModuleInfo, node: cst.FunctionDef, cls: Optional[ClassInfo], chunk: Chunk) -> None:
     name = node.name.value
+    outlined = cls.parsed_methods.get(name) if cls is not None else None
+    if outlined is not None and outlined.parsed is None:  # known from the outline: its node now
+        outlined.parsed = node
+        return
     qualname = f"{cls.name}.{name}" if cls else name
     info = FunctionInfo(module, f"{module.name}:{qualname}", name, chunk, cls, _route_of(node), node)
     if cls is not None:
@@ -312,28 +340,16 @@ def _index_function(module: ModuleInfo, node: cst.FunctionDef, cls: Optional[Cla
         module.functions[name] = info
 
 
-def _route_of(node: cst.FunctionDef) -> Optional[Tuple[str, str]]:
+def _route_of(node: cst.FunctionDef) -> Optional[Route]:
+    """The route of a function libcst parsed as part of a whole module (`ast` could not: rare):
+    each decorator read again by `ast`, as the outline reads them."""
+    decorators = []
     for decorator in node.decorators:
-        call = decorator.decorator
-        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute):
-            verb = call.func.attr.value
-            if verb in ROUTE_DECORATORS and call.args:
-                path = string_value(call.args[0].value)
-                if path is not None:
-                    return (_route_method(verb, call), path)
-    return None
-
-
-def _route_method(verb: str, call: cst.Call) -> str:
-    if verb not in ("route", "api_route"):
-        return verb
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == "methods":
-            methods = [string_value(el.value) for el in getattr(arg.value, "elements", ())]
-            written = [m.lower() for m in methods if m and m.lower() in WRITE_METHODS]
-            if written:
-                return written[0]
-    return "get"
+        try:
+            decorators.append(ast.parse(cst.Module([]).code_for_node(decorator.decorator), mode="eval").body)
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+    return route_of(decorators)
 
 
 def _index_class(module: ModuleInfo, node: cst.ClassDef, chunk: Chunk) -> None:
@@ -344,10 +360,15 @@ def _index_class(module: ModuleInfo, node: cst.ClassDef, chunk: Chunk) -> None:
 
 
 def _index_class_body(module: ModuleInfo, cls: ClassInfo) -> None:
+    """Attach the parsed methods of `cls` (the last definition of a name wins, as in Python)."""
     body = cls.node.body
-    if isinstance(body, cst.IndentedBlock):
-        for statement in body.body:
-            _index_statement(module, statement, cls, cls.chunk)
+    statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
+    last = {statement.name.value: statement for statement in statements if isinstance(statement, cst.FunctionDef)}
+    for statement in last.values():
+        _index_statement(module, statement, cls, cls.chunk)
+    for name, method in cls.parsed_methods.items():
+        if method.parsed is None:  # the outline saw it, libcst did not: unsupported syntax
+            method.parsed = _empty_function(name)
 
 
 def _index_import(module: ModuleInfo, node: cst.CSTNode) -> None:
@@ -428,6 +449,80 @@ def lookup_module_name(names: Mapping[str, object], dotted: str) -> Optional[str
 # The project
 
 
+RootKey = Tuple[str, str]  # (qualname of the function, path kind): one analysis root
+
+
+def class_root(cls: "ClassInfo") -> RootKey:
+    """The key under which findings about a class as a whole (not a flow through it) are kept."""
+    return (cls.key, "class")
+
+
+@dataclass(eq=False)
+class RootRun:
+    """One analysis root: what its analysis read and what it learnt (the cache keeps this, so a
+    later run redoes only the roots whose modules changed)."""
+
+    key: RootKey
+    function: "FunctionInfo"
+    modules: Set[str] = field(default_factory=set)  # names of the modules its analysis read
+    operations: List[Operation] = field(default_factory=list)
+    reached: Set[str] = field(default_factory=set)
+    constructions: List[Tuple[str, Dict[str, Value]]] = field(default_factory=list)
+    storage_effects: Dict[str, Set[str]] = field(default_factory=dict)
+    constructed_with: Dict[Tuple[str, str], Any] = field(default_factory=dict)  # what `Store(env.X)` it assumed
+    errors: List[str] = field(default_factory=list)  # internal errors, one line each
+
+
+Binding = Optional[Tuple[str, Optional[str]]]  # a handle as plain data: (kind, binding name), None: no handle
+
+
+def binding_of(value: Value) -> Binding:
+    return (value.handle.kind.value, value.handle.binding) if value.handle is not None else None
+
+
+@dataclass(frozen=True)
+class RootMemory:
+    """What a root learnt, as plain data: kept by the cache, replayed instead of running the root
+    again while its modules are unchanged and what it assumed of other roots still holds."""
+
+    modules: FrozenSet[str]
+    reached: FrozenSet[str]
+    constructions: Tuple[Tuple[str, Tuple[Tuple[str, Binding], ...]], ...]
+    storage_effects: Tuple[Tuple[str, Tuple[str, ...]], ...]
+    evidence: Tuple[Tuple[str, str], ...]  # undeclared binding -> kind its operations show
+    assumed: Tuple[Tuple[Tuple[str, str], Binding], ...]  # (class, parameter) -> what constructs it
+    consults: Tuple[Tuple[Tuple[str, str], Any], ...]  # facts its findings asked of other roots
+    errors: Tuple[Tuple[str, str], ...]  # internal errors: (path, message)
+
+    @classmethod
+    def of(cls, run: RootRun, project: "Project") -> "RootMemory":
+        return cls(
+            frozenset(run.modules), frozenset(run.reached),
+            tuple((key, tuple((name, binding_of(value)) for name, value in passed.items()))
+                  for key, passed in run.constructions),
+            tuple((qualname, tuple(sorted(effects))) for qualname, effects in sorted(run.storage_effects.items())),
+            tuple((name, kind.value) for name, kind in project.evidence(run.key).items()),
+            tuple(run.constructed_with.items()),
+            tuple(project.consults.get(run.key, {}).items()),
+            tuple((run.function.module.path, message) for message in run.errors),
+        )
+
+    def holds(self, project: "Project") -> bool:
+        """Whether the bindings it assumed objects are constructed with are still what the entry points pass."""
+        return all(project.constructed_binding(key, name) == binding for (key, name), binding in self.assumed)
+
+    def replay(self, project: "Project") -> None:
+        from edgelint.model.values import Handle, HandleKind
+
+        project.reached.update(self.reached)
+        for key, passed in self.constructions:
+            project.constructions.setdefault(key, []).append({
+                name: Value(("param", key, name), Handle(HandleKind(binding[0]), binding[1]) if binding else None)
+                for name, binding in passed})
+        for qualname, effects in self.storage_effects:
+            project.facts.storage_effects.setdefault(qualname, set()).update(effects)
+
+
 @dataclass
 class Facts:
     """Whole-project facts the interpreter records for rules."""
@@ -446,7 +541,8 @@ class Project:
     """All analysed modules of one project, and everything the interpreter learnt about them."""
 
     def __init__(self, modules: Iterable[ModuleInfo], admin_words: Tuple[str, ...] = DEFAULT_ADMIN_WORDS):
-        self.modules: Dict[str, ModuleInfo] = {module.name: module for module in modules}
+        # In path order: roots run in an order that does not depend on how the files were found.
+        self.modules: Dict[str, ModuleInfo] = {module.name: module for module in sorted(modules, key=lambda m: m.path)}
         self.internal_errors: List[Tuple[str, str]] = []
         self.admin_words = frozenset(admin_words)
         self.facts = Facts()
@@ -464,8 +560,19 @@ class Project:
         self.runtime_globals: Dict[Tuple[str, str], Value] = {}  # module globals assigned in functions
         self.module_values: Dict[Tuple[str, str], Value] = {}
         self.init_attrs: Dict[str, Dict[str, Value]] = {}
-        # Per class, what each construction in the analysed code passed to `__init__`, by parameter.
+        # Per class, what each construction in the analysed code passed to `__init__`, by parameter;
+        # those of the entry points, once they have all run (what methods nobody reaches assume).
         self.constructions: Dict[str, List[Dict[str, Value]]] = {}
+        self.entry_constructions: Optional[Dict[str, List[Dict[str, Value]]]] = None
+        self.init_assumed: Dict[str, Dict[str, Any]] = {}  # class -> parameter -> binding assumed
+        self.summaries: Dict[Tuple[Any, ...], Any] = {}  # abstract input -> model.summaries.Summary
+        self.computing: List[List[Any]] = []  # [qualname, reusable] of the summaries being computed
+        self.runs: List[RootRun] = []  # the analysis roots, in the order they ran
+        self.current: Optional[RootRun] = None
+        self.kept: Dict[RootKey, RootMemory] = {}
+        self.replayed: Dict[RootKey, RootMemory] = {}  # kept roots not run again
+        self.order: List[RootKey] = []  # every root, run or replayed, in order
+        self.consults: Dict[RootKey, Dict[Tuple[str, str], Any]] = {}
         self.await_nodes: Dict[int, cst.Await] = {}  # foreign await ids -> their nodes (messages)
         self.quiet_calls: Set[int] = set()  # calls whose await opens no input gate (storage, project code)
         self.suppress_recording = False
@@ -532,11 +639,49 @@ class Project:
     def new_op_id(self) -> int:
         return next(self._op_ids)
 
+    def id_mark(self) -> int:
+        """The id `new_op_id` gives next (model.summaries: the ids a summary made)."""
+        mark = next(self._op_ids)
+        self._op_ids = itertools.count(mark)
+        return mark
+
+    def reserve_ids(self, count: int) -> int:
+        """Set aside `count` consecutive ids; the first of them."""
+        first = next(self._op_ids)
+        self._op_ids = itertools.count(first + count)
+        return first
+
+    # ---- summaries being computed (model.summaries): a call refused because of one of them makes
+    # the summaries computed inside it depend on where they were computed, so they are not kept
+
+    def begin_summary(self, qualname: str) -> None:
+        self.computing.append([qualname, True])
+
+    def end_summary(self) -> bool:
+        return self.computing.pop()[1]
+
+    def is_computing(self, qualname: str) -> bool:
+        return any(entry[0] == qualname for entry in self.computing)
+
+    def refuse_inside(self, qualname: Optional[str]) -> None:
+        """A call of `qualname` (None: any call, too deep) was refused: every summary computed
+        inside its computation depended on that."""
+        levels = [index for index, entry in enumerate(self.computing) if entry[0] == qualname]
+        start = levels[0] + 1 if levels else 0
+        for entry in self.computing[start:]:
+            entry[1] = False
+
     def record(self, op: Operation) -> Operation:
         if not self.suppress_recording:
             self.facts.operations.append(op)
             self.ops_by_id[op.id] = op
+            if self.current is not None:
+                self.current.operations.append(op)
         return op
+
+    def note_module(self, name: str) -> None:
+        if self.current is not None:
+            self.current.modules.add(name)
 
     # ---- what the analysis learns: the interpreter's sink (a summary being computed records the
     # same calls, and replays them into its callers: model.summaries.Recorder)
@@ -548,6 +693,8 @@ class Project:
         if effect is not None and not self.suppress_recording:
             for qualname in chain:
                 self.facts.storage_effects.setdefault(qualname, set()).add(effect)
+                if self.current is not None:
+                    self.current.storage_effects.setdefault(qualname, set()).add(effect)
 
     def note_escaped(self, reads: Iterable[int]) -> None:
         self.facts.escaped.update(reads)
@@ -563,12 +710,41 @@ class Project:
 
     def note_construction(self, class_key: str, passed: Dict[str, Value]) -> None:
         self.constructions.setdefault(class_key, []).append(passed)
+        if self.current is not None:
+            self.current.constructions.append((class_key, passed))
 
     def note_await(self, await_id: int, node: cst.Await) -> None:
         self.await_nodes[await_id] = node
 
+    def constructed_binding(self, class_key: str, name: str) -> Binding:
+        """The binding every construction of a class by the entry points passes as parameter `name`
+        (`Store(env.JOBS)`), once they have all run; None when they differ or pass none."""
+        constructions = self.entry_constructions
+        if constructions is None:
+            return None
+        bindings = {binding_of(passed[name]) if name in passed else None for passed in constructions.get(class_key, ())}
+        return bindings.pop() if len(bindings) == 1 else None
+
+    def note_constructed_with(self, class_key: str, assumed: Dict[str, Any]) -> None:
+        """A method of `class_key` was analysed assuming its objects are built with these bindings."""
+        if self.current is not None:
+            for name, binding in assumed.items():
+                self.current.constructed_with[(class_key, name)] = binding
+
     def note_reached(self, qualname: str) -> None:
         self.reached.add(qualname)
+        if self.current is not None:
+            self.current.reached.add(qualname)
+
+    def note_instance(self, instance: Any) -> None:
+        """An object the analysed code creates (a summary copies those it made, per call)."""
+
+    def use_literal(self, slot: int) -> Tuple[bool, Any]:
+        """A summary's string slot (model.summaries): there are none outside a summary."""
+        return False, None
+
+    def use_methods(self) -> None:
+        """The enclosing routes' HTTP methods decide something (model.summaries)."""
 
     def set_runtime_global(self, key: Tuple[str, str], value: Value) -> None:
         previous = self.runtime_globals.get(key)
@@ -623,11 +799,13 @@ class Project:
         candidates = [c for c in self.classes_by_name.get(declared.class_name, ()) if c.is_durable_object]
         return candidates[0] if len(candidates) == 1 else None
 
-    def storage_effect(self, cls: ClassInfo, method: str) -> Optional[Set[str]]:
+    def storage_effect(self, cls: ClassInfo, method: str, asker: Operation) -> Optional[Set[str]]:
         info = cls.methods.get(method)
         if info is None:
             return None
-        return self.facts.storage_effects.get(info.qualname, set())
+        effects = self.facts.storage_effects.get(info.qualname, set())
+        self.consult(asker, ("effects", info.qualname), sorted(effects))
+        return effects
 
     # ---- the analysis driver
 
@@ -647,15 +825,37 @@ class Project:
                         entries.append((method, kind))
         return entries
 
-    def analyse(self) -> "Project":
-        """Run every entry point, then every other function; twice if module globals are set at runtime."""
+    def analyse(self, kept: Optional[Mapping[RootKey, "RootMemory"]] = None) -> "Project":
+        """Run every entry point, then every function nothing reached, in that order; twice if module
+        globals are set at runtime. A root in `kept` whose assumptions still hold is not run again:
+        what it learnt is replayed from there (a cache decided its modules did not change)."""
+        self.kept = dict(kept or {})
         self._analyse_all()
         if self.runtime_globals:
             learnt = dict(self.runtime_globals)
             self._reset()
+            self.kept = {}
             self.runtime_globals = learnt
             self._analyse_all()
         return self
+
+    def _run_or_replay(self, function: FunctionInfo, kind: PathKind) -> None:
+        key = (function.qualname, kind.value)
+        memory = self.kept.get(key)
+        self.order.append(key)
+        if memory is not None and memory.holds(self):
+            memory.replay(self)
+            self.replayed[key] = memory
+        else:
+            self._analyse_root(function, kind)
+
+    def consult(self, op: Operation, fact: Tuple[str, str], value: Any) -> Any:
+        """A rule asked a fact other roots decide (an inferred binding kind, a method's storage
+        effects) about `op`: a kept root's findings hold while the fact stays the same."""
+        frames = op.context.frames
+        root = (frames[0].qualname if frames else "", op.context.path.value)
+        self.consults.setdefault(root, {})[fact] = value
+        return value
 
     def _reset(self) -> None:
         self.facts = Facts()
@@ -663,6 +863,14 @@ class Project:
         self.module_values = {}
         self.init_attrs = {}
         self.constructions = {}
+        self.entry_constructions = None
+        self.init_assumed = {}
+        self.summaries = {}
+        self.computing = []
+        self.runs = []
+        self.replayed = {}
+        self.order = []
+        self.consults = {}
         self.await_nodes = {}
         self.quiet_calls = set()
         self.internal_errors = []
@@ -672,13 +880,14 @@ class Project:
     def _analyse_all(self) -> None:
         entries = self.entry_points()
         for function, kind in entries:
-            self._analyse_root(function, kind)
+            self._run_or_replay(function, kind)
+        self.entry_constructions = {key: list(found) for key, found in self.constructions.items()}
         entry_ids = {id(function) for function, _ in entries}
         for function in self._other_roots():
             # A function already reached from an entry point (or an earlier root) was analysed with
             # its callers' arguments and path; on its own it would only know less.
             if id(function) not in entry_ids and function.qualname not in self.reached:
-                self._analyse_root(function, PathKind.UNKNOWN)
+                self._run_or_replay(function, PathKind.UNKNOWN)
 
     def _other_roots(self) -> Iterator[FunctionInfo]:
         """Functions that can involve bindings, analysed on their own unless something reached
@@ -687,17 +896,22 @@ class Project:
         for module in self.modules.values():
             yield from (function for function in module.functions.values() if function.chunk.relevant)
             for cls in module.classes.values():
-                if cls.chunk.relevant or cls.key in self.constructions:
+                if cls.chunk.relevant or cls.key in (self.entry_constructions or {}):
                     yield from cls.methods.values()
 
     def _analyse_root(self, function: FunctionInfo, kind: PathKind) -> None:
         from edgelint.model.interpreter import analyse_root
 
+        self.current = RootRun((function.qualname, kind.value), function, {function.module.name})
         try:
             analyse_root(self, function, Context(kind, self.is_admin_name(function.name)))
         except (RecursionError, Exception) as exc:  # noqa: BLE001 - one bad function must not stop the run
             message = f"internal error analysing {function.qualname}: {type(exc).__name__}: {exc}"
             self.internal_errors.append((function.module.path, message.splitlines()[0]))
+            self.current.errors.append(message.splitlines()[0])
+        finally:
+            self.runs.append(self.current)
+            self.current = None
 
     def ops(self, *kinds: OpKind) -> List[Operation]:
         wanted = set(kinds)
@@ -710,15 +924,29 @@ class Project:
         declared = op.module.bindings.get(op.binding)
         if declared is not None:
             return declared.kind
-        return self._inferred_kinds().get(op.binding)
+        inferred = self.inferred_kinds().get(op.binding)
+        self.consult(op, ("kind", op.binding), inferred.value if inferred else None)
+        return inferred
 
-    def _inferred_kinds(self) -> Dict[str, BindingKind]:
+    def inferred_kinds(self) -> Dict[str, BindingKind]:
+        """Binding kinds inferred from use: the first root, in order, that tells decides."""
         cached = self._inferred
         if cached is None:
-            from edgelint.model.inference import infer_binding_kinds
-
-            cached = self._inferred = infer_binding_kinds(self.facts.operations)
+            cached = self._inferred = {}
+            for key in self.order:
+                for name, kind in self.evidence(key).items():
+                    cached.setdefault(name, kind)
         return cached
+
+    def evidence(self, key: RootKey) -> Dict[str, BindingKind]:
+        """What one root's operations tell of the kinds of undeclared bindings."""
+        from edgelint.model.inference import infer_binding_kinds
+
+        memory = self.replayed.get(key)
+        if memory is not None:
+            return {name: BindingKind(kind) for name, kind in memory.evidence.items()}
+        run = next((run for run in self.runs if run.key == key), None)
+        return infer_binding_kinds(run.operations) if run is not None else {}
 
     def is_kv(self, op: Operation) -> bool:
         return self.binding_kind(op) is BindingKind.KV

@@ -148,7 +148,7 @@ def _reads_config(project: Project, call: Operation) -> bool:
         if route_words & CONFIG_WORDS:
             return True
     if cls is not None:
-        effects = project.storage_effect(cls, call.method)
+        effects = project.storage_effect(cls, call.method, call)
         if effects:
             return effects == {"read"}
     words = identifier_words(call.method)

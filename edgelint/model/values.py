@@ -33,6 +33,22 @@ def fresh(kind: str = "opaque") -> Term:
     return (kind, next(_uids))
 
 
+def uid_mark() -> int:
+    """The uid the next fresh term gets (model.summaries: the uids a summary made)."""
+    global _uids
+    mark = next(_uids)
+    _uids = itertools.count(mark)
+    return mark
+
+
+def reserve_uids(count: int) -> int:
+    """Set aside `count` consecutive uids; the first of them."""
+    global _uids
+    first = next(_uids)
+    _uids = itertools.count(first + count)
+    return first
+
+
 def lit(value: Any) -> Term:
     return ("lit", value)
 

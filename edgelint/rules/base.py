@@ -14,14 +14,15 @@ from typing import Any, Callable, ClassVar, Dict, Iterable, Iterator, List, Mapp
 
 import libcst as cst
 
-from edgelint.findings import Related, Report
+from edgelint.findings import Choice, Related, Report
 from edgelint.model.operations import Operation
 from edgelint.model.placement import (
     call_path,
-    exclusive_depths,
     innermost,
     input_depth,
     landing,
+    passes,
+    root_of,
     shared_depth,
     short_name,
 )
@@ -114,18 +115,22 @@ class Rule:
         related = [_end(role, end) for end, role in sorted(ends, key=lambda item: item[0].id)
                    if end.node is not site.node]
         related.extend(callers(op, depth))
-        return Report(self.code, site.module.path, site.node, message, related=tuple(related), **extra)
+        return Report(self.code, site.module.path, site.node, message, related=tuple(related), root=root_of(op),
+                      **extra)
 
     def report_calls(self, ops: Sequence[Operation], offending: Callable[[Operation], bool],
                      message: Callable[[Operation], str],
-                     decisive: Optional[Callable[[Operation], Optional[Value]]] = None) -> Iterator[Report]:
+                     decisive: Optional[Callable[[Operation], Optional[Value]]] = None) -> Iterator[Choice]:
         """Single-call findings: each offending operation among `ops` lands where its `decisive`
-        input (a constant key or name) was written, in a frame that only offending paths reach."""
-        deepest = innermost if decisive is None else (lambda op: input_depth(op, decisive(op)))
-        depths = exclusive_depths(ops, offending, deepest)
+        input (a constant key or name) was written, in the innermost frame that no right recording
+        of the same call passes through (resolved over all roots: edgelint.candidates)."""
         for op in ops:
-            if op.id in depths:
-                yield self.report(op, message(op), depth=depths[op.id])
+            if not offending(op):
+                yield Choice(self.code, op.module.path, op.node, (), tuple(passes(op)), root_of(op))
+                continue
+            deepest = innermost(op) if decisive is None else input_depth(op, decisive(op))
+            options = tuple(self.report(op, message(op), depth=depth) for depth in range(deepest + 1))
+            yield Choice(self.code, op.module.path, op.node, options, (), root_of(op))
 
     def report_pattern(self, op: Operation, role: str, other: Operation, other_role: str, message: str,
                        **extra: Any) -> Report:

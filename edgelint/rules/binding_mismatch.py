@@ -14,7 +14,7 @@ from edgelint.model.operations import KV_KINDS, Operation, OpKind
 from edgelint.model.project import Project
 from edgelint.model.queries import module_containing
 from edgelint.model.syntax import condition_texts, is_none_handled
-from edgelint.model.placement import innermost
+from edgelint.model.placement import innermost, root_of
 from edgelint.rules.base import EXAMPLE_WRANGLER, Example, Rule, callers
 
 # The methods each kind of binding has; kinds not listed (services, AI, vars, ...) are not checked,
@@ -198,7 +198,8 @@ class BindingMismatch(Rule):
                 owner = module_containing(project, node, op.module)
                 if owner is None:
                     node, owner = op.node, op.module
-                yield Report(self.code, owner.path, node, problem, related=tuple(callers(op, innermost(op))))
+                yield Report(self.code, owner.path, node, problem, related=tuple(callers(op, innermost(op))),
+                             root=root_of(op))
 
 
 def _misuse(op: Operation, declared: Binding) -> Optional[str]:

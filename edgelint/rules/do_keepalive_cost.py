@@ -6,7 +6,7 @@ from typing import Any, Iterable, Iterator, Mapping, Optional
 import libcst as cst
 
 from edgelint.findings import Report
-from edgelint.model.project import ClassInfo, ModuleInfo, Project
+from edgelint.model.project import ClassInfo, ModuleInfo, Project, RootKey, class_root
 from edgelint.model.queries import unconditional_method_calls
 from edgelint.model.syntax import Scope, calls_in_while_loops, last_name, linear, websocket_accepts
 from edgelint.rules.base import Example, Rule
@@ -273,39 +273,39 @@ class DoKeepaliveCost(Rule):
     def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
         # Plain-text checks first: most objects never mention these calls, and walking every method
         # of every Durable Object would cost more than the rest of the rule.
-        rearms = any(module.mentions_text("setAlarm") for module in project.modules.values())
         for cls in project.durable_object_classes():
+            root = class_root(cls)
             if cls.module.mentions_text(".accept("):
-                yield from self._websockets(cls)
+                yield from self._websockets(cls, root)
             if cls.module.mentions_text("sleep"):
-                yield from self._polling(cls)
-            if rearms:
-                yield from self._rearming_alarms(project, cls)
+                yield from self._polling(cls, root)
+            if any(ancestor.module.mentions_text("setAlarm") for ancestor in project.lineage(cls)):
+                yield from self._rearming_alarms(project, cls, root)
 
-    def _websockets(self, cls: ClassInfo) -> Iterator[Report]:
+    def _websockets(self, cls: ClassInfo, root: RootKey) -> Iterator[Report]:
         for method in cls.methods.values():
             for call in websocket_accepts(method.node):
                 socket = cls.module.tree.code_for_node(call.func.value)
-                yield Report(self.code, cls.module.path, call,
+                yield Report(self.code, cls.module.path, call, root=root, message=
                              f"WebSocket {socket}.accept() in Durable Object {cls.name}.{method.name}(): the object "
                              f"stays active and billed for duration as long as the socket is open, idle or not; "
                              f"use self.ctx.acceptWebSocket({socket}) and handle webSocketMessage() so it can "
                              f"hibernate")
 
-    def _polling(self, cls: ClassInfo) -> Iterator[Report]:
+    def _polling(self, cls: ClassInfo, root: RootKey) -> Iterator[Report]:
         for method in cls.methods.values():
             for call in calls_in_while_loops(method.node, cls.module, "asyncio.sleep"):
-                yield Report(self.code, cls.module.path, call,
+                yield Report(self.code, cls.module.path, call, root=root, message=
                              f"asyncio.sleep() polling loop in Durable Object {cls.name}.{method.name}(): the object "
                              f"stays active and billed for duration for the whole loop; schedule the next check "
                              f"with self.ctx.storage.setAlarm(...) and do the work in alarm()")
 
-    def _rearming_alarms(self, project: Project, cls: ClassInfo) -> Iterator[Report]:
+    def _rearming_alarms(self, project: Project, cls: ClassInfo, root: RootKey) -> Iterator[Report]:
         for handler in (cls.methods[name] for name in ALARM_HANDLERS if name in cls.methods):
             for function, call in unconditional_method_calls(project, handler):
                 seconds = _short_rearm_seconds(function.module, function.node, call)
                 if seconds is not None:
-                    yield Report(self.code, function.module.path, call,
+                    yield Report(self.code, function.module.path, call, root=root, message=
                                  f"{handler.name}() of Durable Object {cls.name} always re-arms itself {seconds:g} s "
                                  f"ahead with setAlarm: the object wakes (a billed request plus duration) every "
                                  f"{seconds:g} s forever, even with nothing to do; re-arm only while work is "

@@ -8,7 +8,7 @@ import libcst as cst
 
 from edgelint.findings import Report
 from edgelint.model.operations import Operation, OpKind
-from edgelint.model.placement import input_depth
+from edgelint.model.placement import input_depth, root_of
 from edgelint.model.project import Project
 from edgelint.model.queries import kv_ops
 from edgelint.model.syntax import UNKNOWN_NUMBER, Linear, Option, Scope, call_options, linear
@@ -192,16 +192,18 @@ class KvInvalidOption(Rule):
     )
 
     def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
-        options_of: Dict[int, List[Tuple[Option, Linear]]] = {}
+        options_of: Dict[int, List[Tuple[Option, Linear, str]]] = {}
         for op in kv_ops(project, OpKind.KV_GET, OpKind.KV_PUT, OpKind.KV_LIST, OpKind.KV_DELETE):
             known = options_of.get(id(op.node))
-            if known is None:
-                known = options_of[id(op.node)] = _options(op)
-                for option, value in known:  # what the call itself writes: once per call
-                    problem = _problem(op.method, option.name, source_of(op, option.value), value)
-                    if problem is not None:
-                        yield Report(self.code, op.module.path, option.node, f"{_target(op, option.name)} {problem}")
-            for option, value in known:  # a TTL its callers pass down: at each caller's call
+            if known is None:  # what the call itself writes, worked out once per call
+                known = options_of[id(op.node)] = [
+                    (option, value, _problem(op.method, option.name, source_of(op, option.value), value))
+                    for option, value in _options(op)]
+            for option, _, problem in known:  # reported from every root that runs it (the cache keeps roots)
+                if problem is not None:
+                    yield Report(self.code, op.module.path, option.node, f"{_target(op, option.name)} {problem}",
+                                 root=root_of(op))
+            for option, value, _ in known:  # a TTL its callers pass down: at each caller's call
                 passed = _passed(op, option) if value == UNKNOWN_NUMBER else None
                 if passed is None:
                     continue
@@ -210,7 +212,7 @@ class KvInvalidOption(Rule):
                 if problem is not None:
                     yield self.report(op, f"{_target(op, option.name)} {problem}", depth=input_depth(op, passed),
                                       role=op.method)
-            for name, term in _built_options(op, {option.name for option, _ in known}):
+            for name, term in _built_options(op, {option.name for option, _, _ in known}):
                 problem = _problem(op.method, name, _shown(term), _number(term))
                 if problem is not None:  # an options dict a helper built (`kv_options(45)`)
                     yield self.report(op, f"{_target(op, name)} {problem}", depth=input_depth(op, op.options),

@@ -1,0 +1,205 @@
+"""From the rules' reports to findings, through candidates the cache can keep.
+
+Rules report about nodes of parsed code (`findings.Report`, `findings.Choice`), filed under the
+analysis root whose analysis they come from. `place` gives each its positions — the node's span,
+the spans of its related places, its source line and fix — and so turns it into plain data
+(`Candidate`, `Pending`) that a later run can reuse for a root whose modules did not change.
+`combine` makes the findings from the candidates of all roots, whether just computed or kept:
+single-call findings land in the innermost frame that no right recording of the same call passes
+through (model.placement), and each (code, place) is one finding, with the related places of every
+root that reported it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+
+import libcst as cst
+
+from edgelint.findings import Choice, Finding, Fix, RelatedLocation, Report
+from edgelint.positions import PositionIndex, Span
+
+Locator = Tuple[str, int, int, int, int]  # path and span: a node of unchanged code, across runs
+
+
+@dataclass(frozen=True)
+class Place:
+    """A related place with its position (`findings.Related` once positioned)."""
+
+    kind: str
+    message: str
+    path: str
+    span: Span
+    label: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A finding-to-be, positioned: what a root's analysis reported at one place."""
+
+    code: str
+    path: str
+    span: Span
+    message: str
+    context: str
+    fix: Optional[Fix]
+    related: Tuple[Place, ...]
+
+    @property
+    def locator(self) -> Locator:
+        return (self.path, *self.span)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A positioned `findings.Choice`: `options` by frame for a wrong recording, `passes` for a right one."""
+
+    code: str
+    call: Locator
+    options: Tuple[Candidate, ...]
+    passes: Tuple[Locator, ...]
+
+
+Item = Union[Candidate, Pending]
+
+
+class Positions:
+    """Spans of nodes, one module's position index at a time (it holds a copy of the module's lines)."""
+
+    def __init__(self, index_of: Callable[[str], Optional[PositionIndex]]):
+        self._index_of = index_of
+        self._path: Optional[str] = None
+        self._index: Optional[PositionIndex] = None
+
+    def index(self, path: str) -> Optional[PositionIndex]:
+        if path != self._path:
+            self._path, self._index = path, self._index_of(path)
+        return self._index
+
+
+def place(reports: Sequence[Union[Report, Choice]], positions: Positions,
+          fix_for: Callable[[Report, PositionIndex, Span], Optional[Fix]],
+          failed: Callable[[str, BaseException], None]) -> List[Tuple[Tuple[str, str], Item]]:
+    """(root, candidate) for each report, in order; `failed(path, error)` hears of a report whose
+    position or fix cannot be computed (it is left out)."""
+    # Positions module by module, so that each module's index is built once.
+    spans: Dict[int, Span] = {}
+    for path, nodes in _nodes_by_module(reports).items():
+        index = positions.index(path)
+        for node in nodes:
+            try:
+                spans[id(node)] = index.span(node) if index is not None else (1, 0, 1, 0)
+            except Exception as exc:  # noqa: BLE001 - reported by the report that needs it
+                failed(path, exc)
+    placed: List[Tuple[Tuple[str, str], Item]] = []
+    for report in reports:
+        try:
+            item = _pending(report, spans, positions, fix_for) if isinstance(report, Choice) \
+                else _candidate(report, spans, positions, fix_for)
+        except Exception as exc:  # noqa: BLE001 - a position or fix that cannot be computed
+            failed(report.module_path, exc)
+            continue
+        placed.append((report.root, item))
+    return placed
+
+
+def _nodes_by_module(reports: Iterable[Union[Report, Choice]]) -> Dict[str, List[cst.CSTNode]]:
+    wanted: Dict[str, Dict[int, cst.CSTNode]] = {}
+
+    def want(path: str, node: cst.CSTNode) -> None:
+        wanted.setdefault(path, {}).setdefault(id(node), node)
+
+    def want_report(report: Report) -> None:
+        want(report.module_path, report.node)
+        for related in report.related:
+            want(related.module_path, related.node)
+
+    for report in reports:
+        if isinstance(report, Choice):
+            want(report.module_path, report.node)
+            for option in report.options:
+                want_report(option)
+            for path, node in report.passes:
+                want(path, node)
+        else:
+            want_report(report)
+    return {path: list(nodes.values()) for path, nodes in sorted(wanted.items())}
+
+
+def _candidate(report: Report, spans: Dict[int, Span], positions: Positions,
+               fix_for: Callable[[Report, PositionIndex, Span], Optional[Fix]]) -> Candidate:
+    span = spans[id(report.node)]
+    index = positions.index(report.module_path)
+    lines = index.lines if index is not None else []
+    context = lines[span[0] - 1].strip() if 0 < span[0] <= len(lines) else ""
+    fix = fix_for(report, index, span) if report.fix_edit is not None and index is not None else None
+    related = tuple(Place(place.kind, place.message, place.module_path, spans[id(place.node)], place.label)
+                    for place in report.related if id(place.node) in spans)
+    return Candidate(report.code, report.module_path, span, report.message, context, fix, related)
+
+
+def _pending(choice: Choice, spans: Dict[int, Span], positions: Positions,
+             fix_for: Callable[[Report, PositionIndex, Span], Optional[Fix]]) -> Pending:
+    return Pending(choice.code, (choice.module_path, *spans[id(choice.node)]),
+                   tuple(_candidate(option, spans, positions, fix_for) for option in choice.options),
+                   tuple((path, *spans[id(node)]) for path, node in choice.passes if id(node) in spans))
+
+
+def combine(items: Iterable[Item], severity: Callable[[str], Tuple[str, str]]) -> List[Finding]:
+    """The findings of all roots' candidates, in order; `severity(code)` gives (severity, rule name)."""
+    items = list(items)
+    passed: Dict[Tuple[str, Locator], Set[Locator]] = {}
+    for item in items:
+        if isinstance(item, Pending) and not item.options:
+            passed.setdefault((item.code, item.call), set()).update(item.passes)
+    merged: Dict[Tuple[str, Locator], Candidate] = {}
+    for item in items:
+        candidate = _resolve(item, passed) if isinstance(item, Pending) else item
+        if candidate is None:
+            continue
+        key = (candidate.code, candidate.locator)
+        earlier = merged.get(key)
+        merged[key] = candidate if earlier is None else _merged(earlier, candidate)
+    return [_finding(candidate, *severity(candidate.code)) for candidate in merged.values()]
+
+
+def _resolve(pending: Pending, passed: Dict[Tuple[str, Locator], Set[Locator]]) -> Optional[Candidate]:
+    """A wrong recording's finding: in the innermost frame no right recording passes through."""
+    right = passed.get((pending.code, pending.call), set())
+    return next((option for option in reversed(pending.options) if option.locator not in right), None)
+
+
+def _merged(first: Candidate, second: Candidate) -> Candidate:
+    """One finding reached twice (two callers compose the same pattern): its related places, once each."""
+    known = {(place.kind, place.message, place.path, place.span) for place in first.related}
+    extra = tuple(place for place in second.related if (place.kind, place.message, place.path, place.span) not in known)
+    if not extra:
+        return first
+    return Candidate(first.code, first.path, first.span, first.message, first.context, first.fix,
+                     first.related + extra)
+
+
+def _finding(candidate: Candidate, severity: str, name: str) -> Finding:
+    line, column, end_line, end_column = candidate.span
+    related = tuple(RelatedLocation(place.message, place.path, place.span[0], place.span[1] + 1, place.span[2],
+                                    place.span[3] + 1) for place in candidate.related)
+    message = candidate.message + _summary(candidate)
+    return Finding(candidate.code, message, candidate.path, line, column + 1, end_line, end_column + 1, severity,
+                   name, candidate.fix, related, candidate.context)
+
+
+def _summary(candidate: Candidate) -> str:
+    """The short form of the related places that ends a message: `(read in get_json() at
+    kvstore.py:14; reached from fetch())`."""
+    ends = [f"{place.message} at {_where(candidate.path, place)}" for place in candidate.related if place.kind == "end"]
+    callers = list(dict.fromkeys(place.label for place in candidate.related if place.kind == "call"))
+    if callers:
+        ends.append("reached from " + " -> ".join(f"{name}()" for name in callers))
+    return f" ({'; '.join(ends)})" if ends else ""
+
+
+def _where(path: str, place: Place) -> str:
+    if place.path == path:
+        return f"line {place.span[0]}"
+    return f"{PurePath(place.path).name}:{place.span[0]}"
