@@ -53,6 +53,7 @@ MAX_MEMOS = 64  # per project root: one per directory the flake8 plugin was run 
 MAX_AGE_S = 30 * 24 * 3600  # a record not used for 30 days is deleted
 RACY_NS = 2_000_000_000  # coarser than any file system's mtime granularity (FAT: 2 s)
 MEMO_PREFIX = "flake8-"
+ANALYSIS_SUFFIX = ".analysis"  # beside an entry: what its analysis leaves for the next one (pickled)
 _TOUCH_AFTER_S = 3600  # a hit marks its record used when the mark is older than this
 _STALE_TEMP_S = 3600  # a temporary file this old was left by a killed run
 
@@ -115,6 +116,7 @@ class Slot:
         self.governing = sorted(os.path.abspath(path) for path in governing)
         name = _sha([FORMAT, str(root), *identity, *sorted(self.spelled), "", *self.governing])
         self.file = root / CACHE_DIR / f"{name}.json"
+        self.analysis_file = root / CACHE_DIR / f"{name}{ANALYSIS_SUFFIX}"
         self.stats = Stats()
 
     def lookup(self, known: Mapping[str, FileState], read: Callable[[str], FileState],
@@ -145,6 +147,24 @@ class Slot:
         _write(self.file, {"format": FORMAT, "code": _code_id(), "bindings": bindings,
                            "governing": [self.stats.record(path) for path in self.governing],
                            "files": files, "findings": items})
+
+    def load_analysis(self, bindings: str) -> Optional[Any]:
+        """What the last analysis of this project left for the next (`store_analysis`), if it was
+        made by this edgelint under this binding table."""
+        import pickle
+
+        try:
+            with open(self.analysis_file, "rb") as handle:
+                header, value = pickle.load(handle)
+        except Exception:  # noqa: BLE001 - missing, corrupt or from another version: analyse from scratch
+            return None
+        return value if header == (FORMAT, _code_id(), bindings) else None
+
+    def store_analysis(self, value: Any, bindings: str) -> None:
+        import pickle
+
+        _replace(self.analysis_file, lambda handle: pickle.dump(((FORMAT, _code_id(), bindings), value), handle,
+                                                                protocol=pickle.HIGHEST_PROTOCOL), binary=True)
 
     def _file_record(self, path: str) -> List[Any]:
         """[path, size, mtime] of a project file. One this run did not read from the disk (code from
@@ -241,6 +261,7 @@ def prune(directory: Path, keep: str = "") -> None:
     of killed runs."""
     now = time.time()
     kinds: Dict[bool, List[Tuple[float, str]]] = {False: [], True: []}  # by "is a memo"
+    analyses: List[Tuple[float, str]] = []
     try:
         with os.scandir(directory) as scan:
             for item in scan:
@@ -252,10 +273,15 @@ def prune(directory: Path, keep: str = "") -> None:
                     _remove(item.path)
                 elif item.name.endswith(".json") and item.name != keep:
                     kinds[item.name.startswith(MEMO_PREFIX)].append((used, item.path))
+                elif item.name.endswith(ANALYSIS_SUFFIX) and item.name != keep:
+                    analyses.append((used, item.path))
     except OSError:
         return
-    for is_memo, records in kinds.items():
-        limit = (MAX_MEMOS if is_memo else MAX_ENTRIES) - (keep.startswith(MEMO_PREFIX) == is_memo)
+    kept_entry = keep.endswith(".json")
+    groups = [(records, (MAX_MEMOS if is_memo else MAX_ENTRIES) - (kept_entry and keep.startswith(MEMO_PREFIX) == is_memo))
+              for is_memo, records in kinds.items()]
+    groups.append((analyses, MAX_ENTRIES - keep.endswith(ANALYSIS_SUFFIX)))
+    for records, limit in groups:
         records.sort(reverse=True)
         for rank, (used, path) in enumerate(records):
             if rank >= limit or used < now - MAX_AGE_S:
@@ -284,13 +310,18 @@ def _load(file: Any) -> Optional[Dict[str, Any]]:
 
 def _write(file: Path, entry: Dict[str, Any]) -> None:
     """Replace `file` at once: concurrent readers see the old entry or the new one."""
+    _replace(file, lambda handle: json.dump(entry, handle), binary=False)
+
+
+def _replace(file: Path, dump: Callable[[Any], None], binary: bool) -> None:
     directory = file.parent
     try:
         _prepare(directory)
-        handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory, suffix=".tmp", delete=False)
+        handle = tempfile.NamedTemporaryFile("wb" if binary else "w", encoding=None if binary else "utf-8",
+                                             dir=directory, suffix=".tmp", delete=False)
         try:
             with handle:
-                json.dump(entry, handle)
+                dump(handle)
             os.replace(handle.name, file)
         except BaseException:
             _remove(handle.name)

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
@@ -30,7 +30,10 @@ from edgelint.model.project import (
     ModuleIndex,
     ModuleInfo,
     Project,
+    RootKey,
+    RootMemory,
     absolute_import,
+    class_root,
     index_module,
     is_test_path,
 )
@@ -53,6 +56,22 @@ from edgelint.textio import compact, content_digest, expand, syntax_error
 
 
 @dataclass
+class Memory:
+    """What an analysis of a project leaves for the next one (the cache keeps it beside the
+    findings): each module's outline by content, and each root's replayable memory and candidates.
+    A later analysis runs again only the roots whose modules changed (or whose assumptions about
+    other roots did), and replays the rest."""
+
+    index: Tuple[Any, ...]  # what every root's analysis may depend on beyond its modules: see `_index_of`
+    outlines: Dict[str, Tuple[str, Any]]  # path -> (content digest, outline or None)
+    roots: Dict[RootKey, Tuple[RootMemory, List[Item]]]
+    classes: Dict[RootKey, Tuple[FrozenSet[str], List[Item]]]  # a class's own findings, by its modules
+    errors: Dict[str, Tuple[str, List[Finding]]]  # path -> (digest, syntax errors of its statements)
+    clues: Dict[str, Any]  # path -> what the relevance check found in its statements (model.project.Clues)
+    replayable: bool  # False when module globals are set at runtime: roots then depend on each other
+
+
+@dataclass
 class LintResult:
     findings: List[Finding] = field(default_factory=list)
     errors: List[str] = field(default_factory=list)  # one-line problems that make the run exit 2
@@ -72,11 +91,15 @@ def module_name(path: str, root: Path) -> str:
 class ProjectRun:
     """Parse what is relevant in one project, build the model, run the rules."""
 
-    def __init__(self, group: ProjectInput, settings: Settings, use_filter: bool = True, helpers: int = 0):
+    def __init__(self, group: ProjectInput, settings: Settings, use_filter: bool = True, helpers: int = 0,
+                 memory: Optional[Memory] = None):
         self.group = group
         self.settings = settings
         self.use_filter = use_filter
         self.helpers = helpers  # worker processes that may outline the files
+        self.previous = memory  # what the last analysis left (None: analyse every root)
+        self.memory: Optional[Memory] = None  # what this one leaves
+        self._outlines: Dict[str, Any] = {}
         self.shared: Optional[SharedWork] = None  # the outlines they compute, while the files are parsed
         self.findings: List[Finding] = []
         self.modules: Dict[str, ModuleInfo] = {}
@@ -102,17 +125,54 @@ class ProjectRun:
                     if target not in queued:
                         queued.add(target)
                         pending.append(target)
-        project = Project(self.modules.values(), self.settings.admin_markers)
+        clues = None if self.previous is None else {
+            path: self.previous.clues[path] for path, module in self.modules.items()
+            if path in self.previous.clues and self.previous.outlines.get(path, ("",))[0] == self.group.sources[path].digest}
+        project = Project(self.modules.values(), self.settings.admin_markers, clues)
+        index = _index_of(project)
+        previous = self.previous
+        if previous is not None and (previous.index != index or not previous.replayable):
+            previous = None
+        changed = self._changed(previous)
+        kept = {} if previous is None else {key: memory for key, (memory, _) in previous.roots.items()
+                                            if not memory.modules & changed}
+        project.kept_classes = set() if previous is None else {
+            key[0] for key, (modules, _) in previous.classes.items() if not modules & changed}
         try:
-            project.analyse()
+            project.analyse(kept)
+            self._run_again_what_changed_under(project)
         except (RecursionError, Exception) as exc:  # noqa: BLE001 - never a traceback: report and go on
             self._internal_error(next(iter(self.modules), ""), exc)
             return self.findings
-        for path, message in project.internal_errors:
-            self.findings.append(self._file_finding(INTERNAL_ERROR, path, 1, 0, message))
-        self._run_rules(project)
-        self._report_chunk_errors()
+        for run in project.runs:
+            for message in run.errors:
+                self.findings.append(self._file_finding(INTERNAL_ERROR, run.function.module.path, 1, 0, message))
+        for memory in project.replayed.values():
+            for path, message in memory.errors:
+                self.findings.append(self._file_finding(INTERNAL_ERROR, path, 1, 0, message))
+        self._run_rules(project, previous)
+        errors = self._chunk_errors(previous, changed)
+        for found in errors.values():
+            self.findings.extend(found[1])
+        self.memory = self._remember(project, index, errors, previous)
         return self.findings
+
+    def _changed(self, previous: Optional[Memory]) -> FrozenSet[str]:
+        """Names of the modules whose content differs from the last analysis (all: none kept)."""
+        if previous is None:
+            return frozenset(module.name for module in self.modules.values())
+        return frozenset(module.name for path, module in self.modules.items()
+                         if previous.outlines.get(path, ("", None))[0] != self.group.sources[path].digest)
+
+    def _run_again_what_changed_under(self, project: Project) -> None:
+        """A replayed root whose findings asked of other roots (an inferred binding kind, a method's
+        storage effects) what is no longer so is run again; until nothing else changes."""
+        while True:
+            stale = [key for key, memory in project.replayed.items() if not _consults_hold(project, memory)]
+            if not stale:
+                return
+            for key in stale:
+                project.rerun(key)
 
     @contextmanager
     def _outline_helpers(self, pending: Sequence[str]) -> Iterator[None]:
@@ -142,10 +202,15 @@ class ProjectRun:
         stored = source.stored
         if stored is None:
             return None
-        shape = self.shared.outline(path, source.digest) if self.shared is not None else COMPUTE
+        known = self.previous.outlines.get(path) if self.previous is not None else None
+        if known is not None and known[0] == source.digest:
+            shape = known[1]  # the last analysis outlined this very text
+        else:
+            shape = self.shared.outline(path, source.digest) if self.shared is not None else COMPUTE
         if shape is COMPUTE:
             # Unfiltered runs parse every file whole and analyse every function (tests compare).
             shape = outline(expand(stored)) if self.use_filter else None
+        self._outlines[path] = shape
         imports: Iterable[Tuple[int, Import]] = ()
         if isinstance(shape, tuple):
             chunks, imports = chunks_of(stored, shape), imports_of(shape)
@@ -171,15 +236,26 @@ class ProjectRun:
             self._internal_error(path, exc)
         return None
 
-    def _report_chunk_errors(self) -> None:
-        """Statements libcst refused when they were parsed (up front or when first needed)."""
-        for module in self.modules.values():
+    def _chunk_errors(self, previous: Optional[Memory], changed: FrozenSet[str]) -> Dict[str, Tuple[str, List[Finding]]]:
+        """Statements libcst refused when they were parsed (up front or when first needed), by module;
+        those of an unchanged module as the last analysis found them (its statements may not have
+        been parsed this time)."""
+        errors: Dict[str, Tuple[str, List[Finding]]] = {}
+        for path, module in self.modules.items():
+            digest = self.group.sources[path].digest
+            if previous is not None and module.name not in changed and path in previous.errors:
+                errors[path] = previous.errors[path]
+                continue
+            found: List[Finding] = []
             for chunk, exc in module.chunk_errors:
                 if isinstance(exc, cst.ParserSyntaxError):
                     line, column, message = syntax_error(chunk.text, exc, chunk.first)
-                    self.findings.append(self._file_finding(SYNTAX_ERROR, module.path, line, column, message))
+                    found.append(self._file_finding(SYNTAX_ERROR, module.path, line, column, message))
                 else:
-                    self._internal_error(module.path, exc)
+                    message = f"internal error while analysing this file: {type(exc).__name__}: {exc}"
+                    found.append(self._file_finding(INTERNAL_ERROR, module.path, 1, 0, message.splitlines()[0]))
+            errors[path] = (digest, found)
+        return errors
 
     def _internal_error(self, path: str, exc: BaseException) -> None:
         message = f"internal error while analysing this file: {type(exc).__name__}: {exc}".splitlines()[0]
@@ -189,7 +265,7 @@ class ProjectRun:
         return Finding(code, message, path, max(line, 1), column + 1, max(line, 1), column + 1, "error",
                        "syntax-error" if code == SYNTAX_ERROR else "internal-error")
 
-    def _run_rules(self, project: Project) -> None:
+    def _run_rules(self, project: Project, previous: Optional[Memory]) -> None:
         reports: List[Union[Report, Choice]] = []
         for rule_class in ALL_RULES:
             if not self.settings.is_selected(rule_class.code):
@@ -201,12 +277,34 @@ class ProjectRun:
             except (RecursionError, Exception) as exc:  # noqa: BLE001
                 self._internal_error(next(iter(self.modules), ""), exc)
         positions = Positions(lambda path: self._position_index(self.modules[path]))
-        placed = place(reports, positions, self._fix, self._internal_error)
-        order = {run.key: index for index, run in enumerate(project.runs)}
-        placed.sort(key=lambda rooted: order.get(rooted[0], len(order)))  # root by root: as a cache replays them
-        for root, item in placed:
+        for root, item in place(reports, positions, self._fix, self._internal_error):
             self.items.setdefault(root, []).append(item)
-        self.findings.extend(combine((item for _, item in placed), self._rule_of))
+        if previous is not None:  # what the replayed roots and the unchanged classes reported last time
+            self.items.update((key, previous.roots[key][1]) for key in project.replayed)
+            self.items.update((key, items) for key, (_, items) in previous.classes.items()
+                              if key[0] in project.kept_classes)
+        self.findings.extend(combine(self._in_order(project), self._rule_of))
+
+    def _in_order(self, project: Project) -> Iterator[Item]:
+        """Candidates root by root, in the order the roots run, then the classes' own: the same
+        order whether a root ran now or was replayed."""
+        roots = list(project.order)
+        roots.extend(class_root(cls) for cls in project.durable_object_classes(kept=True))
+        for key in roots:
+            yield from self.items.get(key, ())
+
+    def _remember(self, project: Project, index: Tuple[Any, ...], errors: Dict[str, Tuple[str, List[Finding]]],
+                  previous: Optional[Memory]) -> Memory:
+        roots: Dict[RootKey, Tuple[RootMemory, List[Item]]] = {}
+        for run in project.runs:
+            roots[run.key] = (RootMemory.of(run, project), self.items.get(run.key, []))
+        for key, memory in project.replayed.items():
+            roots[key] = (memory, self.items.get(key, []))
+        classes = {class_root(cls): (frozenset(ancestor.module.name for ancestor in project.lineage(cls)),
+                                     self.items.get(class_root(cls), []))
+                   for cls in project.durable_object_classes(kept=True)}
+        outlines = {path: (self.group.sources[path].digest, self._outlines.get(path)) for path in self.modules}
+        return Memory(index, outlines, roots, classes, errors, project.clues, not project.runtime_globals)
 
     def _fix(self, report: Report, index: PositionIndex, span: Span) -> Optional[Fix]:
         module = self.modules[report.module_path]
@@ -219,6 +317,17 @@ class ProjectRun:
     def _position_index(self, module: ModuleInfo) -> PositionIndex:
         parts = [(chunk.first, chunk.last, chunk.tree) for chunk in module.chunks if chunk.tree is not None]
         return PositionIndex(parts, module.text)
+
+
+def _index_of(project: Project) -> Tuple[Any, ...]:
+    """What any root's analysis may depend on beyond the modules it read: which modules exist (how
+    imports resolve) and which classes, with their bases (how base classes resolve)."""
+    classes = sorted((cls.key, cls.bases) for module in project.modules.values() for cls in module.classes.values())
+    return tuple(sorted(project.modules)), tuple(classes)
+
+
+def _consults_hold(project: Project, memory: RootMemory) -> bool:
+    return all(project.fact(fact) == value for fact, value in memory.consults)
 
 
 @contextmanager
@@ -254,8 +363,9 @@ def lint_project(group: ProjectInput, settings: Settings, use_filter: bool = Tru
     cached = CachedProject(group, settings, use_filter)
     findings = cached.findings()
     if findings is None:
-        findings = ProjectRun(group, settings, use_filter, helpers).run()
-        cached.store(findings)
+        run = ProjectRun(group, settings, use_filter, helpers, cached.analysis())
+        findings = run.run()
+        cached.store(findings, run.memory)
     return findings
 
 

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 Reported = Tuple[int, int, str]  # line, 0-based column, "CODE message"
 
 _PROJECT_CACHE: Dict[Tuple[object, ...], List[Finding]] = {}
-_FILES_CACHE: Dict[Tuple[str, str], Tuple[Path, List[str], Tuple[str, ...]]] = {}
+_FILES_CACHE: Dict[Tuple[str, str], Tuple[Path, List[str], Tuple[str, ...], Tuple[str, ...]]] = {}
 
 
 class Plugin:
@@ -150,16 +150,24 @@ def _probes(start: Path, names: Sequence[str], found: Any) -> List[str]:
 
 
 def _project_of(directory: str, settings: Settings) -> Tuple[Path, List[str], Tuple[str, ...]]:
-    """A directory's project files and their stamps, looked up once per flake8 process (flake8
-    checks the files of one run as they are on disk; without this each file re-walks the project)."""
-    from edgelint.projects import project_files_of
+    """A directory's project files and their stamps, walked once per process while neither the
+    files nor the directories walked change (a long-running host sees edits; without this each
+    file of one flake8 run would re-walk the project)."""
+    from edgelint.projects import project_files_of, walked_directories
 
     key = (directory, settings.fingerprint())
     found = _FILES_CACHE.get(key)
-    if found is None:
-        root, files = project_files_of(os.path.join(directory, "_"), settings)
-        found = _FILES_CACHE[key] = (root, files, tuple(_stamp(path) for path in files))
-    return found
+    if found is not None:
+        root, files, stamps, folders = found
+        if tuple(_stamp(path) for path in files) == stamps and all(_stamp(path) == path_stamp for path, path_stamp in
+                                                                       zip(folders[::2], folders[1::2])):
+            return root, files, stamps
+    root, files = project_files_of(os.path.join(directory, "_"), settings)
+    stamps = tuple(_stamp(path) for path in files)
+    walked = walked_directories(root, settings) or [""]  # "": a symbolic link walked, never trusted again
+    folders = tuple(part for folder in walked for part in (folder, _stamp(folder) if folder else "?"))
+    _FILES_CACHE[key] = (root, files, stamps, folders)
+    return root, files, stamps
 
 
 def _reported(finding: Finding) -> Reported:

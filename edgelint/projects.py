@@ -10,7 +10,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from edgelint.cache import FileState, Slot
 from edgelint.findings import Finding
@@ -165,12 +165,18 @@ class CachedProject:
                 load_source(source)
         return hit.findings
 
-    def store(self, findings: List[Finding]) -> None:
-        """Record the findings of an analysis that read every file."""
+    def store(self, findings: List[Finding], analysis: Optional[Any] = None) -> None:
+        """Record the findings of an analysis that read every file, and what it leaves for the next."""
         for source in self.group.sources.values():
             load_source(source)
         states = {path: source.state() for path, source in self.group.sources.items()}
         self.slot.store(findings, states, self._bindings())
+        if analysis is not None:
+            self.slot.store_analysis(analysis, self._bindings())
+
+    def analysis(self) -> Optional[Any]:
+        """What the last analysis of this project left (edgelint.engine.Memory), if any."""
+        return self.slot.load_analysis(self._bindings())
 
     def _read(self, path: str) -> FileState:
         source = self.group.sources[path]

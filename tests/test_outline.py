@@ -224,5 +224,5 @@ def test_chunks_of_a_utf8_text_are_the_chunks_of_the_str():
     as_str, as_bytes = chunks_of(source, outline(source)), chunks_of(stored, outline(source))
     assert [(c.first, c.last, c.text) for c in as_bytes] == [(c.first, c.last, c.text) for c in as_str]
     assert [c.kind for c in as_bytes] == [FUNCTION, CLASS]  # the docstring and the import are not kept
-    assert as_bytes[0].text.startswith("def helper") and as_bytes[0].mentions({"helper"})
+    assert as_bytes[0].text.startswith("def helper") and as_bytes[0].mentions_of({"helper", "nope"}) == {"helper"}
     assert lint_module(stored, outline(source)).text == source

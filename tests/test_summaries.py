@@ -19,9 +19,9 @@ def analysed(monkeypatch):
     projects: List[Project] = []
     original = Project.analyse
 
-    def analyse(self):
+    def analyse(self, *args, **kwargs):
         projects.append(self)
-        return original(self)
+        return original(self, *args, **kwargs)
 
     monkeypatch.setattr(Project, "analyse", analyse)
     return projects

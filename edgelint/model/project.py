@@ -280,6 +280,30 @@ def index_module(module: ModuleInfo, imports: Iterable[Tuple[int, Import]] = ())
     _add_outline_imports(module, outline_imports, None)
 
 
+Clues = Tuple[Tuple[bool, FrozenSet[str]], ...]  # per chunk: has a binding needle, top-level names it mentions
+
+
+def _clues_of(module: ModuleInfo) -> Clues:
+    """What decides, in a module's statements, whether they can involve bindings (Project._mark_relevance)."""
+    names, whole = tuple(module.bindings.bindings), is_whole(module.chunks)
+    top_level = _top_level_names(module)
+    clues = []
+    for chunk in module.chunks:
+        relevant = whole or is_relevant(chunk.text, names)
+        clues.append((relevant, frozenset() if relevant else frozenset(chunk.mentions_of(top_level))))
+    return tuple(clues)
+
+
+def _top_level_names(module: ModuleInfo) -> Set[str]:
+    """Every name the module defines or imports at its top level."""
+    names = set(module.functions) | set(module.classes) | set(module.imports) | set(module.constants)
+    names.update(module.env_names)
+    for chunk in module.chunks:
+        names.update(bound_names(chunk.tree) if chunk.kind == CODE and chunk.tree is not None else (chunk.name,))
+    names.discard("")
+    return names
+
+
 def _outlined_class(module: ModuleInfo, chunk: Chunk) -> ClassInfo:
     """A class as the outline describes it: bases and methods known, nothing parsed yet."""
     shape = chunk.outline
@@ -540,7 +564,10 @@ class Facts:
 class Project:
     """All analysed modules of one project, and everything the interpreter learnt about them."""
 
-    def __init__(self, modules: Iterable[ModuleInfo], admin_words: Tuple[str, ...] = DEFAULT_ADMIN_WORDS):
+    def __init__(self, modules: Iterable[ModuleInfo], admin_words: Tuple[str, ...] = DEFAULT_ADMIN_WORDS,
+                 clues: Optional[Mapping[str, Clues]] = None):
+        """`clues`: what the relevance check found in each module's statements last time, by path
+        (`Project.clues`: for modules whose text did not change)."""
         # In path order: roots run in an order that does not depend on how the files were found.
         self.modules: Dict[str, ModuleInfo] = {module.name: module for module in sorted(modules, key=lambda m: m.path)}
         self.internal_errors: List[Tuple[str, str]] = []
@@ -573,22 +600,29 @@ class Project:
         self.replayed: Dict[RootKey, RootMemory] = {}  # kept roots not run again
         self.order: List[RootKey] = []  # every root, run or replayed, in order
         self.consults: Dict[RootKey, Dict[Tuple[str, str], Any]] = {}
+        self.kept_classes: Set[str] = set()  # classes whose own findings a cache kept
         self.await_nodes: Dict[int, cst.Await] = {}  # foreign await ids -> their nodes (messages)
         self.quiet_calls: Set[int] = set()  # calls whose await opens no input gate (storage, project code)
         self.suppress_recording = False
         self.reached: Set[str] = set()  # qualnames of functions analysed so far, as roots or inlined
         self._inferred: Optional[Dict[str, BindingKind]] = None
         self._index = ModuleIndex(self.modules)
+        self._resolved: Dict[Tuple[str, str], Optional[ModuleInfo]] = {}
+        self.clues: Dict[str, Clues] = dict(clues or {})
         self._mark_relevance()
 
     # ---- which functions can involve bindings (model.chunks)
 
     def _mark_relevance(self) -> None:
         """Mark every chunk relevant or not: a fixed point, as names flow through imports."""
+        mentions: Dict[int, Set[str]] = {}
         for module in self.modules.values():
-            names, whole = tuple(module.bindings.bindings), is_whole(module.chunks)
-            for chunk in module.chunks:
-                chunk.relevant = whole or is_relevant(chunk.text, names)
+            clues = self.clues.get(module.path)
+            if clues is None or len(clues) != len(module.chunks):
+                clues = self.clues[module.path] = _clues_of(module)
+            for chunk, (relevant, named) in zip(module.chunks, clues):
+                chunk.relevant = relevant
+                mentions[id(chunk)] = named
         known: Dict[str, Set[str]] = {name: set() for name in self.modules}
         changed = True
         while changed:
@@ -598,7 +632,7 @@ class Project:
                 if names != known[module.name]:
                     known[module.name], changed = names, True
                 for chunk in module.chunks:
-                    if not chunk.relevant and chunk.mentions(names):
+                    if not chunk.relevant and not mentions[id(chunk)].isdisjoint(names):
                         chunk.relevant = changed = True
 
     def _relevant_names(self, module: ModuleInfo, known: Mapping[str, Set[str]]) -> Set[str]:
@@ -757,8 +791,10 @@ class Project:
             yield current
             current, limit = self.base_class(current), limit - 1
 
-    def durable_object_classes(self) -> List[ClassInfo]:
-        return [cls for cls in self.class_by_key.values() if cls.is_durable_object]
+    def durable_object_classes(self, kept: bool = False) -> List[ClassInfo]:
+        """The Durable Object classes, but for those whose findings a cache kept (unless `kept`)."""
+        return [cls for cls in self.class_by_key.values()
+                if cls.is_durable_object and (kept or cls.key not in self.kept_classes)]
 
     def method_of(self, cls: ClassInfo, name: str) -> Optional[FunctionInfo]:
         """Method `name` of `cls`, or of the nearest project base class that defines it."""
@@ -774,7 +810,10 @@ class Project:
 
     def resolve_module(self, importer: ModuleInfo, source: str) -> Optional[ModuleInfo]:
         """The project module an import statement in `importer` refers to, if it is in the project."""
-        return self._index.get(absolute_import(importer, source))
+        key = (importer.name, source)
+        if key not in self._resolved:
+            self._resolved[key] = self._index.get(absolute_import(importer, source))
+        return self._resolved[key]
 
     def is_admin_name(self, name: str) -> bool:
         return any(word in self.admin_words for word in identifier_words(name))
@@ -848,6 +887,23 @@ class Project:
             self.replayed[key] = memory
         else:
             self._analyse_root(function, kind)
+
+    def rerun(self, key: RootKey) -> None:
+        """Run a replayed root after all: what its findings asked of other roots changed."""
+        del self.replayed[key]
+        qualname, kind = key
+        function = self.function_named(qualname)
+        if function is not None:
+            self._analyse_root(function, PathKind(kind))
+            self._inferred = None
+
+    def fact(self, fact: Tuple[str, str]) -> Any:
+        """The current answer to a fact a root's findings asked of other roots (`consult`)."""
+        kind, name = fact
+        if kind == "kind":
+            inferred = self.inferred_kinds().get(name)
+            return inferred.value if inferred else None
+        return sorted(self.facts.storage_effects.get(name, set()))
 
     def consult(self, op: Operation, fact: Tuple[str, str], value: Any) -> Any:
         """A rule asked a fact other roots decide (an inferred binding kind, a method's storage
@@ -944,7 +1000,7 @@ class Project:
 
         memory = self.replayed.get(key)
         if memory is not None:
-            return {name: BindingKind(kind) for name, kind in memory.evidence.items()}
+            return {name: BindingKind(kind) for name, kind in memory.evidence}
         run = next((run for run in self.runs if run.key == key), None)
         return infer_binding_kinds(run.operations) if run is not None else {}
 

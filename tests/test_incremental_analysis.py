@@ -1,0 +1,132 @@
+"""Incremental analysis is exact: after every edit of a random sequence (a key changed, a bug added
+or removed, a call added, a module deleted or created, the wrangler config or a setting changed),
+a run that replays what the cache kept reports exactly what a cold run reports — for the CLI's
+engine and for the flake8 plugin."""
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import sys
+from pathlib import Path
+from typing import Callable, List, Tuple
+
+import pytest
+
+from edgelint import flake8_plugin
+from edgelint.config import load_settings
+from edgelint.discovery import DEFAULT_EXCLUDES, discover
+from edgelint.engine import lint_files
+from edgelint.rules import KNOWN_CODES, RULE_OPTIONS
+from tests.helpers import FIXTURES
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from corpus import write_corpus  # noqa: E402 - the bench's generator of Workers projects
+
+
+def _lint(root: Path, use_cache: bool) -> List[Tuple]:
+    settings = load_settings(root, KNOWN_CODES, RULE_OPTIONS)
+    files = discover([str(root)], list(DEFAULT_EXCLUDES) + settings.exclude, settings.root, [])
+    result = lint_files(files, settings, root, use_cache=use_cache)
+    return [(f.path, f.line, f.column, f.code, f.message, f.related, f.fix) for f in result.findings]
+
+
+def _modules(root: Path) -> List[Path]:
+    return sorted(path for path in root.rglob("*.py") if ".edgelint_cache" not in path.parts)
+
+
+def _change_a_key(root: Path, rng: random.Random) -> None:
+    path = rng.choice(_modules(root))
+    text = path.read_text(encoding="utf-8")
+    keys = list(re.finditer(r'"([a-z_]+):', text))
+    if keys:
+        match = rng.choice(keys)
+        path.write_text(text[:match.start(1)] + match.group(1) + "x" + text[match.end(1):], encoding="utf-8")
+
+
+def _add_a_bug(root: Path, rng: random.Random) -> None:
+    path = rng.choice(_modules(root))
+    number = rng.randrange(1000)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(f'\n\nasync def bump_{number}(env):\n    n = int(await env.VIEWS.get("k{number}") or 0)\n'
+                     f'    await env.VIEWS.put("k{number}", str(n + 1))\n')
+
+
+def _remove_a_bug(root: Path, rng: random.Random) -> None:
+    for path in rng.sample(_modules(root), len(_modules(root))):
+        text = path.read_text(encoding="utf-8")
+        added = list(re.finditer(r"\n\nasync def bump_\d+\(env\):\n(    .*\n)+", text))
+        if added:
+            match = rng.choice(added)
+            path.write_text(text[:match.start()] + text[match.end():], encoding="utf-8")
+            return
+
+
+def _add_a_call(root: Path, rng: random.Random) -> None:
+    path = rng.choice(_modules(root))
+    text = path.read_text(encoding="utf-8")
+    if "from app import" in text and "    async def fetch(self, request):\n" in text:
+        path.write_text(text.replace("    async def fetch(self, request):\n",
+                                     "    async def fetch(self, request):\n"
+                                     "        await peer.save_record(self.env, \"last\", {})\n", 1), encoding="utf-8")
+
+
+def _delete_or_create_a_module(root: Path, rng: random.Random) -> None:
+    spare = root / "src" / "app" / "spare.py"
+    if spare.exists():
+        spare.unlink()
+    else:
+        spare.write_text('from workers import WorkerEntrypoint\n\n\nclass Spare(WorkerEntrypoint):\n'
+                         '    async def fetch(self, request):\n        await self.env.CACHE.put("spare", "1")\n',
+                         encoding="utf-8")
+
+
+def _change_the_wrangler_config(root: Path, rng: random.Random) -> None:
+    config = root / "wrangler.toml"
+    text = config.read_text(encoding="utf-8")
+    extra = '[[kv_namespaces]]\nbinding = "EXTRA"\nid = "e"\n\n'
+    config.write_text(text.replace(extra, "") if extra in text else extra + text, encoding="utf-8")
+
+
+def _change_a_setting(root: Path, rng: random.Random) -> None:
+    pyproject = root / "pyproject.toml"
+    if pyproject.exists():
+        pyproject.unlink()
+    else:
+        pyproject.write_text('[tool.edgelint]\nignore = ["EDG105"]\nadmin-markers = ["admin", "peer"]\n',
+                             encoding="utf-8")
+
+
+EDITS: List[Callable[[Path, random.Random], None]] = [
+    _change_a_key, _change_a_key, _add_a_bug, _add_a_bug, _remove_a_bug, _add_a_call,
+    _delete_or_create_a_module, _change_the_wrangler_config, _change_a_setting,
+]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_edits_give_what_a_cold_run_gives(tmp_path, seed):
+    rng = random.Random(seed)
+    root = tmp_path / "worker"
+    write_corpus(root, 14, seed=seed)
+    assert _lint(root, use_cache=True) == _lint(root, use_cache=False)
+    for step in range(14):
+        edit = rng.choice(EDITS)
+        edit(root, rng)
+        assert _lint(root, use_cache=True) == _lint(root, use_cache=False), f"step {step}: {edit.__name__}"
+
+
+def test_the_flake8_plugin_answers_an_edited_file_as_a_cold_run_does(tmp_path):
+    root = tmp_path / "demo"
+    shutil.copytree(FIXTURES / "demo-worker", root)
+    _lint(root, use_cache=True)
+    rng = random.Random(7)
+    for _ in range(6):
+        edit = rng.choice([_add_a_bug, _remove_a_bug, _change_a_key])
+        edit(root, rng)
+        cold = _lint(root, use_cache=False)
+        for path in _modules(root):
+            text = path.read_text(encoding="utf-8")
+            found = flake8_plugin.lint_in_project(str(path), text)
+            expected = [(line, column - 1, f"{code} {message}") for file, line, column, code, message, *_ in cold
+                        if Path(file) == path]
+            assert sorted(found) == sorted(expected), path
