@@ -51,6 +51,7 @@ BACKGROUND_HANDLERS = frozenset({"scheduled", "queue", "on_scheduled", "on_queue
 # words that name shared configuration in DO methods and routes (EDG202).
 ADMIN_CONFIG_WORDS = frozenset({"config", "settings", "flags"})
 CONFIG_WORDS = ADMIN_CONFIG_WORDS | {"configuration", "setting", "flag", "features"}
+MAX_CONSTANT_SIZE = 20_000  # characters (or UTF-8 bytes) of a module-level `NAME = value` worth parsing
 DEFAULT_ADMIN_WORDS = ("admin", "publish", "internal", "setup", "deploy", "migrate", "migration", "maintenance")
 
 
@@ -157,8 +158,11 @@ class ModuleInfo:
         now if it was left for later."""
         value = self.constants.get(name)
         if isinstance(value, Chunk):
-            self.parse_chunk(value)
-            value = _assigned_value(value.tree) if value.tree is not None else None
+            if value.end - value.start > MAX_CONSTANT_SIZE:
+                value = None  # a data table: no key, name or TTL is in there, and libcst would take seconds
+            else:
+                self.parse_chunk(value)
+                value = _assigned_value(value.tree) if value.tree is not None else None
             self.constants[name] = value
         return value
 
