@@ -203,3 +203,22 @@ def _where(path: str, place: Place) -> str:
     if place.path == path:
         return f"line {place.span[0]}"
     return f"{PurePath(place.path).name}:{place.span[0]}"
+
+
+def respelled(items: Iterable[Item], spell: Callable[[str], str]) -> List[Item]:
+    """`items` with every path passed through `spell` (the cache keeps them absolute; a run shows
+    them as its arguments spelled them)."""
+    return [_respelled_pending(item, spell) if isinstance(item, Pending) else _respelled(item, spell) for item in items]
+
+
+def _respelled(candidate: Candidate, spell: Callable[[str], str]) -> Candidate:
+    related = tuple(Place(place.kind, place.message, spell(place.path), place.span, place.label)
+                    for place in candidate.related)
+    return Candidate(candidate.code, spell(candidate.path), candidate.span, candidate.message, candidate.context,
+                     candidate.fix, related)
+
+
+def _respelled_pending(pending: Pending, spell: Callable[[str], str]) -> Pending:
+    return Pending(pending.code, (spell(pending.call[0]), *pending.call[1:]),
+                   tuple(_respelled(option, spell) for option in pending.options),
+                   tuple((spell(place[0]), *place[1:]) for place in pending.passes))

@@ -6,20 +6,35 @@ from the cache uses without importing this module.
 """
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    FrozenSet,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+    Union,
+)
 
 import libcst as cst
 
 from edgelint.config import Settings
 from edgelint.deepstack import call_with_deep_stack
 from edgelint.discovery import is_relevant
-from edgelint.candidates import Item, Positions, combine, place
+from edgelint.candidates import Item, Positions, combine, place, respelled
 from edgelint.findings import Choice, Finding, Fix, Report
 from edgelint.fixes import fix_for
 from edgelint.model.bindings import BindingTable
@@ -70,6 +85,22 @@ class Memory:
     clues: Dict[str, Any]  # path -> what the relevance check found in its statements (model.project.Clues)
     replayable: bool  # False when module globals are set at runtime: roots then depend on each other
 
+    def spelled(self, spell: Callable[[str], str]) -> "Memory":
+        """The same memory with every path passed through `spell` (kept absolute; a run spells paths
+        as its arguments did)."""
+        def finding(found: Finding) -> Finding:
+            return dataclasses.replace(found, path=spell(found.path), related=tuple(
+                dataclasses.replace(place, path=spell(place.path)) for place in found.related))
+
+        roots = {key: (dataclasses.replace(memory, errors=tuple((spell(path), text) for path, text in memory.errors)),
+                       respelled(items, spell)) for key, (memory, items) in self.roots.items()}
+        return Memory(
+            self.index, {spell(path): value for path, value in self.outlines.items()}, roots,
+            {key: (modules, respelled(items, spell)) for key, (modules, items) in self.classes.items()},
+            {spell(path): (digest, [finding(found) for found in found_list])
+             for path, (digest, found_list) in self.errors.items()},
+            {spell(path): value for path, value in self.clues.items()}, self.replayable)
+
 
 @dataclass
 class LintResult:
@@ -97,7 +128,9 @@ class ProjectRun:
         self.settings = settings
         self.use_filter = use_filter
         self.helpers = helpers  # worker processes that may outline the files
-        self.previous = memory  # what the last analysis left (None: analyse every root)
+        spelling = {os.path.abspath(path): path for path in group.sources}
+        # What the last analysis left (None: analyse every root), with paths as this run spells them.
+        self.previous = memory.spelled(lambda path: spelling.get(path, path)) if memory is not None else None
         self.memory: Optional[Memory] = None  # what this one leaves
         self._outlines: Dict[str, Any] = {}
         self.shared: Optional[SharedWork] = None  # the outlines they compute, while the files are parsed
@@ -114,7 +147,7 @@ class ProjectRun:
         table = binding_table(self.group, self.settings)
         names = ModuleIndex({module_name(path, self.group.root): path for path in self.group.sources})
         pending = [path for path, source in self.group.sources.items() if self._wanted(source, table)]
-        with self._outline_helpers(pending):
+        with self._outline_helpers([path for path in pending if self._known_outline(path) is None]):
             queued: Set[str] = set(pending)
             while pending:
                 path = pending.pop()
@@ -202,8 +235,8 @@ class ProjectRun:
         stored = source.stored
         if stored is None:
             return None
-        known = self.previous.outlines.get(path) if self.previous is not None else None
-        if known is not None and known[0] == source.digest:
+        known = self._known_outline(path)
+        if known is not None:
             shape = known[1]  # the last analysis outlined this very text
         else:
             shape = self.shared.outline(path, source.digest) if self.shared is not None else COMPUTE
@@ -225,6 +258,11 @@ class ProjectRun:
         index_module(module, imports)
         self.modules[path] = module
         return module
+
+    def _known_outline(self, path: str) -> Optional[Tuple[str, Any]]:
+        """(digest, outline) the last analysis made of the file's very text, if any."""
+        known = self.previous.outlines.get(path) if self.previous is not None else None
+        return known if known is not None and known[0] == self.group.sources[path].digest else None
 
     def _parse_whole(self, path: str, text: str) -> Optional[cst.Module]:
         try:
@@ -304,7 +342,8 @@ class ProjectRun:
                                      self.items.get(class_root(cls), []))
                    for cls in project.durable_object_classes(kept=True)}
         outlines = {path: (self.group.sources[path].digest, self._outlines.get(path)) for path in self.modules}
-        return Memory(index, outlines, roots, classes, errors, project.clues, not project.runtime_globals)
+        memory = Memory(index, outlines, roots, classes, errors, project.clues, not project.runtime_globals)
+        return memory.spelled(os.path.abspath)
 
     def _fix(self, report: Report, index: PositionIndex, span: Span) -> Optional[Fix]:
         module = self.modules[report.module_path]

@@ -130,3 +130,21 @@ def test_the_flake8_plugin_answers_an_edited_file_as_a_cold_run_does(tmp_path):
             expected = [(line, column - 1, f"{code} {message}") for file, line, column, code, message, *_ in cold
                         if Path(file) == path]
             assert sorted(found) == sorted(expected), path
+
+
+def test_a_run_spelling_paths_otherwise_replays_the_same_analysis(tmp_path, run_cli):
+    """`check .`, `check /abs/file.py` and flake8 share what the cache kept, each with its own spelling."""
+    root = tmp_path / "worker"
+    write_corpus(root, 8, seed=4)
+    target = "src/app/mod_0003.py"
+    run_cli("check", ".", cwd=root)
+    _add_a_bug(root, random.Random(9))
+    with (root / target).open("a", encoding="utf-8") as handle:
+        handle.write('\n\nasync def spelled(env):\n    n = int(await env.VIEWS.get("s") or 0)\n'
+                     '    await env.VIEWS.put("s", str(n + 1))\n')
+    absolute = run_cli("check", str(root / target), cwd=root)[1]
+    assert absolute == run_cli("check", "--no-cache", str(root / target), cwd=root)[1]
+    assert f"{root / target}:" in absolute
+    relative = run_cli("check", ".", cwd=root)[1]
+    assert relative == run_cli("check", "--no-cache", ".", cwd=root)[1]
+    assert f"\n{target}:" in "\n" + relative and str(root) not in relative
