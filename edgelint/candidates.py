@@ -83,67 +83,82 @@ def place(reports: Sequence[Union[Report, Choice]], positions: Positions,
           failed: Callable[[str, BaseException], None]) -> List[Tuple[Tuple[str, str], Item]]:
     """(root, candidate) for each report, in order; `failed(path, error)` hears of a report whose
     position or fix cannot be computed (it is left out)."""
-    # Positions module by module, so that each module's index is built once.
-    spans: Dict[int, Span] = {}
-    for path, nodes in _nodes_by_module(reports).items():
+    located = _Located()
+    for path, (nodes, landing) in _by_module(reports).items():  # each module's index built once
         index = positions.index(path)
-        for node in nodes:
+        for node, part in nodes:
             try:
-                spans[id(node)] = index.span(node) if index is not None else (1, 0, 1, 0)
+                located.spans[id(node)] = index.span(node, part) if index is not None else (1, 0, 1, 0)
             except Exception as exc:  # noqa: BLE001 - reported by the report that needs it
                 failed(path, exc)
+        for report in landing:
+            span = located.spans.get(id(report.node))
+            if span is None or index is None:
+                continue
+            try:
+                fix = fix_for(report, index, span) if report.fix_edit is not None else None
+            except Exception as exc:  # noqa: BLE001 - a fix that cannot be computed
+                failed(path, exc)
+                continue
+            line = span[0]
+            located.lines[id(report)] = (index.lines[line - 1].strip() if 0 < line <= len(index.lines) else "", fix)
     placed: List[Tuple[Tuple[str, str], Item]] = []
     for report in reports:
-        try:
-            item = _pending(report, spans, positions, fix_for) if isinstance(report, Choice) \
-                else _candidate(report, spans, positions, fix_for)
-        except Exception as exc:  # noqa: BLE001 - a position or fix that cannot be computed
-            failed(report.module_path, exc)
-            continue
-        placed.append((report.root, item))
+        item = located.pending(report) if isinstance(report, Choice) else located.candidate(report)
+        if item is not None:
+            placed.append((report.root, item))
     return placed
 
 
-def _nodes_by_module(reports: Iterable[Union[Report, Choice]]) -> Dict[str, List[cst.CSTNode]]:
-    wanted: Dict[str, Dict[int, cst.CSTNode]] = {}
+class _Located:
+    """Spans of nodes, and source lines and fixes of reports, as `place` found them."""
 
-    def want(path: str, node: cst.CSTNode) -> None:
-        wanted.setdefault(path, {}).setdefault(id(node), node)
+    def __init__(self) -> None:
+        self.spans: Dict[int, Span] = {}
+        self.lines: Dict[int, Tuple[str, Optional[Fix]]] = {}
+
+    def candidate(self, report: Report) -> Optional[Candidate]:
+        span = self.spans.get(id(report.node))
+        if span is None or id(report) not in self.lines:
+            return None  # its position or fix could not be computed: reported as an internal error
+        context, fix = self.lines[id(report)]
+        related = tuple(Place(place.kind, place.message, place.module_path, self.spans[id(place.node)], place.label)
+                        for place in report.related if id(place.node) in self.spans)
+        return Candidate(report.code, report.module_path, span, report.message, context, fix, related)
+
+    def pending(self, choice: Choice) -> Optional[Pending]:
+        call = self.spans.get(id(choice.node))
+        options = [self.candidate(option) for option in choice.options]
+        if call is None or None in options:
+            return None
+        return Pending(choice.code, (choice.module_path, *call), tuple(options),
+                       tuple((path, *self.spans[id(node)]) for path, node, _ in choice.passes if id(node) in self.spans))
+
+
+def _by_module(reports: Iterable[Union[Report, Choice]]) -> Dict[str, Tuple[List[Tuple[cst.CSTNode, int]], List[Report]]]:
+    """Per module (in path order): the nodes to position (with the first line of the statement
+    holding each, when known), and the reports that land there."""
+    wanted: Dict[str, Tuple[Dict[int, Tuple[cst.CSTNode, int]], List[Report]]] = {}
+
+    def want(path: str, node: cst.CSTNode, part: int) -> None:
+        wanted.setdefault(path, ({}, []))[0].setdefault(id(node), (node, part))
 
     def want_report(report: Report) -> None:
-        want(report.module_path, report.node)
+        want(report.module_path, report.node, report.part)
+        wanted[report.module_path][1].append(report)
         for related in report.related:
-            want(related.module_path, related.node)
+            want(related.module_path, related.node, related.part)
 
     for report in reports:
         if isinstance(report, Choice):
-            want(report.module_path, report.node)
+            want(report.module_path, report.node, report.part)
             for option in report.options:
                 want_report(option)
-            for path, node in report.passes:
-                want(path, node)
+            for path, node, part in report.passes:
+                want(path, node, part)
         else:
             want_report(report)
-    return {path: list(nodes.values()) for path, nodes in sorted(wanted.items())}
-
-
-def _candidate(report: Report, spans: Dict[int, Span], positions: Positions,
-               fix_for: Callable[[Report, PositionIndex, Span], Optional[Fix]]) -> Candidate:
-    span = spans[id(report.node)]
-    index = positions.index(report.module_path)
-    lines = index.lines if index is not None else []
-    context = lines[span[0] - 1].strip() if 0 < span[0] <= len(lines) else ""
-    fix = fix_for(report, index, span) if report.fix_edit is not None and index is not None else None
-    related = tuple(Place(place.kind, place.message, place.module_path, spans[id(place.node)], place.label)
-                    for place in report.related if id(place.node) in spans)
-    return Candidate(report.code, report.module_path, span, report.message, context, fix, related)
-
-
-def _pending(choice: Choice, spans: Dict[int, Span], positions: Positions,
-             fix_for: Callable[[Report, PositionIndex, Span], Optional[Fix]]) -> Pending:
-    return Pending(choice.code, (choice.module_path, *spans[id(choice.node)]),
-                   tuple(_candidate(option, spans, positions, fix_for) for option in choice.options),
-                   tuple((path, *spans[id(node)]) for path, node in choice.passes if id(node) in spans))
+    return {path: (list(nodes.values()), landing) for path, (nodes, landing) in sorted(wanted.items())}
 
 
 def combine(items: Iterable[Item], severity: Callable[[str], Tuple[str, str]]) -> List[Finding]:

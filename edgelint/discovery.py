@@ -97,10 +97,10 @@ def _walk(directory: Path, excludes: Sequence[str], root: Optional[Path],
             dirnames[:] = []
             continue
         visited.add(real)
-        dirnames[:] = sorted(d for d in dirnames if not _excluded(os.path.join(current, d), excludes, root))
+        dirnames[:] = sorted(d for d in dirnames if not is_excluded(os.path.join(current, d), excludes, root))
         for name in sorted(filenames):
             full = os.path.join(current, name)
-            if name.endswith((".py", ".pyi")) and not _excluded(full, excludes, root):
+            if name.endswith((".py", ".pyi")) and not is_excluded(full, excludes, root):
                 yield full
 
 
@@ -110,7 +110,7 @@ def _is_loop(link: str, target: str) -> bool:
     return parent == target or parent.startswith(target.rstrip(os.sep) + os.sep)
 
 
-def _excluded(path: str, excludes: Sequence[str], root: Optional[Path]) -> bool:
+def is_excluded(path: str, excludes: Sequence[str], root: Optional[Path]) -> bool:
     relative = _relative(path, root)
     names, globs = _split_patterns(tuple(excludes))
     return not names.isdisjoint(relative.parts) or any(_matches(relative, pattern) for pattern in globs)

@@ -139,25 +139,27 @@ class ProjectRun:
         self.items: Dict[Tuple[str, str], List[Item]] = {}  # candidates by analysis root (model.project.RootKey)
 
     def run(self) -> List[Finding]:
-        # Deeply nested code needs more than Python's default 1,000 frames: see edgelint.deepstack.
-        with fewer_collections():
-            return call_with_deep_stack(self._run)
-
-    def _run(self) -> List[Finding]:
         table = binding_table(self.group, self.settings)
-        names = ModuleIndex({module_name(path, self.group.root): path for path in self.group.sources})
         pending = [path for path, source in self.group.sources.items() if self._wanted(source, table)]
-        with self._outline_helpers([path for path in pending if self._known_outline(path) is None]):
-            queued: Set[str] = set(pending)
-            while pending:
-                path = pending.pop()
-                module = self._parse(path, names, table)
-                if module is None:
-                    continue
-                for target in imported_paths(module, names):
-                    if target not in queued:
-                        queued.add(target)
-                        pending.append(target)
+        # Worker processes start here, on the main thread (forking from another thread is unsafe);
+        # deeply nested code needs more than Python's default 1,000 frames: see edgelint.deepstack.
+        with fewer_collections(), self._outline_helpers([path for path in pending if self._known_outline(path) is None]):
+            return call_with_deep_stack(partial(self._run, table, pending))
+
+    def _run(self, table: BindingTable, pending: List[str]) -> List[Finding]:
+        names = ModuleIndex({module_name(path, self.group.root): path for path in self.group.sources})
+        queued: Set[str] = set(pending)
+        while pending:
+            path = pending.pop()
+            module = self._parse(path, names, table)
+            if module is None:
+                continue
+            for target in imported_paths(module, names):
+                if target not in queued:
+                    queued.add(target)
+                    pending.append(target)
+        if self.shared is not None:
+            self.shared.stop()  # every file is outlined: the workers are not needed for the analysis
         clues = None if self.previous is None else {
             path: self.previous.clues[path] for path, module in self.modules.items()
             if path in self.previous.clues and self.previous.outlines.get(path, ("",))[0] == self.group.sources[path].digest}

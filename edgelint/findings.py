@@ -67,6 +67,7 @@ class Related:
     module_path: str
     node: cst.CSTNode
     label: str = ""  # what the message's short summary says of it: the caller, for a call
+    part: int = 0  # the first line of the top-level statement holding the node (0: not known)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class Report:
     fix_edit: Optional[str] = None  # kind of automatic fix ("insert-await")
     related: Tuple[Related, ...] = field(default=())
     root: Tuple[str, str] = ("", "")
+    part: int = 0  # the first line of the top-level statement holding the node (0: not known)
 
 
 @dataclass(frozen=True)
@@ -93,5 +95,6 @@ class Choice:
     module_path: str
     node: cst.CSTNode  # the call recorded
     options: Tuple[Report, ...]
-    passes: Tuple[Tuple[str, cst.CSTNode], ...]
+    passes: Tuple[Tuple[str, cst.CSTNode, int], ...]  # (module path, call, first line of its statement)
     root: Tuple[str, str]
+    part: int = 0

@@ -92,6 +92,11 @@ class SharedWork:
             except (OSError, RuntimeError):  # no worker could start (BrokenProcessPool is one)
                 return  # the parent outlines the rest itself
 
+    def stop(self) -> None:
+        """Drop what is still queued and let the workers go (no process starts here)."""
+        self.outlines.clear()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
     def outline(self, path: str, digest: str) -> object:
         """The outline a worker computed (None: `ast` refused the file), or COMPUTE: the parent
         computes it itself (a file found later, or a worker that died)."""

@@ -130,15 +130,18 @@ class PositionIndex:
         self.parts = list(parts)
         self.source = source
         self.lines = physical_lines(source)
-        self._part_of: Optional[Dict[int, int]] = None  # id of a libcst Call -> index of its part
-        self._part_calls: List[List[cst.Call]] = []
+        self._part_of: Dict[int, int] = {}  # id of a libcst Call -> index of its part, for the parts walked
+        self._part_calls: Dict[int, List[cst.Call]] = {}  # part index -> its calls, for the parts walked
+        self._part_at = {first: index for index, (first, _, _) in enumerate(self.parts)}
         self._spans: Dict[int, Optional[Dict[int, Span]]] = {}  # part index -> its call spans
         self._fallback: List[Tuple[int, Mapping]] = []
 
-    def span(self, node: cst.CSTNode) -> Span:
+    def span(self, node: cst.CSTNode, part_line: int = 0) -> Span:
+        """The span of `node`; `part_line`, when known, is the first line of the parsed piece that
+        holds it (only that piece is then searched)."""
         if is_shared(node):  # a rule reported a leaf node (edgelint.model.parsing): a bug, not a guess
             raise ValueError(f"a shared {type(node).__name__} node has no single position")
-        part = self._part_index(node)
+        part = self._part_index(node, self._part_at.get(part_line))
         if part is not None:
             if part not in self._spans:
                 self._spans[part] = self._ast_spans(part)
@@ -147,17 +150,25 @@ class PositionIndex:
                 return span
         return self._provider_span(node)
 
-    def _part_index(self, node: cst.CSTNode) -> Optional[int]:
-        if self._part_of is None:
-            self._part_of = {}
-            for index, (_, _, tree) in enumerate(self.parts):
-                try:
-                    calls = _cst_calls(tree)
-                except RecursionError:
-                    calls = []
-                self._part_calls.append(calls)
-                self._part_of.update((id(call), index) for call in calls)
+    def _part_index(self, node: cst.CSTNode, hint: Optional[int]) -> Optional[int]:
+        """The index of the part holding `node`: the `hint`ed part is walked first, every part only if
+        the node is not there."""
+        for index in ([hint] if hint is not None else []) + list(range(len(self.parts))):
+            found = self._part_of.get(id(node))
+            if found is not None:
+                return found
+            self._walk(index)
         return self._part_of.get(id(node))
+
+    def _walk(self, index: int) -> None:
+        if index in self._part_calls:
+            return
+        try:
+            calls = _cst_calls(self.parts[index][2])
+        except RecursionError:
+            calls = []
+        self._part_calls[index] = calls
+        self._part_of.update((id(call), index) for call in calls)
 
     def _ast_spans(self, index: int) -> Optional[Dict[int, Span]]:
         first, last, _ = self.parts[index]

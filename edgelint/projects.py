@@ -115,14 +115,14 @@ def walked_directories(root: Path, settings: Settings) -> Optional[List[str]]:
     """The directories `project_files_of` walks below `root`: adding, removing or renaming a file
     in one changes its mtime. None when a symbolic link leads to a directory (changes below its
     target would go unseen)."""
-    from edgelint.discovery import _excluded
+    from edgelint.discovery import is_excluded
 
     excludes = _excludes(settings)
     base = settings.root if settings.root is not None else root  # as discovery applies excludes
     found: List[str] = []
     for current, dirnames, _ in os.walk(root):
         found.append(current)
-        dirnames[:] = [name for name in dirnames if not _excluded(os.path.join(current, name), excludes, base)]
+        dirnames[:] = [name for name in dirnames if not is_excluded(os.path.join(current, name), excludes, base)]
         if any(os.path.islink(os.path.join(current, name)) for name in dirnames):
             return None
     return found

@@ -237,7 +237,8 @@ def test_linted_code_is_never_imported_or_executed(tmp_path, run_cli):
 def test_collector_thresholds_are_tuned_for_a_run_and_restored_after_it(tmp_path, monkeypatch):
     seen = []
     real_run = engine.ProjectRun._run
-    monkeypatch.setattr(engine.ProjectRun, "_run", lambda self: seen.append(gc.get_threshold()) or real_run(self))
+    monkeypatch.setattr(engine.ProjectRun, "_run",
+                        lambda self, *args: seen.append(gc.get_threshold()) or real_run(self, *args))
     before = gc.get_threshold()
     assert lint_directory(counter_project(tmp_path)).findings
     assert seen and seen[0][0] > before[0]

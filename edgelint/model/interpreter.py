@@ -21,6 +21,7 @@ from edgelint.model.project import (
     FunctionInfo,
     ModuleInfo,
     Project,
+    index_import,
     literal_value,
     string_value,
     submodule_name,
@@ -237,10 +238,8 @@ class Interpreter:
             self._mutate(target, UNKNOWN)
 
     def _import(self, node: Union[cst.Import, cst.ImportFrom]) -> None:
-        from edgelint.model.project import _index_import
-
         scratch = ModuleInfo(self.module.path, self.module.name, "", self.module.bindings)
-        _index_import(scratch, node)
+        index_import(scratch, node)
         for local, target in scratch.imports.items():
             self.bind(local, self.project_import_value(self.module, target))
         for local in scratch.env_names:
@@ -890,7 +889,7 @@ class Interpreter:
         except summaries.NotSummarizable:
             pass  # interpreted in place, in this caller's scope
         self.sink.note_reached(function.qualname)
-        frame = Frame(function.qualname, self.project.new_op_id(), node, self.module)
+        frame = Frame(function.qualname, self.project.new_op_id(), node, self.module, self.part)
         context = self.context.enter(frame, self.project.is_admin_name(function.name))
         callee = Interpreter(self.project, function.module, function, context, self._callee_flow(), budget=self.budget,
                              sink=self.sink)
@@ -919,7 +918,7 @@ class Interpreter:
             return combine(args.all(), transformed=True)
         self.budget[0] -= 1
         self._mark_inlined(node)
-        frame = Frame(qualname, self.project.new_op_id(), node, self.module)
+        frame = Frame(qualname, self.project.new_op_id(), node, self.module, self.part)
         callee = Interpreter(self.project, closure.module, closure.function, self.context.enter(frame, False),
                              self._callee_flow(), parent=closure, budget=self.budget, sink=self.sink)
         callee.self_value = closure.self_value
@@ -929,6 +928,11 @@ class Interpreter:
             self._absorb(callee)
             return value
         return self._run_callee(callee, local.node.body)
+
+    @property
+    def part(self) -> int:
+        """The first line of the top-level statement this activation's code is in (0: module code)."""
+        return self.function.chunk.first if self.function is not None else 0
 
     def _mark_inlined(self, node: Optional[cst.Call]) -> None:
         """Awaiting a project coroutine is not I/O by itself: only the awaits inside it are."""

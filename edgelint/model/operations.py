@@ -49,6 +49,7 @@ class Frame:
     activation: int  # unique per activation: two calls of one helper are two frames
     call: Optional[cst.Call] = None  # the call in the caller's frame that entered this one
     caller: Optional["ModuleInfo"] = None  # the module holding `call`
+    part: int = 0  # the first line of the top-level statement holding `call` (0: not known)
 
 
 @dataclass(frozen=True, **SLOTS)
@@ -94,6 +95,11 @@ class Operation:
     key_value: Optional[Value] = None  # the key's value: where it was written (placement, messages)
     keywords: Tuple[Tuple[str, Value], ...] = ()  # keyword arguments (options) with their values
     options: Optional[Value] = None  # a KV call's options argument (`{"expirationTtl": 60}`), when passed
+
+    @property
+    def part(self) -> int:
+        """The first line of the top-level statement holding the call (positions look only there)."""
+        return self.function.chunk.first if self.function is not None else 0
 
     @property
     def key_origin(self) -> Optional[cst.CSTNode]:

@@ -34,6 +34,7 @@ class Site:
 
     module: "ModuleInfo"
     node: cst.CSTNode
+    part: int = 0  # the first line of the top-level statement holding it (0: not known)
 
 
 def innermost(op: Operation) -> int:
@@ -48,8 +49,8 @@ def landing(op: Operation, depth: int) -> Site:
     for below in range(depth + 1, len(frames)):
         frame = frames[below]
         if frame.call is not None and frame.caller is not None:
-            return Site(frame.caller, frame.call)
-    return Site(op.module, op.node)
+            return Site(frame.caller, frame.call, frame.part)
+    return Site(op.module, op.node, op.part)
 
 
 def frame_depth(op: Operation, activation: int) -> Optional[int]:
@@ -78,12 +79,13 @@ def input_depth(op: Operation, value: Optional[Value]) -> int:
     return depth
 
 
-def passes(op: Operation) -> Iterator[Tuple[str, cst.CSTNode]]:
-    """The calls on `op`'s chain, with their module paths: where a finding about it could land."""
-    yield op.module.path, op.node
+def passes(op: Operation) -> Iterator[Tuple[str, cst.CSTNode, int]]:
+    """The calls on `op`'s chain, with their module paths and statements: where a finding about it
+    could land."""
+    yield op.module.path, op.node, op.part
     for frame in op.context.frames:
         if frame.call is not None and frame.caller is not None:
-            yield frame.caller.path, frame.call
+            yield frame.caller.path, frame.call, frame.part
 
 
 def root_of(op: Operation) -> Tuple[str, str]:
@@ -98,7 +100,8 @@ def call_path(op: Operation, depth: int) -> List[Tuple[str, str, Site]]:
     path: List[Tuple[str, str, Site]] = []
     for caller, callee in zip(frames[:depth], frames[1:depth + 1]):
         if callee.call is not None and callee.caller is not None:
-            path.append((short_name(caller.qualname), short_name(callee.qualname), Site(callee.caller, callee.call)))
+            path.append((short_name(caller.qualname), short_name(callee.qualname),
+                         Site(callee.caller, callee.call, callee.part)))
     return path
 
 

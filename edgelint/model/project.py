@@ -332,7 +332,7 @@ def _index_statement(module: ModuleInfo, statement: cst.CSTNode, cls: Optional[C
     elif isinstance(statement, cst.SimpleStatementLine) and cls is None:
         for small in statement.body:
             if isinstance(small, (cst.Import, cst.ImportFrom)):
-                _index_import(module, small)
+                index_import(module, small)
             elif isinstance(small, cst.Assign) and len(small.targets) == 1:
                 target = small.targets[0].target
                 if isinstance(target, cst.Name):
@@ -399,7 +399,7 @@ def _index_class_body(module: ModuleInfo, cls: ClassInfo) -> None:
             method.parsed = _empty_function(name)
 
 
-def _index_import(module: ModuleInfo, node: cst.CSTNode) -> None:
+def index_import(module: ModuleInfo, node: cst.CSTNode) -> None:
     if isinstance(node, cst.Import):
         for alias in node.names:
             full = dotted_name(alias.name) or ""

@@ -429,8 +429,9 @@ class _Replay:
         known = self._frames.get(id(frames))
         if known is None:
             first, rest = frames[0], frames[1:]
-            known = (Frame(first.qualname, self.id(first.activation), self.node, self.caller.module),) + tuple(
-                Frame(frame.qualname, self.id(frame.activation), frame.call, frame.caller) for frame in rest)
+            known = (Frame(first.qualname, self.id(first.activation), self.node, self.caller.module, self.caller.part),)
+            known += tuple(Frame(frame.qualname, self.id(frame.activation), frame.call, frame.caller, frame.part)
+                           for frame in rest)
             self._frames[id(frames)] = known
         return known
 

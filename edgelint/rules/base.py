@@ -116,7 +116,7 @@ class Rule:
                    if end.node is not site.node]
         related.extend(callers(op, depth))
         return Report(self.code, site.module.path, site.node, message, related=tuple(related), root=root_of(op),
-                      **extra)
+                      part=site.part, **extra)
 
     def report_calls(self, ops: Sequence[Operation], offending: Callable[[Operation], bool],
                      message: Callable[[Operation], str],
@@ -126,11 +126,11 @@ class Rule:
         of the same call passes through (resolved over all roots: edgelint.candidates)."""
         for op in ops:
             if not offending(op):
-                yield Choice(self.code, op.module.path, op.node, (), tuple(passes(op)), root_of(op))
+                yield Choice(self.code, op.module.path, op.node, (), tuple(passes(op)), root_of(op), op.part)
                 continue
             deepest = innermost(op) if decisive is None else input_depth(op, decisive(op))
             options = tuple(self.report(op, message(op), depth=depth) for depth in range(deepest + 1))
-            yield Choice(self.code, op.module.path, op.node, options, (), root_of(op))
+            yield Choice(self.code, op.module.path, op.node, options, (), root_of(op), op.part)
 
     def report_pattern(self, op: Operation, role: str, other: Operation, other_role: str, message: str,
                        **extra: Any) -> Report:
@@ -159,13 +159,13 @@ class Rule:
 
 def callers(op: Operation, depth: int) -> List[Related]:
     """The calls from the analysis root down to frame `depth` of `op`, as related locations."""
-    return [Related("call", f"{caller}() calls {callee}()", place.module.path, place.node, caller)
+    return [Related("call", f"{caller}() calls {callee}()", place.module.path, place.node, caller, place.part)
             for caller, callee, place in call_path(op, depth)]
 
 
 def _end(role: str, op: Operation) -> Related:
     owner = f" in {short_name(op.function.qualname)}()" if op.function is not None else ""
-    return Related("end", f"{role}{owner}", op.module.path, op.node)
+    return Related("end", f"{role}{owner}", op.module.path, op.node, part=op.part)
 
 
 def _para(text: str) -> str:

@@ -286,7 +286,7 @@ class DoKeepaliveCost(Rule):
         for method in cls.methods.values():
             for call in websocket_accepts(method.node):
                 socket = cls.module.tree.code_for_node(call.func.value)
-                yield Report(self.code, cls.module.path, call, root=root, message=
+                yield Report(self.code, cls.module.path, call, root=root, part=cls.chunk.first, message=
                              f"WebSocket {socket}.accept() in Durable Object {cls.name}.{method.name}(): the object "
                              f"stays active and billed for duration as long as the socket is open, idle or not; "
                              f"use self.ctx.acceptWebSocket({socket}) and handle webSocketMessage() so it can "
@@ -295,7 +295,7 @@ class DoKeepaliveCost(Rule):
     def _polling(self, cls: ClassInfo, root: RootKey) -> Iterator[Report]:
         for method in cls.methods.values():
             for call in calls_in_while_loops(method.node, cls.module, "asyncio.sleep"):
-                yield Report(self.code, cls.module.path, call, root=root, message=
+                yield Report(self.code, cls.module.path, call, root=root, part=cls.chunk.first, message=
                              f"asyncio.sleep() polling loop in Durable Object {cls.name}.{method.name}(): the object "
                              f"stays active and billed for duration for the whole loop; schedule the next check "
                              f"with self.ctx.storage.setAlarm(...) and do the work in alarm()")
@@ -305,7 +305,7 @@ class DoKeepaliveCost(Rule):
             for function, call in unconditional_method_calls(project, handler):
                 seconds = _short_rearm_seconds(function.module, function.node, call)
                 if seconds is not None:
-                    yield Report(self.code, function.module.path, call, root=root, message=
+                    yield Report(self.code, function.module.path, call, root=root, part=function.chunk.first, message=
                                  f"{handler.name}() of Durable Object {cls.name} always re-arms itself {seconds:g} s "
                                  f"ahead with setAlarm: the object wakes (a billed request plus duration) every "
                                  f"{seconds:g} s forever, even with nothing to do; re-arm only while work is "

@@ -202,7 +202,7 @@ class KvInvalidOption(Rule):
             for option, _, problem in known:  # reported from every root that runs it (the cache keeps roots)
                 if problem is not None:
                     yield Report(self.code, op.module.path, option.node, f"{_target(op, option.name)} {problem}",
-                                 root=root_of(op))
+                                 root=root_of(op), part=op.part)
             for option, value, _ in known:  # a TTL its callers pass down: at each caller's call
                 passed = _passed(op, option) if value == UNKNOWN_NUMBER else None
                 if passed is None:
