@@ -174,7 +174,11 @@ class ProjectRun:
         project.kept_classes = set() if previous is None else {
             key[0] for key, (modules, _) in previous.classes.items() if not modules & changed}
         try:
-            project.analyse(kept)
+            # Imported here: the interpreter's tables name libcst classes, and a run the cache
+            # answers must not load libcst (edgelint/__init__.py).
+            from edgelint.model.analysis import analyse
+
+            analyse(project, kept)
             self._run_again_what_changed_under(project)
         except (RecursionError, Exception) as exc:  # noqa: BLE001 - never a traceback: report and go on
             self._internal_error(next(iter(self.modules), ""), exc)
@@ -202,12 +206,14 @@ class ProjectRun:
     def _run_again_what_changed_under(self, project: Project) -> None:
         """A replayed root whose findings asked of other roots (an inferred binding kind, a method's
         storage effects) what is no longer so is run again; until nothing else changes."""
+        from edgelint.model.analysis import rerun
+
         while True:
             stale = [key for key, memory in project.replayed.items() if not _consults_hold(project, memory)]
             if not stale:
                 return
             for key in stale:
-                project.rerun(key)
+                rerun(project, key)
 
     @contextmanager
     def _outline_helpers(self, pending: Sequence[str]) -> Iterator[None]:

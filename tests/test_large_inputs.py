@@ -1,19 +1,20 @@
 """Inputs that are large but hold nothing edgelint looks at cost little."""
 from __future__ import annotations
 
-from edgelint.model.project import MAX_CONSTANT_SIZE, Project
+from edgelint.model import analysis
+from edgelint.model.project import MAX_CONSTANT_SIZE
 from tests.helpers import lint_directory, write_project
 
 
 def test_a_data_table_a_handler_mentions_is_not_parsed(tmp_path, monkeypatch):
     projects = []
-    original = Project.analyse
+    original = analysis.analyse
 
-    def analyse(self, *args, **kwargs):
-        projects.append(self)
-        return original(self, *args, **kwargs)
+    def analyse(project, *args, **kwargs):
+        projects.append(project)
+        return original(project, *args, **kwargs)
 
-    monkeypatch.setattr(Project, "analyse", analyse)
+    monkeypatch.setattr(analysis, "analyse", analyse)
     rows = ", ".join(f'({index}, "v{index}")' for index in range(5000))
     assert len(rows) > MAX_CONSTANT_SIZE
     write_project(tmp_path, {

@@ -125,7 +125,7 @@ def test_the_outline_indexes_classes_and_routes_as_libcst_would_without_parsing_
         assert {name: f.route for name, f in room.methods.items()} == {"fetch": None, "read": ("get", "/c")}
         assert module.classes["Plain"].methods == {}
     fetch = lazy.classes["Room"].methods["fetch"]
-    assert fetch.node.body.body[0].body[0].value.value == "2"  # parsed on demand: the last definition
+    assert fetch.parse().body.body[0].body[0].value.value == "2"  # parsed when asked: the last definition
 
 
 def test_outline_of_code_python_refuses_is_none():

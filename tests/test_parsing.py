@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from edgelint.model import parsing
 from edgelint.model.parsing import parse_module
-from edgelint.model.project import literal_value
+from edgelint.model.literals import literal_value
 from edgelint.positions import PositionIndex
 from tests.helpers import FIXTURES
 

@@ -7,6 +7,7 @@ from typing import List
 
 import pytest
 
+from edgelint.model import analysis
 from edgelint.model.project import Project
 from tests.helpers import lint_directory, write_project
 
@@ -17,13 +18,13 @@ WRANGLER = 'kv_namespaces = [{ binding = "KV", id = "1" }]\n'
 def analysed(monkeypatch):
     """The Project objects the engine analyses during a test."""
     projects: List[Project] = []
-    original = Project.analyse
+    original = analysis.analyse
 
-    def analyse(self, *args, **kwargs):
-        projects.append(self)
-        return original(self, *args, **kwargs)
+    def analyse(project, *args, **kwargs):
+        projects.append(project)
+        return original(project, *args, **kwargs)
 
-    monkeypatch.setattr(Project, "analyse", analyse)
+    monkeypatch.setattr(analysis, "analyse", analyse)
     return projects
 
 

@@ -7,7 +7,7 @@ import libcst as cst
 
 from edgelint.model.bindings import BindingKind
 from edgelint.model.operations import Operation, OpKind
-from edgelint.model.project import string_value
+from edgelint.model.literals import string_value
 
 ENV_BINDING_OPS = frozenset({OpKind.KV_GET, OpKind.KV_PUT, OpKind.KV_DELETE, OpKind.KV_LIST, OpKind.DO_ADDRESS,
                              OpKind.DO_STUB, OpKind.BINDING_CALL})

@@ -15,6 +15,7 @@ import libcst as cst
 from edgelint.model import summaries
 from edgelint.model.bindings import BindingKind
 from edgelint.model.callables import Args, BoundMethod, LocalFunction, ModuleRef, Partial
+from edgelint.model.literals import literal_value, string_value
 from edgelint.model.operations import Context, Frame, Operation, OpKind
 from edgelint.model.project import (
     ClassInfo,
@@ -22,8 +23,6 @@ from edgelint.model.project import (
     ModuleInfo,
     Project,
     index_import,
-    literal_value,
-    string_value,
     submodule_name,
 )
 from edgelint.model.syntax import OPTION_POSITIONS
@@ -893,8 +892,8 @@ class Interpreter:
         context = self.context.enter(frame, self.project.is_admin_name(function.name))
         callee = Interpreter(self.project, function.module, function, context, self._callee_flow(), budget=self.budget,
                              sink=self.sink)
-        callee.bind_parameters(function.node.params, args, self_value)
-        return self._run_callee(callee, function.node.body)
+        callee.bind_parameters(function.parse().params, args, self_value)
+        return self._run_callee(callee, function.parse().body)
 
     def _call_summarized(self, node: Optional[cst.Call], function: FunctionInfo, self_value: Optional[Value],
                          args: "Args") -> Value:
@@ -928,6 +927,11 @@ class Interpreter:
             self._absorb(callee)
             return value
         return self._run_callee(callee, local.node.body)
+
+    @staticmethod
+    def fresh_budget() -> List[int]:
+        """The inlined calls an analysis root (or a summary) may make: bounds pathological call trees."""
+        return [INLINE_BUDGET]
 
     @property
     def part(self) -> int:
@@ -973,7 +977,7 @@ class Interpreter:
         value = Value(fresh(), instance=instance)
         init = self._method_of(instance, "__init__")
         if init is not None:
-            passed = passed_arguments(init.node.params, args, skip_self=True)
+            passed = passed_arguments(init.parse().params, args, skip_self=True)
             self.sink.note_construction(cls.key, passed)
             self.inline(node, init, value, args)
         return value
@@ -1307,7 +1311,7 @@ def analyse_root(project: Project, function: FunctionInfo, context: Context) -> 
     project.reached.add(function.qualname)
     interpreter = Interpreter(project, function.module, function, context, Flow({}))
     interpreter.is_root = True
-    params = function.node.params
+    params = function.parse().params
     ordered = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
     if function.cls is not None and ordered and not _is_static(function):
         interpreter.self_value = default_instance(project, function.cls)
@@ -1316,7 +1320,7 @@ def analyse_root(project: Project, function: FunctionInfo, context: Context) -> 
     workers_class = function.cls is not None and (function.cls.is_durable_object or function.cls.is_worker_entrypoint)
     for position, param in enumerate(ordered):
         interpreter.flow.vars[param.name.value] = _root_parameter(function, param.name.value, workers_class, position)
-    interpreter.run_suite(function.node.body)
+    interpreter.run_suite(function.parse().body)
     interpreter.finish()
 
 
@@ -1343,7 +1347,7 @@ def _route_is_admin(project: Project, function: FunctionInfo) -> bool:
 
 def _is_static(function: FunctionInfo) -> bool:
     return any(dotted == "staticmethod" for dotted in
-               (d.decorator.value for d in function.node.decorators if isinstance(d.decorator, cst.Name)))
+               (d.decorator.value for d in function.parse().decorators if isinstance(d.decorator, cst.Name)))
 
 
 def _constructed_with(project: Project, cls: ClassInfo, init: FunctionInfo, name: str) -> Optional[Value]:
@@ -1368,11 +1372,11 @@ def default_instance(project: Project, cls: ClassInfo) -> Value:
         assumed: Dict[str, Any] = {}
         scratch = Interpreter(project, cls.module, init, Context(frames=(Frame(init.qualname, project.new_op_id()),)), Flow({}), budget=[50])
         scratch.self_value = value
-        params = list(init.node.params.posonly_params) + list(init.node.params.params)
+        params = list(init.parse().params.posonly_params) + list(init.parse().params.params)
         if params:
             scratch.flow.vars[params[0].name.value] = value
         workers_class = cls.is_durable_object or cls.is_worker_entrypoint
-        for param in params[1:] + list(init.node.params.kwonly_params):
+        for param in params[1:] + list(init.parse().params.kwonly_params):
             name = param.name.value
             constructed = _constructed_with(project, cls, init, name)
             assumed[name] = project.constructed_binding(cls.key, name)
@@ -1380,7 +1384,7 @@ def default_instance(project: Project, cls: ClassInfo) -> Value:
         saved = project.suppress_recording
         project.suppress_recording = True
         try:
-            scratch.run_suite(init.node.body)
+            scratch.run_suite(init.parse().body)
         finally:
             project.suppress_recording = saved
         cached = project.init_attrs[cls.key] = dict(instance.attrs)

@@ -21,7 +21,6 @@ from typing import (
     FrozenSet,
     Generic,
     Iterable,
-    Iterator,
     List,
     Mapping,
     Optional,
@@ -36,11 +35,13 @@ import libcst as cst
 from edgelint.discovery import is_relevant
 from edgelint.model import SLOTS
 from edgelint.model.bindings import BindingKind, BindingTable
+from edgelint.model.inference import infer_binding_kinds
 from edgelint.model.chunks import Chunk, bound_names, is_whole
+from edgelint.model.literals import dotted_name
 from edgelint.model.outline import CLASS, CODE, FUNCTION, WRITE_METHODS, Import, Route, route_of
-from edgelint.model.operations import Context, Operation, OpKind, PathKind
+from edgelint.model.operations import Operation, OpKind, PathKind
 from edgelint.model.parsing import parse_module
-from edgelint.model.values import Value, merge
+from edgelint.model.values import Handle, HandleKind, Value, merge
 from edgelint.textio import StoredText, contains, expand
 
 Item = TypeVar("Item")
@@ -65,8 +66,8 @@ class FunctionInfo:
     route: Optional[Tuple[str, str]] = None  # (method, path) from a route decorator
     parsed: Optional[cst.FunctionDef] = None  # None until its chunk is parsed
 
-    @property
-    def node(self) -> cst.FunctionDef:
+    def parse(self) -> cst.FunctionDef:
+        """Its node: its top-level statement is parsed now if it was not yet (model.chunks)."""
         return _parsed(self)
 
 
@@ -80,8 +81,8 @@ class ClassInfo:
     parsed_methods: Dict[str, FunctionInfo] = field(default_factory=dict)
     inherited: Tuple[str, ...] = ()  # bases of its project base classes, set by Project
 
-    @property
-    def node(self) -> cst.ClassDef:
+    def parse(self) -> cst.ClassDef:
+        """Its node: its statement is parsed now if it was not yet (model.chunks)."""
         return _parsed(self)
 
     @property
@@ -224,40 +225,6 @@ def identifier_words(name: str) -> List[str]:
     return [word.lower() for word in re.split(r"[\s_\-./:{}]+", spaced) if word]
 
 
-def dotted_name(node: cst.BaseExpression) -> Optional[str]:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = dotted_name(node.value)
-        return f"{base}.{node.attr.value}" if base else None
-    return None
-
-
-def literal_value(node: cst.SimpleString) -> Union[str, bytes]:
-    """The value of a string literal. libcst's `evaluated_value` compiles the literal with
-    `ast.literal_eval` (a compile per string: a tenth of a cold run's time); a literal without
-    escapes, carriage returns or a bytes prefix is its text between the quotes."""
-    text = node.value
-    start = 1 if text[:1] in ("r", "u", "R", "U") else 0
-    if text[start:start + 1] in ("'", '"') and "\\" not in text and "\r" not in text:
-        quote = 3 if text[start:start + 3] in ('"""', "'''") and len(text) - start >= 6 else 1
-        return text[start + quote:-quote]
-    return node.evaluated_value
-
-
-def string_value(node: Optional[cst.BaseExpression]) -> Optional[str]:
-    if isinstance(node, cst.SimpleString):
-        try:
-            value = literal_value(node)
-        except Exception:  # noqa: BLE001 - libcst raises plain exceptions on odd prefixes
-            return None
-        return value if isinstance(value, str) else None
-    if isinstance(node, cst.ConcatenatedString):
-        left, right = string_value(node.left), string_value(node.right)
-        return left + right if left is not None and right is not None else None
-    return None
-
-
 # --------------------------------------------------------------------------------------------
 # Indexing: one pass over the top level and class bodies.
 
@@ -389,7 +356,7 @@ def _index_class(module: ModuleInfo, node: cst.ClassDef, chunk: Chunk) -> None:
 
 def _index_class_body(module: ModuleInfo, cls: ClassInfo) -> None:
     """Attach the parsed methods of `cls` (the last definition of a name wins, as in Python)."""
-    body = cls.node.body
+    body = cls.parse().body
     statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
     last = {statement.name.value: statement for statement in statements if isinstance(statement, cst.FunctionDef)}
     for statement in last.values():
@@ -540,8 +507,6 @@ class RootMemory:
         return all(project.constructed_binding(key, name) == binding for (key, name), binding in self.assumed)
 
     def replay(self, project: "Project") -> None:
-        from edgelint.model.values import Handle, HandleKind
-
         project.reached.update(self.reached)
         for key, passed in self.constructions:
             project.constructions.setdefault(key, []).append({
@@ -868,39 +833,6 @@ class Project:
                         entries.append((method, kind))
         return entries
 
-    def analyse(self, kept: Optional[Mapping[RootKey, "RootMemory"]] = None) -> "Project":
-        """Run every entry point, then every function nothing reached, in that order; twice if module
-        globals are set at runtime. A root in `kept` whose assumptions still hold is not run again:
-        what it learnt is replayed from there (a cache decided its modules did not change)."""
-        self.kept = dict(kept or {})
-        self._analyse_all()
-        if self.runtime_globals:
-            learnt = dict(self.runtime_globals)
-            self._reset()
-            self.kept = {}
-            self.runtime_globals = learnt
-            self._analyse_all()
-        return self
-
-    def _run_or_replay(self, function: FunctionInfo, kind: PathKind) -> None:
-        key = (function.qualname, kind.value)
-        memory = self.kept.get(key)
-        self.order.append(key)
-        if memory is not None and memory.holds(self):
-            memory.replay(self)
-            self.replayed[key] = memory
-        else:
-            self._analyse_root(function, kind)
-
-    def rerun(self, key: RootKey) -> None:
-        """Run a replayed root after all: what its findings asked of other roots changed."""
-        del self.replayed[key]
-        qualname, kind = key
-        function = self.function_named(qualname)
-        if function is not None:
-            self._analyse_root(function, PathKind(kind))
-            self._inferred = None
-
     def fact(self, fact: Tuple[str, str]) -> Any:
         """The current answer to a fact a root's findings asked of other roots (`consult`)."""
         kind, name = fact
@@ -917,7 +849,9 @@ class Project:
         self.consults.setdefault(root, {})[fact] = value
         return value
 
-    def _reset(self) -> None:
+    def forget_analysis(self) -> None:
+        """Back to an index nothing was analysed over (model.analysis runs twice when module
+        globals are set at runtime)."""
         self.facts = Facts()
         self.ops_by_id = {}
         self.module_values = {}
@@ -937,42 +871,6 @@ class Project:
         self.reached = set()
         self._inferred = None
 
-    def _analyse_all(self) -> None:
-        entries = self.entry_points()
-        for function, kind in entries:
-            self._run_or_replay(function, kind)
-        self.entry_constructions = {key: list(found) for key, found in self.constructions.items()}
-        entry_ids = {id(function) for function, _ in entries}
-        for function in self._other_roots():
-            # A function already reached from an entry point (or an earlier root) was analysed with
-            # its callers' arguments and path; on its own it would only know less.
-            if id(function) not in entry_ids and function.qualname not in self.reached:
-                self._run_or_replay(function, PathKind.UNKNOWN)
-
-    def _other_roots(self) -> Iterator[FunctionInfo]:
-        """Functions that can involve bindings, analysed on their own unless something reached
-        them: those whose text can (model.chunks), and the methods of classes the analysis saw
-        constructed (`Store(env.JOBS)` makes every method of `Store` one)."""
-        for module in self.modules.values():
-            yield from (function for function in module.functions.values() if function.chunk.relevant)
-            for cls in module.classes.values():
-                if cls.chunk.relevant or cls.key in (self.entry_constructions or {}):
-                    yield from cls.methods.values()
-
-    def _analyse_root(self, function: FunctionInfo, kind: PathKind) -> None:
-        from edgelint.model.interpreter import analyse_root
-
-        self.current = RootRun((function.qualname, kind.value), function, {function.module.name})
-        try:
-            analyse_root(self, function, Context(kind, self.is_admin_name(function.name)))
-        except (RecursionError, Exception) as exc:  # noqa: BLE001 - one bad function must not stop the run
-            message = f"internal error analysing {function.qualname}: {type(exc).__name__}: {exc}"
-            self.internal_errors.append((function.module.path, message.splitlines()[0]))
-            self.current.errors.append(message.splitlines()[0])
-        finally:
-            self.runs.append(self.current)
-            self.current = None
-
     def ops(self, *kinds: OpKind) -> List[Operation]:
         wanted = set(kinds)
         return [op for op in self.facts.operations if op.kind in wanted]
@@ -988,6 +886,10 @@ class Project:
         self.consult(op, ("kind", op.binding), inferred.value if inferred else None)
         return inferred
 
+    def forget_inferred_kinds(self) -> None:
+        """A root ran again: the kinds are decided anew when next asked."""
+        self._inferred = None
+
     def inferred_kinds(self) -> Dict[str, BindingKind]:
         """Binding kinds inferred from use: the first root, in order, that tells decides."""
         cached = self._inferred
@@ -1000,8 +902,6 @@ class Project:
 
     def evidence(self, key: RootKey) -> Dict[str, BindingKind]:
         """What one root's operations tell of the kinds of undeclared bindings."""
-        from edgelint.model.inference import infer_binding_kinds
-
         memory = self.replayed.get(key)
         if memory is not None:
             return {name: BindingKind(kind) for name, kind in memory.evidence}

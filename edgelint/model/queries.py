@@ -166,7 +166,7 @@ def in_durable_object(project: Project, op: Operation) -> bool:
 def unconditional_method_calls(project: Project, function: FunctionInfo,
                                depth: int = 0) -> Iterator[Tuple[FunctionInfo, cst.Call]]:
     """Calls a method makes on every run, following the `self.helper()` calls it makes on every run."""
-    for call in unconditional_calls(function.node.body):
+    for call in unconditional_calls(function.parse().body):
         yield function, call
         helper = _self_method(project, function, call)
         if helper is not None and helper is not function and depth < 3:
@@ -174,7 +174,7 @@ def unconditional_method_calls(project: Project, function: FunctionInfo,
 
 
 def _self_method(project: Project, function: FunctionInfo, call: cst.Call) -> Optional[FunctionInfo]:
-    params = function.node.params.params
+    params = function.parse().params.params
     func = call.func
     if function.cls is None or not params or not isinstance(func, cst.Attribute):
         return None

@@ -292,8 +292,6 @@ class Summary:
 def compute(caller: "Interpreter", function: "FunctionInfo", inputs: Inputs, self_value: Optional[Value],
             args: Args) -> Tuple[Summary, bool]:
     """Interpret `function` once for `inputs`; (summary, whether it may be reused for other calls)."""
-    from edgelint.model.interpreter import INLINE_BUDGET, Flow, Interpreter
-
     project = caller.project
     placeholder_self, placeholder_args = inputs.placeholders(self_value, args)
     snapshots = [dict(instance.attrs) for instance in inputs.placeholder_instances]
@@ -301,17 +299,18 @@ def compute(caller: "Interpreter", function: "FunctionInfo", inputs: Inputs, sel
     id_start, uid_start = project.id_mark(), uid_mark()
     activation = project.new_op_id()
     context = Context(frames=(Frame(function.qualname, activation),), admin=project.is_admin_name(function.name))
-    callee = Interpreter(project, function.module, function, context, Flow({}, methods=caller.flow.methods),
-                         budget=[INLINE_BUDGET], sink=recorder)
-    callee.bind_parameters(function.node.params, placeholder_args, placeholder_self)
+    # The caller's kind of interpreter and flow, fresh: a summary holds whoever calls it.
+    callee = type(caller)(project, function.module, function, context, type(caller.flow)({}, methods=caller.flow.methods),
+                          budget=caller.fresh_budget(), sink=recorder)
+    callee.bind_parameters(function.parse().params, placeholder_args, placeholder_self)
     project.begin_summary(function.qualname)
     reusable = False
     try:
-        callee.run_suite(function.node.body)
+        callee.run_suite(function.parse().body)
         callee.finish()
     finally:
         reusable = project.end_summary()
-    finished = callee.flow if not callee.flow.exited else Flow({})
+    finished = callee.flow if not callee.flow.exited else type(caller.flow)({})
     result = callee.returns[0] if callee.returns else Value(lit(None))
     for value in callee.returns[1:]:
         result = merge(result, value)

@@ -13,7 +13,8 @@ from typing import Callable, Dict, FrozenSet, Iterator, List, Optional, Set, Tup
 
 import libcst as cst
 
-from edgelint.model.project import ModuleInfo, dotted_name, identifier_words, string_value
+from edgelint.model.literals import dotted_name, string_value
+from edgelint.model.project import ModuleInfo, identifier_words
 from edgelint.positions import children, is_scope
 
 SECONDS_CLOCKS = frozenset({"time.time", "time.monotonic"})

@@ -249,7 +249,7 @@ def _probe_handled(project: Project, op: Operation) -> bool:
     func = op.node.func
     if not isinstance(func, cst.Attribute):
         return False
-    scope = op.function.node if op.function is not None else op.module.tree
+    scope = op.function.parse() if op.function is not None else op.module.tree
     return op.module.tree.code_for_node(func.value) in condition_texts(scope)
 
 

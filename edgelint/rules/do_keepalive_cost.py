@@ -284,7 +284,7 @@ class DoKeepaliveCost(Rule):
 
     def _websockets(self, cls: ClassInfo, root: RootKey) -> Iterator[Report]:
         for method in cls.methods.values():
-            for call in websocket_accepts(method.node):
+            for call in websocket_accepts(method.parse()):
                 socket = cls.module.tree.code_for_node(call.func.value)
                 yield Report(self.code, cls.module.path, call, root=root, part=cls.chunk.first, message=
                              f"WebSocket {socket}.accept() in Durable Object {cls.name}.{method.name}(): the object "
@@ -294,7 +294,7 @@ class DoKeepaliveCost(Rule):
 
     def _polling(self, cls: ClassInfo, root: RootKey) -> Iterator[Report]:
         for method in cls.methods.values():
-            for call in calls_in_while_loops(method.node, cls.module, "asyncio.sleep"):
+            for call in calls_in_while_loops(method.parse(), cls.module, "asyncio.sleep"):
                 yield Report(self.code, cls.module.path, call, root=root, part=cls.chunk.first, message=
                              f"asyncio.sleep() polling loop in Durable Object {cls.name}.{method.name}(): the object "
                              f"stays active and billed for duration for the whole loop; schedule the next check "
@@ -303,7 +303,7 @@ class DoKeepaliveCost(Rule):
     def _rearming_alarms(self, project: Project, cls: ClassInfo, root: RootKey) -> Iterator[Report]:
         for handler in (cls.methods[name] for name in ALARM_HANDLERS if name in cls.methods):
             for function, call in unconditional_method_calls(project, handler):
-                seconds = _short_rearm_seconds(function.module, function.node, call)
+                seconds = _short_rearm_seconds(function.module, function.parse(), call)
                 if seconds is not None:
                     yield Report(self.code, function.module.path, call, root=root, part=function.chunk.first, message=
                                  f"{handler.name}() of Durable Object {cls.name} always re-arms itself {seconds:g} s "

@@ -236,7 +236,7 @@ def _shown(term: Term) -> str:
 
 def _options(op: Operation) -> List[Tuple[Option, Linear]]:
     """The options a KV call writes, with what is provable about each value where it is written."""
-    root = op.function.node if op.function is not None else op.module.tree
+    root = op.function.parse() if op.function is not None else op.module.tree
     scope = Scope(op.module, root, op.node)
     return [(option, linear(option.value, scope)) for option in call_options(op.node, op.method, scope)]
 

@@ -170,7 +170,7 @@ async def test_remember(env):
         for write, read in read_after_writes(project):
             if not read.module.is_test or read.function is None:
                 continue
-            test = innermost_function(read.function.node, read.node)
+            test = innermost_function(read.function.parse(), read.node)
             if test is None or mocks_method(test, KV_READ_METHODS) or assertion_on(test, read.node) is None:
                 continue
             yield self.report_pattern(
