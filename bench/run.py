@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import os
 import pickle
 import platform
@@ -36,7 +37,9 @@ from corpus import monolith_text, wrangler_toml, write_corpus, write_monolith  #
 PYTHON = sys.executable
 # flake8 loads every installed plugin, edgelint's included: ban it to time flake8's defaults alone.
 FLAKE8_ALONE = ("import sys\nfrom flake8.plugins import finder\nfinder.BANNED_PLUGINS['edgelint'] = '-'\n"
-                "from flake8.main.cli import main\nsys.exit(main())")
+                "finder.BANNED_PLUGINS['flake8-bugbear'] = '-'\nfrom flake8.main.cli import main\nsys.exit(main())")
+# flake8 with flake8-bugbear (when installed: `pip install flake8-bugbear`), edgelint's plugin banned.
+FLAKE8_BUGBEAR = FLAKE8_ALONE.replace("finder.BANNED_PLUGINS['flake8-bugbear'] = '-'\n", "")
 LIBCST_PARSE = ("import sys, libcst\nfor path in open(sys.argv[1], encoding='utf-8').read().splitlines():\n"
                 "    try:\n        libcst.parse_module(open(path, 'rb').read())\n"
                 "    except Exception:\n        pass\n")
@@ -114,6 +117,9 @@ def bench_corpus(name: str, targets: List[str], files: List[str], cwd: Path, run
         "warm": measure(f"edgelint warm (-j{jobs}, cached)", edgelint + [f"-j{jobs}"], cwd, runs, prime=True),
         "flake8": measure("flake8 (default checks, -j auto)", [PYTHON, "-c", FLAKE8_ALONE, *targets], cwd, runs),
     }
+    if importlib.util.find_spec("bugbear") is not None:
+        results["bugbear"] = measure("flake8 + flake8-bugbear (-j auto)", [PYTHON, "-c", FLAKE8_BUGBEAR, *targets],
+                                     cwd, runs)
     ruff = ruff_command()
     if ruff:
         results["ruff"] = measure("ruff check --no-cache --select ALL",
@@ -159,6 +165,10 @@ def report_workers(results: Dict[str, Timing], files: int) -> None:
     flake8 = cold / results["flake8"].median
     ratio(f"edgelint cold / flake8   [cpu {results['cold'].median_cpu / results['flake8'].median_cpu:.2f}x]",
           flake8, "<= 1.0", flake8 <= 1.0)
+    if "bugbear" in results:
+        bugbear = cold / results["bugbear"].median
+        cpu = results["cold"].median_cpu / results["bugbear"].median_cpu
+        ratio(f"edgelint cold / flake8 + bugbear   [cpu {cpu:.2f}x]", bugbear, "<= 0.6", bugbear <= 0.6)
     if "parse" in results:
         parse = cold / results["parse"].median
         ratio(f"edgelint cold / libcst parse   [cpu {results['cold'].median_cpu / results['parse'].median_cpu:.2f}x]",

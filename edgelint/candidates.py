@@ -13,14 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
 from edgelint.findings import Choice, Finding, Fix, RelatedLocation, Report
 from edgelint.positions import PositionIndex, Span
 
-Locator = Tuple[str, int, int, int, int]  # path and span: a node of unchanged code, across runs
+Locator = Tuple[Any, ...]  # path and span: a node of unchanged code, across runs
+# A call of unchanged code across runs, found without positioning it: (path, "ref", first line of
+# its top-level statement, its ordinal among the statement's calls) or, failing that, its locator.
+CallRef = Tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Candidate:
     context: str
     fix: Optional[Fix]
     related: Tuple[Place, ...]
+    ref: Optional[CallRef] = None  # for a `Pending` option: the call it lands on
 
     @property
     def locator(self) -> Locator:
@@ -56,9 +60,9 @@ class Pending:
     """A positioned `findings.Choice`: `options` by frame for a wrong recording, `passes` for a right one."""
 
     code: str
-    call: Locator
+    call: CallRef
     options: Tuple[Candidate, ...]
-    passes: Tuple[Locator, ...]
+    passes: Tuple[CallRef, ...]
 
 
 Item = Union[Candidate, Pending]
@@ -84,12 +88,17 @@ def place(reports: Sequence[Union[Report, Choice]], positions: Positions,
     """(root, candidate) for each report, in order; `failed(path, error)` hears of a report whose
     position or fix cannot be computed (it is left out)."""
     located = _Located()
-    for path, (nodes, landing) in _by_module(reports).items():  # each module's index built once
+    for path, (nodes, calls, landing) in _by_module(reports).items():  # each module's index built once
         index = positions.index(path)
         for node, part in nodes:
             try:
                 located.spans[id(node)] = index.span(node, part) if index is not None else (1, 0, 1, 0)
             except Exception as exc:  # noqa: BLE001 - reported by the report that needs it
+                failed(path, exc)
+        for node, part in calls:
+            try:
+                located.refs[id(node)] = _call_ref(path, node, part, index)
+            except Exception as exc:  # noqa: BLE001
                 failed(path, exc)
         for report in landing:
             span = located.spans.get(id(report.node))
@@ -115,56 +124,68 @@ class _Located:
 
     def __init__(self) -> None:
         self.spans: Dict[int, Span] = {}
+        self.refs: Dict[int, CallRef] = {}
         self.lines: Dict[int, Tuple[str, Optional[Fix]]] = {}
 
-    def candidate(self, report: Report) -> Optional[Candidate]:
+    def candidate(self, report: Report, ref: Optional[CallRef] = None) -> Optional[Candidate]:
         span = self.spans.get(id(report.node))
         if span is None or id(report) not in self.lines:
             return None  # its position or fix could not be computed: reported as an internal error
         context, fix = self.lines[id(report)]
         related = tuple(Place(place.kind, place.message, place.module_path, self.spans[id(place.node)], place.label)
                         for place in report.related if id(place.node) in self.spans)
-        return Candidate(report.code, report.module_path, span, report.message, context, fix, related)
+        return Candidate(report.code, report.module_path, span, report.message, context, fix, related, ref)
 
     def pending(self, choice: Choice) -> Optional[Pending]:
-        call = self.spans.get(id(choice.node))
-        options = [self.candidate(option) for option in choice.options]
+        call = self.refs.get(id(choice.node))
+        options = [self.candidate(option, self.refs.get(id(option.node))) for option in choice.options]
         if call is None or None in options:
             return None
-        return Pending(choice.code, (choice.module_path, *call), tuple(options),
-                       tuple((path, *self.spans[id(node)]) for path, node, _ in choice.passes if id(node) in self.spans))
+        return Pending(choice.code, call, tuple(options),
+                       tuple(self.refs[id(node)] for _, node, _ in choice.passes if id(node) in self.refs))
 
 
-def _by_module(reports: Iterable[Union[Report, Choice]]) -> Dict[str, Tuple[List[Tuple[cst.CSTNode, int]], List[Report]]]:
-    """Per module (in path order): the nodes to position (with the first line of the statement
-    holding each, when known), and the reports that land there."""
-    wanted: Dict[str, Tuple[Dict[int, Tuple[cst.CSTNode, int]], List[Report]]] = {}
+def _call_ref(path: str, node: cst.CSTNode, part: int, index: Optional[PositionIndex]) -> CallRef:
+    ref = index.ref(node, part) if index is not None else None
+    return (path, "ref", *ref) if ref is not None else (path, "span", *(index.span(node, part) if index else ()))
 
-    def want(path: str, node: cst.CSTNode, part: int) -> None:
-        wanted.setdefault(path, ({}, []))[0].setdefault(id(node), (node, part))
+
+Wanted = Dict[int, Tuple["cst.CSTNode", int]]  # id -> (node, first line of the statement holding it)
+
+
+def _by_module(reports: Iterable[Union[Report, Choice]]
+               ) -> Dict[str, Tuple[List[Tuple[cst.CSTNode, int]], List[Tuple[cst.CSTNode, int]], List[Report]]]:
+    """Per module (in path order): the nodes to position, the calls to identify (`CallRef`), and
+    the reports that land there."""
+    wanted: Dict[str, Tuple[Wanted, Wanted, List[Report]]] = {}
+
+    def entry(path: str) -> Tuple[Wanted, Wanted, List[Report]]:
+        return wanted.setdefault(path, ({}, {}, []))
 
     def want_report(report: Report) -> None:
-        want(report.module_path, report.node, report.part)
-        wanted[report.module_path][1].append(report)
+        entry(report.module_path)[0].setdefault(id(report.node), (report.node, report.part))
+        entry(report.module_path)[2].append(report)
         for related in report.related:
-            want(related.module_path, related.node, related.part)
+            entry(related.module_path)[0].setdefault(id(related.node), (related.node, related.part))
 
     for report in reports:
-        if isinstance(report, Choice):
-            want(report.module_path, report.node, report.part)
-            for option in report.options:
-                want_report(option)
-            for path, node, part in report.passes:
-                want(path, node, part)
-        else:
+        if not isinstance(report, Choice):
             want_report(report)
-    return {path: (list(nodes.values()), landing) for path, (nodes, landing) in sorted(wanted.items())}
+            continue
+        entry(report.module_path)[1].setdefault(id(report.node), (report.node, report.part))
+        for option in report.options:
+            want_report(option)
+            entry(option.module_path)[1].setdefault(id(option.node), (option.node, option.part))
+        for path, node, part in report.passes:
+            entry(path)[1].setdefault(id(node), (node, part))
+    return {path: (list(spans.values()), list(calls.values()), landing)
+            for path, (spans, calls, landing) in sorted(wanted.items())}
 
 
 def combine(items: Iterable[Item], severity: Callable[[str], Tuple[str, str]]) -> List[Finding]:
     """The findings of all roots' candidates, in order; `severity(code)` gives (severity, rule name)."""
     items = list(items)
-    passed: Dict[Tuple[str, Locator], Set[Locator]] = {}
+    passed: Dict[Tuple[str, CallRef], Set[CallRef]] = {}
     for item in items:
         if isinstance(item, Pending) and not item.options:
             passed.setdefault((item.code, item.call), set()).update(item.passes)
@@ -179,10 +200,10 @@ def combine(items: Iterable[Item], severity: Callable[[str], Tuple[str, str]]) -
     return [_finding(candidate, *severity(candidate.code)) for candidate in merged.values()]
 
 
-def _resolve(pending: Pending, passed: Dict[Tuple[str, Locator], Set[Locator]]) -> Optional[Candidate]:
+def _resolve(pending: Pending, passed: Dict[Tuple[str, CallRef], Set[CallRef]]) -> Optional[Candidate]:
     """A wrong recording's finding: in the innermost frame no right recording passes through."""
     right = passed.get((pending.code, pending.call), set())
-    return next((option for option in reversed(pending.options) if option.locator not in right), None)
+    return next((option for option in reversed(pending.options) if option.ref not in right), None)
 
 
 def _merged(first: Candidate, second: Candidate) -> Candidate:
@@ -192,7 +213,7 @@ def _merged(first: Candidate, second: Candidate) -> Candidate:
     if not extra:
         return first
     return Candidate(first.code, first.path, first.span, first.message, first.context, first.fix,
-                     first.related + extra)
+                     first.related + extra, first.ref)
 
 
 def _finding(candidate: Candidate, severity: str, name: str) -> Finding:
@@ -229,8 +250,9 @@ def respelled(items: Iterable[Item], spell: Callable[[str], str]) -> List[Item]:
 def _respelled(candidate: Candidate, spell: Callable[[str], str]) -> Candidate:
     related = tuple(Place(place.kind, place.message, spell(place.path), place.span, place.label)
                     for place in candidate.related)
+    ref = (spell(candidate.ref[0]), *candidate.ref[1:]) if candidate.ref is not None else None
     return Candidate(candidate.code, spell(candidate.path), candidate.span, candidate.message, candidate.context,
-                     candidate.fix, related)
+                     candidate.fix, related, ref)
 
 
 def _respelled_pending(pending: Pending, spell: Callable[[str], str]) -> Pending:

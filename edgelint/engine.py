@@ -123,7 +123,7 @@ class ProjectRun:
     """Parse what is relevant in one project, build the model, run the rules."""
 
     def __init__(self, group: ProjectInput, settings: Settings, use_filter: bool = True, helpers: int = 0,
-                 memory: Optional[Memory] = None):
+                 memory: Optional[Memory] = None, remember: bool = False):
         self.group = group
         self.settings = settings
         self.use_filter = use_filter
@@ -131,6 +131,7 @@ class ProjectRun:
         spelling = {os.path.abspath(path): path for path in group.sources}
         # What the last analysis left (None: analyse every root), with paths as this run spells them.
         self.previous = memory.spelled(lambda path: spelling.get(path, path)) if memory is not None else None
+        self.remember = remember  # leave a memory for the next analysis (`memory`)
         self.memory: Optional[Memory] = None  # what this one leaves
         self._outlines: Dict[str, Any] = {}
         self.shared: Optional[SharedWork] = None  # the outlines they compute, while the files are parsed
@@ -193,7 +194,8 @@ class ProjectRun:
         errors = self._chunk_errors(previous, changed)
         for found in errors.values():
             self.findings.extend(found[1])
-        self.memory = self._remember(project, index, errors, previous)
+        if self.remember:
+            self.memory = self._remember(project, index, errors, previous)
         return self.findings
 
     def _changed(self, previous: Optional[Memory]) -> FrozenSet[str]:
@@ -256,10 +258,11 @@ class ProjectRun:
         if isinstance(shape, tuple):
             chunks, imports = chunks_of(stored, shape), imports_of(shape)
         else:  # `ast` refused it: libcst parses it whole, and reports it if it refuses too
-            tree = self._parse_whole(path, expand(stored))
+            calls: List[cst.Call] = []
+            tree = self._parse_whole(path, expand(stored), calls)
             if tree is None:
                 return None
-            chunks = whole_module(stored, tree)
+            chunks = whole_module(stored, tree, calls)
         # Judged inside the project: a checkout under /tmp/test/ does not make every file a test.
         is_test = is_test_path(os.path.relpath(os.path.abspath(path), self.group.root))
         module = ModuleInfo(path, module_name(path, self.group.root), stored, table, chunks, is_test)
@@ -272,9 +275,9 @@ class ProjectRun:
         known = self.previous.outlines.get(path) if self.previous is not None else None
         return known if known is not None and known[0] == self.group.sources[path].digest else None
 
-    def _parse_whole(self, path: str, text: str) -> Optional[cst.Module]:
+    def _parse_whole(self, path: str, text: str, calls: List[cst.Call]) -> Optional[cst.Module]:
         try:
-            return parse_module(text)
+            return parse_module(text, calls)
         except cst.ParserSyntaxError as exc:
             line, column, message = syntax_error(text, exc)
             self.findings.append(self._file_finding(SYNTAX_ERROR, path, line, column, message))
@@ -363,7 +366,8 @@ class ProjectRun:
 
     def _position_index(self, module: ModuleInfo) -> PositionIndex:
         parts = [(chunk.first, chunk.last, chunk.tree) for chunk in module.chunks if chunk.tree is not None]
-        return PositionIndex(parts, module.text)
+        calls = {chunk.first: chunk.calls for chunk in module.chunks if chunk.calls is not None}
+        return PositionIndex(parts, module.text, calls)
 
 
 def _index_of(project: Project) -> Tuple[Any, ...]:
@@ -410,7 +414,7 @@ def lint_project(group: ProjectInput, settings: Settings, use_filter: bool = Tru
     cached = CachedProject(group, settings, use_filter)
     findings = cached.findings()
     if findings is None:
-        run = ProjectRun(group, settings, use_filter, helpers, cached.analysis())
+        run = ProjectRun(group, settings, use_filter, helpers, cached.analysis(), remember=True)
         findings = run.run()
         cached.store(findings, run.memory)
     return findings

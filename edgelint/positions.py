@@ -126,15 +126,31 @@ class PositionIndex:
     parsed whole; see edgelint.model.chunks); `ast` parses only the pieces that hold reported calls.
     """
 
-    def __init__(self, parts: Sequence[Part], source: str):
+    def __init__(self, parts: Sequence[Part], source: str, calls: Optional[Mapping[int, List[cst.Call]]] = None):
+        """`calls`: by a part's first line, its call nodes in the order libcst built them (`ref`)."""
         self.parts = list(parts)
         self.source = source
         self.lines = physical_lines(source)
         self._part_of: Dict[int, int] = {}  # id of a libcst Call -> index of its part, for the parts walked
         self._part_calls: Dict[int, List[cst.Call]] = {}  # part index -> its calls, for the parts walked
         self._part_at = {first: index for index, (first, _, _) in enumerate(self.parts)}
+        self._built = dict(calls or {})
+        self._ordinals: Dict[int, Dict[int, int]] = {}  # part first line -> id of a call -> its ordinal
         self._spans: Dict[int, Optional[Dict[int, Span]]] = {}  # part index -> its call spans
         self._fallback: List[Tuple[int, Mapping]] = []
+
+    def ref(self, node: cst.CSTNode, part_line: int) -> Optional[Tuple[int, int]]:
+        """(first line of the part, ordinal among the part's calls as libcst built them): the same
+        for the same call of the same text in any run, found without walking or positioning the
+        tree. None for a node that is no call of a part parsed with its calls recorded."""
+        lines = [part_line] if part_line in self._built else []
+        for line in lines + [line for line in self._built if line != part_line]:
+            ordinals = self._ordinals.get(line)
+            if ordinals is None:
+                ordinals = self._ordinals[line] = {id(call): index for index, call in enumerate(self._built[line])}
+            if id(node) in ordinals:
+                return (line, ordinals[id(node)])
+        return None
 
     def span(self, node: cst.CSTNode, part_line: int = 0) -> Span:
         """The span of `node`; `part_line`, when known, is the first line of the parsed piece that

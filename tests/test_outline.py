@@ -83,7 +83,7 @@ def test_a_constant_is_parsed_when_its_value_is_asked_for_and_the_first_assignme
 
 
 def lint_module(source: StoredText, shape) -> ModuleInfo:
-    chunks = chunks_of(source, shape) if shape is not None else whole_module(source, parse_module(source))
+    chunks = chunks_of(source, shape) if shape is not None else whole_module(source, parse_module(source), [])
     module = ModuleInfo("m.py", "m", source, BindingTable(), chunks)
     index_module(module, imports_of(shape) if shape is not None else ())
     return module

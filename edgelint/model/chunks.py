@@ -46,6 +46,7 @@ class Chunk:
     relevant: bool = True
     owner: Optional[Union[FunctionInfo, ClassInfo]] = None  # what it defines, when parsed late
     outline: Optional[TopStatement] = None  # what `ast` said of it (routes, bases, methods)
+    calls: Optional[List[cst.Call]] = None  # its call nodes in the order libcst built them, once parsed
 
     @property
     def text(self) -> str:
@@ -61,9 +62,9 @@ class Chunk:
         return names.intersection(words)
 
 
-def whole_module(source: StoredText, tree: cst.Module) -> List[Chunk]:
+def whole_module(source: StoredText, tree: cst.Module, calls: List[cst.Call]) -> List[Chunk]:
     """One chunk for a module libcst parsed whole (when `ast` could not outline it)."""
-    return [Chunk(1, len(line_starts(source)), CODE, "", source, 0, len(source), True, tree)]
+    return [Chunk(1, len(line_starts(source)), CODE, "", source, 0, len(source), True, tree, calls=calls)]
 
 
 def is_whole(chunks: List[Chunk]) -> bool:

@@ -116,11 +116,6 @@ class Operation:
     def keyword(self, name: str) -> Optional[Value]:
         return next((value for keyword, value in self.keywords if keyword == name), None)
 
-    @property
-    def site(self) -> Tuple[str, int]:
-        """Where a finding about this operation lands: one per syntactic call."""
-        return (self.module.path, id(self.node))
-
     def same_key(self, other: "Operation") -> bool:
         return (
             self.binding is not None

@@ -17,7 +17,7 @@ these names *during* a parse would see the factory; edgelint parses on one threa
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Callable, Dict, List, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -89,13 +89,28 @@ def _factories() -> Tuple[Tuple[str, type, Callable[..., cst.CSTNode]], ...]:
     return tuple((name, cls, _factory(cls)) for name, cls in classes)
 
 
-def parse_module(text: str) -> cst.Module:
-    """`libcst.parse_module(text)`, with leaf nodes shared between trees."""
+def parse_module(text: str, calls: Optional[List[cst.Call]] = None) -> cst.Module:
+    """`libcst.parse_module(text)`, with leaf nodes shared between trees. `calls`, when given, gets
+    every call node of the tree in the order the parser built them: an identity for a call across
+    runs over the same text (edgelint.candidates), known without walking the tree."""
     factories = _factories()
     for name, _, factory in factories:
         setattr(cst, name, factory)
+    real_call = cst.Call
+    if calls is not None:
+        cst.Call = _recording(real_call, calls)
     try:
         return cst.parse_module(for_parser(text))
     finally:
+        cst.Call = real_call
         for name, cls, _ in factories:
             setattr(cst, name, cls)
+
+
+def _recording(cls: type, made: List[cst.CSTNode]) -> Callable[..., cst.CSTNode]:
+    def make(**fields: Any) -> cst.CSTNode:
+        node = cls(**fields)
+        made.append(node)
+        return node
+
+    return make

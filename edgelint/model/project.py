@@ -171,7 +171,8 @@ class ModuleInfo:
         """Parse a chunk (once), and fill in the function or class it defines."""
         if chunk.tree is None and not chunk.failed:
             try:
-                chunk.tree = parse_module(chunk.text)
+                chunk.calls = []
+                chunk.tree = parse_module(chunk.text, chunk.calls)
             except (RecursionError, MemoryError, Exception) as exc:  # noqa: BLE001 - reported by the engine
                 chunk.failed = True
                 self.chunk_errors.append((chunk, exc))

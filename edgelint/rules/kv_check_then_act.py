@@ -19,8 +19,9 @@ class KvCheckThenAct(Rule):
         Reports the KV `get` whose result decides whether the same key is then written with a marker
         value or deleted: locks (`if not await kv.get(lock): await kv.put(lock, "1")`), one-time
         tokens, webhook and idempotency de-duplication, "seen"/"claimed"/"reserved" flags. The
-        finding lands on the guarding read. Cache-aside code, where the read value is the data and
-        the write stores freshly computed data, is not reported.
+        finding lands on the guarding read, or on the call of a helper that makes it
+        (`if await is_used(kv, code):`) in the function that also writes. Cache-aside code, where
+        the read value is the data and the write stores freshly computed data, is not reported.
     """
     why = """
         The check and the act are two separate, non-atomic KV operations, and the write takes up to

@@ -17,8 +17,9 @@ class KvReadModifyWrite(Rule):
     what = """
         Reports a KV `put` whose value was derived from a `get` of the same key on the same
         binding: counters, appended lists, merged JSON documents. The read and the write may sit in
-        one function or be split over helpers, wrapper methods and modules; the finding lands on the
-        write.
+        one function or be split over helpers, wrapper methods and modules; the finding lands in the
+        innermost function that holds both, on its write or on its call that leads to the write
+        (`await store.put_json(key, cart)` in the caller, never inside a generic wrapper).
     """
     why = """
         KV has no atomic increment and no compare-and-set. Two requests that read the same value
