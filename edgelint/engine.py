@@ -165,6 +165,7 @@ class ProjectRun:
             path: self.previous.clues[path] for path, module in self.modules.items()
             if path in self.previous.clues and self.previous.outlines.get(path, ("",))[0] == self.group.sources[path].digest}
         project = Project(self.modules.values(), self.settings.admin_markers, clues)
+        clues, project.clues = (project.clues if self.remember else {}), {}  # kept for the next analysis only
         index = _index_of(project)
         previous = self.previous
         if previous is not None and (previous.index != index or not previous.replayable):
@@ -185,7 +186,7 @@ class ProjectRun:
             self._internal_error(next(iter(self.modules), ""), exc)
             return self.findings
         for run in project.runs:
-            for message in run.errors:
+            for message in run.errors or ():
                 self.findings.append(self._file_finding(INTERNAL_ERROR, run.function.module.path, 1, 0, message))
         for memory in project.replayed.values():
             for path, message in memory.errors:
@@ -195,7 +196,7 @@ class ProjectRun:
         for found in errors.values():
             self.findings.extend(found[1])
         if self.remember:
-            self.memory = self._remember(project, index, errors, previous)
+            self.memory = self._remember(project, index, errors, clues)
         return self.findings
 
     def _changed(self, previous: Optional[Memory]) -> FrozenSet[str]:
@@ -253,7 +254,8 @@ class ProjectRun:
         if shape is COMPUTE:
             # Unfiltered runs parse every file whole and analyse every function (tests compare).
             shape = outline(expand(stored)) if self.use_filter else None
-        self._outlines[path] = shape
+        if self.remember:
+            self._outlines[path] = shape
         imports: Iterable[Tuple[int, Import]] = ()
         if isinstance(shape, tuple):
             chunks, imports = chunks_of(stored, shape), imports_of(shape)
@@ -343,7 +345,7 @@ class ProjectRun:
             yield from self.items.get(key, ())
 
     def _remember(self, project: Project, index: Tuple[Any, ...], errors: Dict[str, Tuple[str, List[Finding]]],
-                  previous: Optional[Memory]) -> Memory:
+                  clues: Dict[str, Any]) -> Memory:
         roots: Dict[RootKey, Tuple[RootMemory, List[Item]]] = {}
         for run in project.runs:
             roots[run.key] = (RootMemory.of(run, project), self.items.get(run.key, []))
@@ -353,7 +355,7 @@ class ProjectRun:
                                      self.items.get(class_root(cls), []))
                    for cls in project.durable_object_classes(kept=True)}
         outlines = {path: (self.group.sources[path].digest, self._outlines.get(path)) for path in self.modules}
-        memory = Memory(index, outlines, roots, classes, errors, project.clues, not project.runtime_globals)
+        memory = Memory(index, outlines, roots, classes, errors, clues, not project.runtime_globals)
         return memory.spelled(os.path.abspath)
 
     def _fix(self, report: Report, index: PositionIndex, span: Span) -> Optional[Fix]:

@@ -16,15 +16,17 @@ WRANGLER = 'kv_namespaces = [{ binding = "KV", id = "1" }]\n'
 
 @pytest.fixture
 def analysed(monkeypatch):
-    """The Project objects the engine analyses during a test."""
+    """The Project objects the engine analyses during a test, with the summaries their analysis
+    kept (freed once it is over)."""
     projects: List[Project] = []
-    original = analysis.analyse
+    original = analysis._analyse_all
 
-    def analyse(project, *args, **kwargs):
+    def analyse_all(project):
+        original(project)
+        project.kept_summaries = dict(project.summaries)
         projects.append(project)
-        return original(project, *args, **kwargs)
 
-    monkeypatch.setattr(analysis, "analyse", analyse)
+    monkeypatch.setattr(analysis, "_analyse_all", analyse_all)
     return projects
 
 
@@ -36,7 +38,7 @@ def _lint(tmp_path, source):
 def _computed(project: Project, name: str) -> int:
     """How many summaries of `name` the analysis kept (one per abstract input and condition set)."""
     function = project.modules["src.entry"].functions[name]
-    return sum(len(found) for key, found in project.summaries.items() if key[0] == id(function))
+    return sum(len(found) for key, found in project.kept_summaries.items() if key[0] == id(function))
 
 
 def test_a_helper_called_with_different_keys_is_interpreted_once(tmp_path, analysed):

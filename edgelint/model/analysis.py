@@ -27,6 +27,7 @@ def analyse(project: Project, kept: Optional[Mapping[RootKey, RootMemory]] = Non
         project.kept = {}
         project.runtime_globals = learnt
         _analyse_all(project)
+    project.summaries.clear()  # only calls made during the analysis reuse them: free their templates
     return project
 
 
@@ -82,7 +83,8 @@ def _analyse_root(project: Project, function: FunctionInfo, kind: PathKind) -> N
     except (RecursionError, Exception) as exc:  # noqa: BLE001 - one bad function must not stop the run
         message = f"internal error analysing {function.qualname}: {type(exc).__name__}: {exc}"
         project.internal_errors.append((function.module.path, message.splitlines()[0]))
-        project.current.errors.append(message.splitlines()[0])
+        project.current.errors = (project.current.errors or []) + [message.splitlines()[0]]
     finally:
+        project.current.end()
         project.runs.append(project.current)
         project.current = None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, List, Optional, Set, Union
+from typing import TYPE_CHECKING, List, Optional, Sequence, Set, Union
 
 import libcst as cst
 
@@ -46,7 +46,7 @@ class Chunk:
     relevant: bool = True
     owner: Optional[Union[FunctionInfo, ClassInfo]] = None  # what it defines, when parsed late
     outline: Optional[TopStatement] = None  # what `ast` said of it (routes, bases, methods)
-    calls: Optional[List[cst.Call]] = None  # its call nodes in the order libcst built them, once parsed
+    calls: Optional[Sequence[cst.Call]] = None  # its call nodes in the order libcst built them, once parsed
 
     @property
     def text(self) -> str:

@@ -899,12 +899,17 @@ class Interpreter:
                          args: "Args") -> Value:
         """Run `function` as its summary for this call's abstract input (computed the first time)."""
         inputs = summaries.Inputs(function, self_value, args, self.sink)
-        known = self.project.summaries.setdefault(inputs.key, [])
-        summary = next((candidate for candidate in known if candidate.holds_for(self, inputs)), None)
-        if summary is None:
+        kept = self.project.summaries
+        known = kept.get(inputs.key)
+        summary = next((candidate for candidate in known or () if candidate.holds_for(self, inputs)), None)
+        if summary is not None:
+            kept.move_to_end(inputs.key)  # the least recently used are dropped first
+        else:
             summary, reusable = summaries.compute(self, function, inputs, self_value, args)
             if reusable:
-                known.append(summary)
+                kept.setdefault(inputs.key, []).append(summary)
+                if len(kept) > summaries.MAX_KEPT:
+                    kept.popitem(last=False)
         return summaries.instantiate(self, summary, inputs, node, function)
 
     def inline_local(self, node: cst.Call, local: LocalFunction, args: "Args") -> Value:

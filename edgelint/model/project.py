@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import itertools
 import re
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import (
@@ -71,15 +71,20 @@ class FunctionInfo:
         return _parsed(self)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, **SLOTS)
 class ClassInfo:
     module: "ModuleInfo"
     name: str
     bases: Tuple[str, ...]
     chunk: Chunk
     parsed: Optional[cst.ClassDef] = None  # None until its chunk is parsed
-    parsed_methods: Dict[str, FunctionInfo] = field(default_factory=dict)
+    outlined: Tuple[Tuple[str, Optional[Route]], ...] = ()  # its functions as the outline saw them
     inherited: Tuple[str, ...] = ()  # bases of its project base classes, set by Project
+    _methods: Optional[Dict[str, FunctionInfo]] = None
+    key: str = ""  # `module.Class`, one string for every object of the class (Instance.class_key)
+
+    def __post_init__(self) -> None:
+        self.key = f"{self.module.name}.{self.name}"
 
     def parse(self) -> cst.ClassDef:
         """Its node: its statement is parsed now if it was not yet (model.chunks)."""
@@ -87,12 +92,12 @@ class ClassInfo:
 
     @property
     def methods(self) -> Dict[str, FunctionInfo]:
-        """Its functions by name, known before the class is parsed (their nodes are parsed when asked for)."""
-        return self.parsed_methods
-
-    @property
-    def key(self) -> str:
-        return f"{self.module.name}.{self.name}"
+        """Its functions by name, known before the class is parsed (their nodes are parsed when
+        asked for); made when first asked for (most classes of a big project never are)."""
+        if self._methods is None:
+            self._methods = {name: FunctionInfo(self.module, f"{self.module.name}:{self.name}.{name}", name,
+                                                self.chunk, self, route) for name, route in self.outlined}
+        return self._methods
 
     def derives_from(self, name: str) -> bool:
         return name in self.bases or name in self.inherited
@@ -171,8 +176,9 @@ class ModuleInfo:
         """Parse a chunk (once), and fill in the function or class it defines."""
         if chunk.tree is None and not chunk.failed:
             try:
-                chunk.calls = []
-                chunk.tree = parse_module(chunk.text, chunk.calls)
+                calls: List[cst.Call] = []
+                chunk.tree = parse_module(chunk.text, calls)
+                chunk.calls = tuple(calls)  # a tuple takes less than the list it was built in
             except (RecursionError, MemoryError, Exception) as exc:  # noqa: BLE001 - reported by the engine
                 chunk.failed = True
                 self.chunk_errors.append((chunk, exc))
@@ -249,10 +255,12 @@ def index_module(module: ModuleInfo, imports: Iterable[Tuple[int, Import]] = ())
             chunk.owner = module.classes[chunk.name] = _outlined_class(module, chunk)
         elif chunk.name:  # a constant, parsed when its value is asked for
             module.constants.setdefault(chunk.name, chunk)
+        chunk.outline = None  # what the index needed of it is indexed
     _add_outline_imports(module, outline_imports, None)
 
 
 Clues = Tuple[Tuple[bool, FrozenSet[str]], ...]  # per chunk: has a binding needle, top-level names it mentions
+NO_NAMES: FrozenSet[str] = frozenset()  # one shared empty set (CPython builds a new one per call)
 
 
 def _clues_of(module: ModuleInfo) -> Clues:
@@ -262,7 +270,8 @@ def _clues_of(module: ModuleInfo) -> Clues:
     clues = []
     for chunk in module.chunks:
         relevant = whole or is_relevant(chunk.text, names)
-        clues.append((relevant, frozenset() if relevant else frozenset(chunk.mentions_of(top_level))))
+        mentioned = frozenset(chunk.mentions_of(top_level)) if not relevant else NO_NAMES
+        clues.append((relevant, mentioned or NO_NAMES))
     return tuple(clues)
 
 
@@ -279,10 +288,7 @@ def _top_level_names(module: ModuleInfo) -> Set[str]:
 def _outlined_class(module: ModuleInfo, chunk: Chunk) -> ClassInfo:
     """A class as the outline describes it: bases and methods known, nothing parsed yet."""
     shape = chunk.outline
-    cls = ClassInfo(module, chunk.name, shape.bases if shape else (), chunk)
-    for name, route in shape.methods if shape else ():
-        cls.parsed_methods[name] = FunctionInfo(module, f"{module.name}:{cls.name}.{name}", name, chunk, cls, route)
-    return cls
+    return ClassInfo(module, chunk.name, shape.bases if shape else (), chunk, outlined=shape.methods if shape else ())
 
 
 def _add_outline_imports(module: ModuleInfo, imports: Deque[Tuple[int, Import]], before: Optional[int]) -> None:
@@ -324,14 +330,14 @@ def _nested_blocks(statement: cst.CSTNode) -> Iterable[cst.CSTNode]:
 
 def _index_function(module: ModuleInfo, node: cst.FunctionDef, cls: Optional[ClassInfo], chunk: Chunk) -> None:
     name = node.name.value
-    outlined = cls.parsed_methods.get(name) if cls is not None else None
+    outlined = cls.methods.get(name) if cls is not None else None
     if outlined is not None and outlined.parsed is None:  # known from the outline: its node now
         outlined.parsed = node
         return
     qualname = f"{cls.name}.{name}" if cls else name
     info = FunctionInfo(module, f"{module.name}:{qualname}", name, chunk, cls, _route_of(node), node)
     if cls is not None:
-        cls.parsed_methods[name] = info
+        cls.methods[name] = info
     else:
         module.functions[name] = info
 
@@ -362,7 +368,7 @@ def _index_class_body(module: ModuleInfo, cls: ClassInfo) -> None:
     last = {statement.name.value: statement for statement in statements if isinstance(statement, cst.FunctionDef)}
     for statement in last.values():
         _index_statement(module, statement, cls, cls.chunk)
-    for name, method in cls.parsed_methods.items():
+    for name, method in cls.methods.items():
         if method.parsed is None:  # the outline saw it, libcst did not: unsupported syntax
             method.parsed = _empty_function(name)
 
@@ -453,7 +459,7 @@ def class_root(cls: "ClassInfo") -> RootKey:
     return (cls.key, "class")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, **SLOTS)
 class RootRun:
     """One analysis root: what its analysis read and what it learnt (the cache keeps this, so a
     later run redoes only the roots whose modules changed)."""
@@ -463,10 +469,17 @@ class RootRun:
     modules: Set[str] = field(default_factory=set)  # names of the modules its analysis read
     operations: List[Operation] = field(default_factory=list)
     reached: Set[str] = field(default_factory=set)
-    constructions: List[Tuple[str, Dict[str, Value]]] = field(default_factory=list)
-    storage_effects: Dict[str, Set[str]] = field(default_factory=dict)
-    constructed_with: Dict[Tuple[str, str], Any] = field(default_factory=dict)  # what `Store(env.X)` it assumed
-    errors: List[str] = field(default_factory=list)  # internal errors, one line each
+    # Rarely written: None until they are (a project has thousands of roots).
+    constructions: Optional[List[Tuple[str, Dict[str, Value]]]] = None
+    storage_effects: Optional[Dict[str, Set[str]]] = None
+    constructed_with: Optional[Dict[Tuple[str, str], Any]] = None  # what `Store(env.X)` it assumed
+    errors: Optional[List[str]] = None  # internal errors, one line each
+    evidence: Dict[str, BindingKind] = field(default_factory=dict)  # what its operations tell of binding kinds
+
+    def end(self) -> None:
+        """The root ran: what its operations tell of binding kinds is kept, not the list of them."""
+        self.evidence = infer_binding_kinds(self.operations)
+        self.operations = []
 
 
 Binding = Optional[Tuple[str, Optional[str]]]  # a handle as plain data: (kind, binding name), None: no handle
@@ -495,12 +508,12 @@ class RootMemory:
         return cls(
             frozenset(run.modules), frozenset(run.reached),
             tuple((key, tuple((name, binding_of(value)) for name, value in passed.items()))
-                  for key, passed in run.constructions),
-            tuple((qualname, tuple(sorted(effects))) for qualname, effects in sorted(run.storage_effects.items())),
+                  for key, passed in run.constructions or ()),
+            tuple((qualname, tuple(sorted(effects))) for qualname, effects in sorted((run.storage_effects or {}).items())),
             tuple((name, kind.value) for name, kind in project.evidence(run.key).items()),
-            tuple(run.constructed_with.items()),
+            tuple((run.constructed_with or {}).items()),
             tuple(project.consults.get(run.key, {}).items()),
-            tuple((run.function.module.path, message) for message in run.errors),
+            tuple((run.function.module.path, message) for message in run.errors or ()),
         )
 
     def holds(self, project: "Project") -> bool:
@@ -562,7 +575,8 @@ class Project:
         self.constructions: Dict[str, List[Dict[str, Value]]] = {}
         self.entry_constructions: Optional[Dict[str, List[Dict[str, Value]]]] = None
         self.init_assumed: Dict[str, Dict[str, Any]] = {}  # class -> parameter -> binding assumed
-        self.summaries: Dict[Tuple[Any, ...], Any] = {}  # abstract input -> model.summaries.Summary
+        # abstract input -> model.summaries.Summary list, least recently used first
+        self.summaries: "OrderedDict[Tuple[Any, ...], List[Any]]" = OrderedDict()
         self.computing: List[List[Any]] = []  # [qualname, reusable] of the summaries being computed
         self.runs: List[RootRun] = []  # the analysis roots, in the order they ran
         self.current: Optional[RootRun] = None
@@ -577,7 +591,7 @@ class Project:
         self.reached: Set[str] = set()  # qualnames of functions analysed so far, as roots or inlined
         self._inferred: Optional[Dict[str, BindingKind]] = None
         self._index = ModuleIndex(self.modules)
-        self._resolved: Dict[Tuple[str, str], Optional[ModuleInfo]] = {}
+        self._resolved: Dict[str, Optional[ModuleInfo]] = {}  # absolute module name -> the project module
         self.clues: Dict[str, Clues] = dict(clues or {})
         self._mark_relevance()
 
@@ -680,7 +694,7 @@ class Project:
             self.facts.operations.append(op)
             self.ops_by_id[op.id] = op
             if self.current is not None:
-                self.current.operations.append(op)
+                self.current.operations.append(op)  # until the root ends: its evidence (model.analysis)
         return op
 
     def note_module(self, name: str) -> None:
@@ -698,6 +712,8 @@ class Project:
             for qualname in chain:
                 self.facts.storage_effects.setdefault(qualname, set()).add(effect)
                 if self.current is not None:
+                    if self.current.storage_effects is None:
+                        self.current.storage_effects = {}
                     self.current.storage_effects.setdefault(qualname, set()).add(effect)
 
     def note_escaped(self, reads: Iterable[int]) -> None:
@@ -715,7 +731,7 @@ class Project:
     def note_construction(self, class_key: str, passed: Dict[str, Value]) -> None:
         self.constructions.setdefault(class_key, []).append(passed)
         if self.current is not None:
-            self.current.constructions.append((class_key, passed))
+            self.current.constructions = (self.current.constructions or []) + [(class_key, passed)]
 
     def note_await(self, await_id: int, node: cst.Await) -> None:
         self.await_nodes[await_id] = node
@@ -733,6 +749,8 @@ class Project:
         """A method of `class_key` was analysed assuming its objects are built with these bindings."""
         if self.current is not None:
             for name, binding in assumed.items():
+                if self.current.constructed_with is None:
+                    self.current.constructed_with = {}
                 self.current.constructed_with[(class_key, name)] = binding
 
     def note_reached(self, qualname: str) -> None:
@@ -780,10 +798,10 @@ class Project:
 
     def resolve_module(self, importer: ModuleInfo, source: str) -> Optional[ModuleInfo]:
         """The project module an import statement in `importer` refers to, if it is in the project."""
-        key = (importer.name, source)
-        if key not in self._resolved:
-            self._resolved[key] = self._index.get(absolute_import(importer, source))
-        return self._resolved[key]
+        name = absolute_import(importer, source) if source.startswith(".") else source
+        if name not in self._resolved:
+            self._resolved[name] = self._index.get(name)
+        return self._resolved[name]
 
     def is_admin_name(self, name: str) -> bool:
         return any(word in self.admin_words for word in identifier_words(name))
@@ -860,7 +878,7 @@ class Project:
         self.constructions = {}
         self.entry_constructions = None
         self.init_assumed = {}
-        self.summaries = {}
+        self.summaries = OrderedDict()
         self.computing = []
         self.runs = []
         self.replayed = {}
@@ -907,7 +925,7 @@ class Project:
         if memory is not None:
             return {name: BindingKind(kind) for name, kind in memory.evidence}
         run = next((run for run in self.runs if run.key == key), None)
-        return infer_binding_kinds(run.operations) if run is not None else {}
+        return run.evidence if run is not None else {}
 
     def is_kv(self, op: Operation) -> bool:
         return self.binding_kind(op) is BindingKind.KV

@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 # Terms that say what a value *is* (part of the abstract input), not data flowing through.
 STRUCTURAL_TERMS = frozenset({"lit", "clock", "env", "ctx", "storage", "ext", "module", "func", "class"})
 MAX_SUMMARY_OPERATIONS = 5_000  # a pathological fan-out of calls stops recording here
+# Summaries kept for reuse, the least recently used dropped beyond: helpers that many routes share
+# stay; a big project's one-off calls do not hold their templates to the end (memory).
+MAX_KEPT = 256
 
 
 NOT_TEXT = object()  # a condition: the slot was not a string literal
@@ -195,57 +198,59 @@ class Recorder:
     methods: Tuple[str, ...] = ()  # the caller's enclosing route methods
     conditions: Dict[Hashable, Any] = field(default_factory=dict)  # what the summary assumed of its caller
     operations: List[Operation] = field(default_factory=list)
-    by_id: Dict[int, Operation] = field(default_factory=dict)
-    escaped: Set[int] = field(default_factory=set)
-    mutated: Set[int] = field(default_factory=set)
-    compared: Set[int] = field(default_factory=set)
-    storage_effects: List[Tuple[Tuple[str, ...], str]] = field(default_factory=list)
-    dropped: List[Tuple[int, int]] = field(default_factory=list)
-    constructions: List[Tuple[str, Dict[str, Value]]] = field(default_factory=list)
-    awaits: List[Tuple[int, cst.Await]] = field(default_factory=list)
-    reached: Set[str] = field(default_factory=set)
-    new_instances: Set[int] = field(default_factory=set)
-    modules: Set[str] = field(default_factory=set)  # modules the callee read (what the summary depends on)
+    # What else the callee learnt, in its own terms; empty ones are shared (most callees learn little,
+    # and a summary is kept for the whole analysis).
+    escaped: FrozenSet[int] = NO_READS
+    mutated: FrozenSet[int] = NO_READS
+    compared: FrozenSet[int] = NO_READS
+    reached: FrozenSet[str] = frozenset()
+    new_instances: FrozenSet[int] = NO_READS
+    modules: FrozenSet[str] = frozenset()  # modules the callee read (what the summary depends on)
+    storage_effects: Tuple[Tuple[Tuple[str, ...], str], ...] = ()
+    dropped: Tuple[Tuple[int, int], ...] = ()
+    constructions: Tuple[Tuple[str, Dict[str, Value]], ...] = ()
+    awaits: Tuple[Tuple[int, cst.Await], ...] = ()
 
     def record(self, op: Operation) -> Operation:
         if len(self.operations) < MAX_SUMMARY_OPERATIONS:
             self.operations.append(op)
-            self.by_id[op.id] = op
         return op
 
     def find_op(self, op_id: int) -> Optional[Operation]:
-        return self.by_id.get(op_id) or self.project.find_op(op_id)
+        return next((op for op in self.operations if op.id == op_id), None) or self.project.find_op(op_id)
 
     def note_storage_effect(self, chain: Tuple[str, ...], effect: Optional[str]) -> None:
         if effect is not None:
-            self.storage_effects.append((chain, effect))
+            self.storage_effects += ((chain, effect),)
 
     def note_escaped(self, reads: FrozenSet[int]) -> None:
-        self.escaped.update(reads)
+        self.escaped = self.escaped | reads if reads else self.escaped
 
     def note_mutated(self, reads: FrozenSet[int]) -> None:
-        self.mutated.update(reads)
+        self.mutated = self.mutated | reads if reads else self.mutated
 
     def note_compared(self, reads: FrozenSet[int]) -> None:
-        self.compared.update(reads)
+        self.compared = self.compared | reads if reads else self.compared
 
     def note_dropped(self, op_id: int, activation: int) -> None:
-        self.dropped.append((op_id, activation))
+        self.dropped += ((op_id, activation),)
 
     def note_construction(self, class_key: str, passed: Dict[str, Value]) -> None:
-        self.constructions.append((class_key, passed))
+        self.constructions += ((class_key, passed),)
 
     def note_await(self, await_id: int, node: cst.Await) -> None:
-        self.awaits.append((await_id, node))
+        self.awaits += ((await_id, node),)
 
     def note_reached(self, qualname: str) -> None:
-        self.reached.add(qualname)
+        if qualname not in self.reached:
+            self.reached = self.reached | {qualname}
 
     def note_module(self, name: str) -> None:
-        self.modules.add(name)
+        if name not in self.modules:
+            self.modules = self.modules | {name}
 
     def note_instance(self, instance: Instance) -> None:
-        self.new_instances.add(id(instance))
+        self.new_instances = self.new_instances | {id(instance)}
 
     def set_runtime_global(self, key: Tuple[str, str], value: Value) -> None:
         raise NotSummarizable("a module global assigned at runtime")
@@ -340,9 +345,9 @@ def instantiate(caller: "Interpreter", summary: Summary, inputs: Inputs, node: O
     sink = caller.sink
     for op in recorder.operations:
         sink.record(replay.operation(op))
-    sink.note_escaped(replay.ids(frozenset(recorder.escaped), "reads"))
-    sink.note_mutated(replay.ids(frozenset(recorder.mutated), "reads"))
-    sink.note_compared(replay.ids(frozenset(recorder.compared), "reads"))
+    sink.note_escaped(replay.ids(recorder.escaped, "reads"))
+    sink.note_mutated(replay.ids(recorder.mutated, "reads"))
+    sink.note_compared(replay.ids(recorder.compared, "reads"))
     for chain, effect in recorder.storage_effects:
         sink.note_storage_effect(caller.context.chain + chain, effect)
     for op_id, activation in recorder.dropped:
