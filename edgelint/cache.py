@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from edgelint.findings import Finding
 
 CACHE_DIR = ".edgelint_cache"
-FORMAT = "3"
+FORMAT = "4"
 MAX_ENTRIES = 16  # per project root: settings variants, and file sets of projects without a wrangler config
 MAX_MEMOS = 64  # per project root: one per directory the flake8 plugin was run on
 MAX_AGE_S = 30 * 24 * 3600  # a record not used for 30 days is deleted
@@ -365,7 +365,8 @@ def _prepare(directory: Path) -> None:
 
 def _with_paths(item: Dict[str, Any], convert: Callable[[str], str]) -> Dict[str, Any]:
     related = [dict(place, path=convert(place["path"])) for place in item["related"]]
-    return dict(item, path=convert(item["path"]), related=related)
+    subjects = [[(convert(path), line, column) for path, line, column in chain] for chain in item["subjects"]]
+    return dict(item, path=convert(item["path"]), related=related, subjects=subjects)
 
 
 def _finding(item: Dict[str, Any]) -> Finding:
@@ -374,7 +375,9 @@ def _finding(item: Dict[str, Any]) -> Finding:
     fix = item["fix"]
     if fix is not None:
         fix = Fix(fix["message"], fix["applicability"], tuple(Edit(**edit) for edit in fix["edits"]))
-    return Finding(**dict(item, fix=fix, related=tuple(RelatedLocation(**place) for place in item["related"])))
+    return Finding(**dict(item, fix=fix, related=tuple(RelatedLocation(**place) for place in item["related"]),
+                          subjects=tuple(tuple(map(tuple, chain)) for chain in item["subjects"]),
+                          supersedes=tuple(item["supersedes"])))
 
 
 def _sha(parts: Iterable[str]) -> str:

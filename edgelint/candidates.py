@@ -11,13 +11,14 @@ root that reported it.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
-from edgelint.findings import Choice, Finding, Fix, RelatedLocation, Report
+from edgelint.findings import Choice, Finding, Fix, RelatedLocation, Report, Subject
 from edgelint.positions import PositionIndex, Span
 
 Locator = Tuple[Any, ...]  # path and span: a node of unchanged code, across runs
@@ -49,6 +50,7 @@ class Candidate:
     fix: Optional[Fix]
     related: Tuple[Place, ...]
     ref: Optional[CallRef] = None  # for a `Pending` option: the call it lands on
+    subjects: Tuple[Subject, ...] = ()
 
     @property
     def locator(self) -> Locator:
@@ -134,7 +136,9 @@ class _Located:
         context, fix = self.lines[id(report)]
         related = tuple(Place(place.kind, place.message, place.module_path, self.spans[id(place.node)], place.label)
                         for place in report.related if id(place.node) in self.spans)
-        return Candidate(report.code, report.module_path, span, report.message, context, fix, related, ref)
+        subjects = tuple(tuple((path, *self.spans[id(node)][:2]) for path, node, _ in chain if id(node) in self.spans)
+                         for chain in report.subjects)
+        return Candidate(report.code, report.module_path, span, report.message, context, fix, related, ref, subjects)
 
     def pending(self, choice: Choice) -> Optional[Pending]:
         call = self.refs.get(id(choice.node))
@@ -167,6 +171,9 @@ def _by_module(reports: Iterable[Union[Report, Choice]]
         entry(report.module_path)[2].append(report)
         for related in report.related:
             entry(related.module_path)[0].setdefault(id(related.node), (related.node, related.part))
+        for chain in report.subjects:
+            for path, node, part in chain:
+                entry(path)[0].setdefault(id(node), (node, part))
 
     for report in reports:
         if not isinstance(report, Choice):
@@ -182,8 +189,9 @@ def _by_module(reports: Iterable[Union[Report, Choice]]
             for path, (spans, calls, landing) in sorted(wanted.items())}
 
 
-def combine(items: Iterable[Item], severity: Callable[[str], Tuple[str, str]]) -> List[Finding]:
-    """The findings of all roots' candidates, in order; `severity(code)` gives (severity, rule name)."""
+def combine(items: Iterable[Item], rule_of: Callable[[str], Tuple[str, str, Tuple[str, ...]]]) -> List[Finding]:
+    """The findings of all roots' candidates, in order; `rule_of(code)` gives the severity, the
+    rule's name and the codes it supersedes."""
     items = list(items)
     passed: Dict[Tuple[str, CallRef], Set[CallRef]] = {}
     for item in items:
@@ -197,7 +205,7 @@ def combine(items: Iterable[Item], severity: Callable[[str], Tuple[str, str]]) -
         key = (candidate.code, candidate.locator)
         earlier = merged.get(key)
         merged[key] = candidate if earlier is None else _merged(earlier, candidate)
-    return [_finding(candidate, *severity(candidate.code)) for candidate in merged.values()]
+    return [_finding(candidate, *rule_of(candidate.code)) for candidate in merged.values()]
 
 
 def _resolve(pending: Pending, passed: Dict[Tuple[str, CallRef], Set[CallRef]]) -> Optional[Candidate]:
@@ -207,22 +215,23 @@ def _resolve(pending: Pending, passed: Dict[Tuple[str, CallRef], Set[CallRef]]) 
 
 
 def _merged(first: Candidate, second: Candidate) -> Candidate:
-    """One finding reached twice (two callers compose the same pattern): its related places, once each."""
+    """One finding reached twice (two callers compose the same pattern): its related places and
+    the recordings it is about, once each."""
     known = {(place.kind, place.message, place.path, place.span) for place in first.related}
     extra = tuple(place for place in second.related if (place.kind, place.message, place.path, place.span) not in known)
-    if not extra:
+    subjects = tuple(dict.fromkeys(first.subjects + second.subjects))
+    if not extra and subjects == first.subjects:
         return first
-    return Candidate(first.code, first.path, first.span, first.message, first.context, first.fix,
-                     first.related + extra, first.ref)
+    return dataclasses.replace(first, related=first.related + extra, subjects=subjects)
 
 
-def _finding(candidate: Candidate, severity: str, name: str) -> Finding:
+def _finding(candidate: Candidate, severity: str, name: str, supersedes: Tuple[str, ...]) -> Finding:
     line, column, end_line, end_column = candidate.span
     related = tuple(RelatedLocation(place.message, place.path, place.span[0], place.span[1] + 1, place.span[2],
                                     place.span[3] + 1) for place in candidate.related)
     message = candidate.message + _summary(candidate)
     return Finding(candidate.code, message, candidate.path, line, column + 1, end_line, end_column + 1, severity,
-                   name, candidate.fix, related, candidate.context)
+                   name, candidate.fix, related, candidate.context, candidate.subjects, supersedes)
 
 
 def _summary(candidate: Candidate) -> str:
@@ -251,8 +260,9 @@ def _respelled(candidate: Candidate, spell: Callable[[str], str]) -> Candidate:
     related = tuple(Place(place.kind, place.message, spell(place.path), place.span, place.label)
                     for place in candidate.related)
     ref = (spell(candidate.ref[0]), *candidate.ref[1:]) if candidate.ref is not None else None
+    subjects = tuple(tuple((spell(path), *position) for path, *position in chain) for chain in candidate.subjects)
     return Candidate(candidate.code, spell(candidate.path), candidate.span, candidate.message, candidate.context,
-                     candidate.fix, related, ref)
+                     candidate.fix, related, ref, subjects)
 
 
 def _respelled_pending(pending: Pending, spell: Callable[[str], str]) -> Pending:

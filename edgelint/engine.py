@@ -362,9 +362,9 @@ class ProjectRun:
         module = self.modules[report.module_path]
         return fix_for(report.fix_edit, module.tree, index.source, report.node, span[0], span[1] + 1)
 
-    def _rule_of(self, code: str) -> Tuple[str, str]:
+    def _rule_of(self, code: str) -> Tuple[str, str, Tuple[str, ...]]:
         rule = RULES_BY_CODE[code]
-        return self.settings.severity.get(code, rule.severity), rule.name
+        return self.settings.severity.get(code, rule.severity), rule.name, rule.supersedes
 
     def _position_index(self, module: ModuleInfo) -> PositionIndex:
         parts = [(chunk.first, chunk.last, chunk.tree) for chunk in module.chunks if chunk.tree is not None]

@@ -7,6 +7,9 @@ from typing import Optional, Tuple
 import libcst as cst
 
 
+Subject = Tuple[Tuple[str, int, int], ...]  # a recording of an operation: its call chain, positioned
+
+
 @dataclass(frozen=True)
 class Edit:
     """Replace the text between two 1-based (line, column) positions with `content`."""
@@ -51,6 +54,11 @@ class Finding:
     fix: Optional[Fix] = None
     related: Tuple[RelatedLocation, ...] = ()
     context: str = ""  # the source line, for fingerprints
+    # The recordings of the operations the finding is about: each the calls from the analysis root
+    # to the operation, as (path, line, column). A rule that supersedes another hides the other's
+    # findings about the same recordings (projects.without_superseded).
+    subjects: Tuple[Subject, ...] = ()
+    supersedes: Tuple[str, ...] = ()  # the codes the finding's rule supersedes
 
     @property
     def sort_key(self) -> Tuple[str, int, int, str]:
@@ -83,6 +91,8 @@ class Report:
     related: Tuple[Related, ...] = field(default=())
     root: Tuple[str, str] = ("", "")
     part: int = 0  # the first line of the top-level statement holding the node (0: not known)
+    # The operations' recordings: each the calls from the root to the operation (model.placement.passes).
+    subjects: Tuple[Tuple[Tuple[str, cst.CSTNode, int], ...], ...] = ()
 
 
 @dataclass(frozen=True)

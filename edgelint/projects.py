@@ -10,10 +10,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from edgelint.cache import FileState, Slot
-from edgelint.findings import Finding
+from edgelint.findings import Finding, Subject
 from edgelint.noqa import NoqaIndex, file_is_ignored
 from edgelint.textio import StoredText, compact, expand, read_text
 from edgelint.wrangler import find_wrangler_config, load_bindings
@@ -189,12 +189,12 @@ class CachedProject:
 
 def filter_findings(findings: Iterable[Finding], settings: Settings, sources: Mapping[str, Source],
                     apply_noqa: bool = True) -> List[Finding]:
-    """Apply select/ignore/per-file-ignores and (unless flake8 does it) noqa comments."""
+    """Apply select/ignore/per-file-ignores, then precedence among the selected findings, then
+    (unless flake8 does it) noqa comments."""
     kept: List[Finding] = []
     noqa: Dict[str, Optional[NoqaIndex]] = {}
-    for finding in findings:
-        if not settings.is_selected(finding.code, finding.path):
-            continue
+    selected = [finding for finding in findings if settings.is_selected(finding.code, finding.path)]
+    for finding in without_superseded(selected):
         if not apply_noqa:
             kept.append(finding)
             continue
@@ -208,6 +208,18 @@ def filter_findings(findings: Iterable[Finding], settings: Settings, sources: Ma
             continue
         kept.append(finding)
     return sorted(kept, key=lambda f: f.sort_key)
+
+
+def without_superseded(findings: Sequence[Finding]) -> List[Finding]:
+    """`findings` less those about the same operations as a finding whose rule supersedes theirs
+    (so ignoring the more specific code lets the next one through). Suppressing a finding with
+    `noqa` does not: precedence comes before suppression."""
+    superseded: Set[Tuple[str, Subject]] = {
+        (code, subject) for finding in findings for code in finding.supersedes for subject in finding.subjects}
+    if not superseded:
+        return list(findings)
+    return [finding for finding in findings
+            if not any((finding.code, subject) in superseded for subject in finding.subjects)]
 
 
 _IGNORED = NoqaIndex("")

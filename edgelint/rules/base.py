@@ -99,6 +99,9 @@ class Rule:
     invalid: ClassVar[Tuple[Example, ...]] = ()
     valid: ClassVar[Tuple[Example, ...]] = ()
     options: ClassVar[Mapping[str, type]] = {}  # accepted keys under [tool.edgelint.rules.CODE]
+    # Codes whose findings about the same operations this rule's findings replace, when both are
+    # selected for the file (a rate limiter is reported as EDG104, not also as EDG101).
+    supersedes: ClassVar[Tuple[str, ...]] = ()
 
     def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
         raise NotImplementedError
@@ -115,8 +118,9 @@ class Rule:
         related = [_end(role, end) for end, role in sorted(ends, key=lambda item: item[0].id)
                    if end.node is not site.node]
         related.extend(callers(op, depth))
+        subjects = tuple(tuple(passes(end)) for end, _ in ends)
         return Report(self.code, site.module.path, site.node, message, related=tuple(related), root=root_of(op),
-                      part=site.part, **extra)
+                      part=site.part, subjects=subjects, **extra)
 
     def report_calls(self, ops: Sequence[Operation], offending: Callable[[Operation], bool],
                      message: Callable[[Operation], str],

@@ -6,7 +6,7 @@ from typing import Any, Iterable, Mapping
 from edgelint.findings import Report
 from edgelint.model.operations import OpKind
 from edgelint.model.project import Project
-from edgelint.model.queries import check_then_act, rate_limiter_pairs
+from edgelint.model.queries import check_then_act
 from edgelint.rules.base import Example, Rule, address_hint, key_of
 
 
@@ -178,10 +178,7 @@ class KvCheckThenAct(Rule):
     )
 
     def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
-        limiter_reads = {read.id for read, _ in rate_limiter_pairs(project)}
         for read, write in check_then_act(project):
-            if read.id in limiter_reads:
-                continue  # EDG104 reports the pattern at its write
             action = "delete" if write.kind is OpKind.KV_DELETE else "write"
             yield self.report_pattern(
                 read, "read", write, action,

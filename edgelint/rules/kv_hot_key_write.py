@@ -6,7 +6,7 @@ from typing import Any, Iterable, Mapping
 from edgelint.findings import Report
 from edgelint.model.operations import Operation, OpKind
 from edgelint.model.project import Project
-from edgelint.model.queries import guard_reads, in_durable_object, kv_ops, read_modify_writes
+from edgelint.model.queries import guard_reads, in_durable_object, kv_ops
 from edgelint.model.values import is_constant
 from edgelint.rules.base import Example, Rule, key_of
 
@@ -25,7 +25,8 @@ class KvHotKeyWrite(Rule):
         that came back empty or stale); background handlers (`scheduled`, `queue`, `alarm`);
         writes made inside a Durable Object, which serializes them (projecting its state to KV is
         the recommended combined pattern); keys that differ per request. A constant-key
-        read-modify-write is reported as EDG101 and a rate limiter as EDG104, not here.
+        read-modify-write is reported as EDG101 and a rate limiter as EDG104 (they supersede this
+        rule: ignore them and the write is reported here).
     """
     why = """
         KV accepts about one write per second to the same key; a key written by every request
@@ -202,11 +203,9 @@ async def heartbeat(kv):
     )
 
     def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
-        # Precedence: a constant-key read-modify-write (rate limiters included) is EDG101/EDG104's.
-        modified = {write.id for _, write in read_modify_writes(project)}
         yield from self.report_calls(
             kv_ops(project, OpKind.KV_PUT),
-            lambda write: write.id not in modified and _is_hot(project, write),
+            lambda write: _is_hot(project, write),
             lambda write: (
                 f"KV write to constant key {key_of(write)} on binding {write.binding} on the request path: "
                 f"every request writes the same key, KV takes ~1 write/s per key (429 beyond) and bills "

@@ -17,7 +17,8 @@ class KvRateLimiter(Rule):
     what = """
         Reports the write of the new count in a fixed-window or sliding-window rate limiter built on
         KV: the count (or list of timestamps) is read, compared with a limit, and an updated value is
-        written back to the same key. This pattern is reported only here, not also as EDG101/EDG103.
+        written back to the same key. It supersedes EDG101, EDG103 and EDG105: the same operations
+        are reported only here while EDG104 is selected (ignore it and they are reported as those).
     """
     why = """
         Concurrent requests read the same count, all pass the comparison and all write count + 1:
@@ -40,6 +41,7 @@ class KvRateLimiter(Rule):
             if not outcome.success:
                 return Response("slow down", status=429)
     """
+    supersedes = ("EDG101", "EDG103", "EDG105")
     references = (
         "Workers Rate Limiting binding: `limit({key})` counts per key at the edge.",
         "Workers KV limits: about 1 write per second to the same key; eventual consistency.",

@@ -5,7 +5,7 @@ from typing import Any, Iterable, Mapping
 
 from edgelint.findings import Report
 from edgelint.model.project import Project
-from edgelint.model.queries import rate_limiter_pairs, read_modify_writes
+from edgelint.model.queries import read_modify_writes
 from edgelint.rules.base import Example, Rule, address_hint, key_of
 
 
@@ -45,6 +45,7 @@ class KvReadModifyWrite(Rule):
             slug = request.url.split("/")[-1]
             views = await env.VIEW_COUNTER.getByName(slug).increment()
     """
+    supersedes = ("EDG105",)  # the write of a read-modify-write of a constant key is reported here
     references = (
         "Workers KV: eventually consistent, last write wins, no atomic operations.",
         "Workers KV limits: about 1 write per second to the same key.",
@@ -139,10 +140,7 @@ class KvReadModifyWrite(Rule):
     )
 
     def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
-        limiter_writes = {write.id for _, write in rate_limiter_pairs(project)}
         for read, write in read_modify_writes(project):
-            if write.id in limiter_writes:
-                continue  # EDG104 reports this write
             yield self.report_pattern(
                 write, "write", read, "read",
                 f"KV read-modify-write of key {key_of(write)} on binding {write.binding}: "
