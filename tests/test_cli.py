@@ -70,7 +70,9 @@ def test_file_level_noqa(tmp_path, run_cli):
 
 def test_select_and_ignore(tmp_path, run_cli):
     counter_project(tmp_path)
-    assert run_cli("check", ".", "--ignore", "EDG101")[0] == 0
+    assert run_cli("check", ".", "--ignore", "EDG101,EDG105")[0] == 0
+    code, out, _ = run_cli("check", ".", "--ignore", "EDG101")  # the constant key's write: EDG105 now
+    assert code == 1 and "EDG105" in out and "EDG101" not in out
     assert run_cli("check", ".", "--select", "EDG2")[0] == 0
     assert run_cli("check", ".", "--select", "EDG1")[0] == 1
     code, _, err = run_cli("check", ".", "--select", "EDG777")

@@ -30,7 +30,7 @@ def test_stdin_without_a_wrangler_config_knows_no_binding(tmp_path, run_cli):
 def test_stdin_reads_the_config_found_from_the_given_name(tmp_path, run_cli):
     write_project(tmp_path, {
         "worker/wrangler.toml": WRANGLER,
-        "worker/pyproject.toml": '[tool.edgelint]\nper-file-ignores = { "src/entry.py" = ["EDG101"] }\n',
+        "worker/pyproject.toml": '[tool.edgelint]\nper-file-ignores = { "src/entry.py" = ["EDG1"] }\n',
     })
     assert run_cli("check", "-", "--stdin-filename", "worker/src/entry.py", stdin=CODE) == (0, "", "")
     assert run_cli("check", "-", "--stdin-filename", "worker/src/other.py", stdin=CODE)[0] == 1

@@ -22,6 +22,7 @@ from edgelint.model.project import (
     FunctionInfo,
     ModuleInfo,
     Project,
+    Route,
     index_import,
     submodule_name,
 )
@@ -361,7 +362,7 @@ class Interpreter:
         base = self.flow
         outcomes = []
         for case in node.cases:
-            paths = [text for text in _pattern_strings(case.pattern) if "/" in text]
+            paths = _pattern_routes(case.pattern)
             self.flow = self._branch(base, subject.reads, bool(paths) and self._is_admin_route(paths, base.methods))
             if case.guard is not None:
                 self.eval(case.guard)
@@ -408,7 +409,7 @@ class Interpreter:
             return "read" if text.lstrip().upper().startswith(("SELECT", "WITH")) else ("write" if text else None)
         return STORAGE_EFFECTS.get(method)
 
-    def _is_admin_route(self, paths: Sequence[str], methods: Sequence[str]) -> bool:
+    def _is_admin_route(self, paths: Sequence[Route], methods: Sequence[str]) -> bool:
         self.sink.use_methods()  # the caller's route methods decide (model.summaries)
         return self.project.is_admin_route(paths, methods)
 
@@ -1189,9 +1190,10 @@ def _is_text(term: Term) -> bool:
     return (term[0] == "lit" and isinstance(term[1], str)) or term[0] == "fmt"
 
 
-def _route_literals(test: cst.BaseExpression) -> Tuple[List[str], List[str]]:
-    """String literals in a condition that look like URL paths, and HTTP methods it compares with."""
-    paths: List[str] = []
+def _route_literals(test: cst.BaseExpression) -> Tuple[List[Route], List[str]]:
+    """The routes a condition compares with (string literals that look like URL paths, and path
+    segments), and the HTTP methods it compares with."""
+    paths: List[Route] = []
     methods: List[str] = []
     stack: List[cst.CSTNode] = [test]
     while stack:
@@ -1206,8 +1208,12 @@ def _route_literals(test: cst.BaseExpression) -> Tuple[List[str], List[str]]:
                 methods.append(text)
             continue
         if isinstance(node, cst.Comparison):
-            stack.append(node.left)
-            stack.extend(target.comparator for target in node.comparisons)
+            operands = [node.left, *(target.comparator for target in node.comparisons)]
+            paths.extend(route for route in map(_segments, operands) if route is not None)
+            if any(map(_positional_item, operands)):  # `parts[0] == "admin"`: one segment
+                words = [string_value(operand) for operand in operands if isinstance(operand, cst.SimpleString)]
+                paths.extend((word,) for word in words if word and "/" not in word)
+            stack.extend(operands)
         elif isinstance(node, cst.BooleanOperation):
             stack.extend((node.left, node.right))
         elif isinstance(node, cst.UnaryOperation):
@@ -1222,14 +1228,40 @@ def _route_literals(test: cst.BaseExpression) -> Tuple[List[str], List[str]]:
     return paths, methods
 
 
-def _pattern_strings(pattern: cst.MatchPattern) -> List[str]:
-    found: List[str] = []
+def _segments(node: cst.CSTNode) -> Optional[Route]:
+    """The segments of a route written as a list or tuple of string literals (`["admin", "flags"]`,
+    as `url.path.strip("/").split("/")` gives)."""
+    if isinstance(node, (cst.List, cst.Tuple)) and node.elements:
+        words = [string_value(element.value) for element in node.elements]
+        return tuple(words) if None not in words and not any("/" in word for word in words) else None
+    return None
+
+
+def _positional_item(node: cst.CSTNode) -> bool:
+    """`parts[0]`, `segments[-1]`: an item picked by position, as a path segment is."""
+    if not isinstance(node, cst.Subscript) or len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return False
+    index = node.slice[0].slice.value
+    if isinstance(index, cst.UnaryOperation):
+        index = index.expression
+    return isinstance(index, cst.Integer)
+
+
+def _pattern_routes(pattern: cst.MatchPattern) -> List[Route]:
+    """The routes a `case` pattern matches: URL paths, and segments (`case ["admin", "reset"]:`)."""
+    found: List[Route] = []
     stack: List[cst.CSTNode] = [pattern]
     while stack:
         node = stack.pop()
+        if isinstance(node, (cst.MatchList, cst.MatchTuple)):
+            words = [string_value(element.value.value) for element in node.patterns
+                     if isinstance(element, cst.MatchSequenceElement) and isinstance(element.value, cst.MatchValue)]
+            words = [word for word in words if word is not None and "/" not in word]
+            if words:
+                found.append(tuple(words))
         if isinstance(node, cst.MatchValue):
             text = string_value(node.value)
-            if text is not None:
+            if text is not None and "/" in text:
                 found.append(text)
         elif isinstance(node, cst.MatchOr):
             stack.extend(el.pattern for el in node.patterns)

@@ -7,8 +7,9 @@ import libcst as cst
 
 from edgelint.model.operations import Operation, OpKind
 from edgelint.model.project import CONFIG_WORDS, FunctionInfo, ModuleInfo, Project, identifier_words
-from edgelint.model.syntax import contains, unconditional_calls
-from edgelint.model.values import is_constant, literal_parts
+from edgelint.model.placement import innermost, landing
+from edgelint.model.syntax import contains, gated_by_fetched_response, unconditional_calls
+from edgelint.model.values import Value, is_constant, literal_parts
 
 Pair = Tuple[Operation, Operation]
 
@@ -20,27 +21,36 @@ def kv_ops(project: Project, *kinds: OpKind) -> List[Operation]:
     return [op for op in project.ops(*kinds) if project.is_kv(op)]
 
 
-def source_reads(project: Project, op: Operation, kind: OpKind = OpKind.KV_GET) -> Iterator[Operation]:
-    """Reads (of `kind`, same binding and key) that the value written by `op` derives from."""
-    if op.value is None:
-        return
-    for read_id in sorted(op.value.reads):
-        read = project.ops_by_id.get(read_id)
-        if read is not None and read.kind is kind and read.same_key(op):
-            yield read
+def stored_values(op: Operation) -> List[Value]:
+    """What a write stores: its value and, for KV, the metadata kept beside it (a counter can live
+    in `metadata={"n": n + 1}`)."""
+    values = [op.value] if op.value is not None else []
+    metadata = op.keyword("metadata")
+    return values + [metadata] if metadata is not None else values
+
+
+def source_reads(project: Project, op: Operation,
+                 kind: OpKind = OpKind.KV_GET) -> Iterator[Tuple[Operation, bool]]:
+    """Reads (of `kind`, same binding and key) that a value written by `op` derives from, with
+    whether that value is the read one changed (transformed, or the read object mutated)."""
+    for value in stored_values(op):
+        for read_id in sorted(value.reads):
+            read = project.ops_by_id.get(read_id)
+            if read is not None and read.kind is kind and read.same_key(op):
+                yield read, value.transformed or read.id in project.facts.mutated_reads
 
 
 def read_modify_writes(project: Project, storage: bool = False) -> List[Pair]:
-    """(read, write) where the written value is the read value, changed (counter, append, merge).
+    """(read, write) where a written value is the read value, changed (counter, append, merge).
 
     KV by default; `storage=True` pairs Durable Object storage gets and puts instead.
     """
     pairs: List[Pair] = []
     writes = project.ops(OpKind.STORAGE_PUT) if storage else kv_ops(project, OpKind.KV_PUT)
     for write in writes:
-        for read in source_reads(project, write, OpKind.STORAGE_GET if storage else OpKind.KV_GET):
-            if write.value.transformed or read.id in project.facts.mutated_reads:
-                pairs.append((read, write))
+        changed = {read.id: read for read, modified in source_reads(project, write,
+                   OpKind.STORAGE_GET if storage else OpKind.KV_GET) if modified}
+        pairs.extend((read, write) for read in changed.values())
     return pairs
 
 
@@ -72,13 +82,26 @@ def _moved_elsewhere(project: Project, read: Operation) -> bool:
 
 
 def check_then_act(project: Project) -> List[Pair]:
-    """(guard read, write): a KV read gates a write or delete of the same key with a marker value."""
+    """(guard read, write): a KV read gates a write or delete of the same key with a marker value.
+    A marker written because an origin answered (a negative cache: `missing:{id}` after a 404) is
+    the same whoever writes it: no claim, not check-then-act."""
     pairs: List[Pair] = []
     for write in kv_ops(project, OpKind.KV_PUT, OpKind.KV_DELETE):
-        for read in guard_reads(project, write):
-            if is_marker_write(project, write, read):
-                pairs.append((read, write))
+        reads = [read for read in guard_reads(project, write) if is_marker_write(project, write, read)]
+        if reads and not caches_a_response(project, write):
+            pairs.extend((read, write) for read in reads)
     return pairs
+
+
+def caches_a_response(project: Project, op: Operation) -> bool:
+    """`op` runs only under a condition on what an awaited GET `fetch` answered, in its function or
+    in a caller on its chain."""
+    frames = op.context.frames
+    for depth in range(innermost(op) + 1):
+        function = project.function_named(frames[depth].qualname) if frames else op.function
+        if function is not None and gated_by_fetched_response(function.parse(), landing(op, depth).node):
+            return True
+    return False
 
 
 def guard_reads(project: Project, op: Operation, kind: OpKind = OpKind.KV_GET) -> Iterator[Operation]:
@@ -111,11 +134,15 @@ def in_test_file(project: Project, op: Operation) -> bool:
     return root is not None and root.module.is_test
 
 
+# The calls that address one Durable Object by a name or id the code chooses (not newUniqueId).
+CHOSEN_ADDRESSES = ("idFromName", "getByName", "idFromString")
+
+
 def constant_addresses(project: Project) -> List[Operation]:
-    """idFromName/getByName calls whose name is constant."""
+    """idFromName/getByName/idFromString calls whose name or id is constant."""
     return [
         op for op in project.ops(OpKind.DO_ADDRESS)
-        if op.method in ("idFromName", "getByName") and op.key is not None and is_constant(op.key)
+        if op.method in CHOSEN_ADDRESSES and op.key is not None and is_constant(op.key)
     ]
 
 
@@ -129,7 +156,7 @@ def config_reads_from_singletons(project: Project) -> List[Operation]:
     found: List[Operation] = []
     for call in project.ops(OpKind.STUB_CALL):
         address = address_of(project, call)
-        if address is None or address.method not in ("idFromName", "getByName") or address.key is None:
+        if address is None or address.method not in CHOSEN_ADDRESSES or address.key is None:
             continue
         if not is_constant(address.key) or not call.on_request_path or call.module.is_test:
             continue

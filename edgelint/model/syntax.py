@@ -453,6 +453,35 @@ def _target_names(target: cst.BaseExpression) -> Iterator[str]:
             yield name
 
 
+def gated_by_fetched_response(function: cst.FunctionDef, target: cst.CSTNode) -> bool:
+    """Whether `target` runs only under a condition on the response of an awaited GET `fetch`
+    (`resp = await fetch(url)`, then `if resp.status == 404:`): what it does there records what
+    the origin answered, as a cache does."""
+    responses = _names_bound(function, lambda value, names: _is_fetched(value))
+    if not responses:
+        return False
+    ancestors = path_to(function, target)
+    return any(isinstance(node, cst.If) and not contains(node.test, target) and _mentions(node.test, responses)
+               for node in ancestors)
+
+
+def _is_fetched(value: cst.BaseExpression) -> bool:
+    """`await fetch(url)`, `await env.ORIGIN.fetch(url)`: a GET (no method other than GET, no body)."""
+    if not (isinstance(value, cst.Await) and isinstance(value.expression, cst.Call)):
+        return False
+    call = value.expression
+    if last_name(call.func) != "fetch":
+        return False
+    for child in walk(call):  # keyword arguments and options dicts alike
+        if isinstance(child, cst.Arg):
+            name = child.keyword.value if child.keyword is not None else None
+        else:
+            name = string_value(child.key) if isinstance(child, cst.DictElement) else None
+        if name == "body" or (name == "method" and string_value(child.value) not in ("GET", "get")):
+            return False
+    return True
+
+
 def _mentions(node: cst.CSTNode, names: Set[str]) -> bool:
     return any(isinstance(child, cst.Name) and child.value in names for child in walk(node))
 

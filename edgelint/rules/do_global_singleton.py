@@ -17,8 +17,9 @@ class DoGlobalSingleton(Rule):
     summary = "A Durable Object is addressed by a constant name on the request path: one global instance."
     options = {"allow-names": list}
     what = """
-        Reports `idFromName(...)` / `getByName(...)` with a constant name (literals, module constants,
-        env vars, the clock) on the request path: every request goes to the same single instance.
+        Reports `idFromName(...)` / `getByName(...)` with a constant name, and `idFromString(...)` with
+        a constant id (literals, module constants, env vars, the clock), on the request path: every
+        request goes to the same single instance.
         Names built from request data (user, room, tenant, session) are fine, and so are calls made
         only from background handlers (`scheduled`, `queue`, `alarm`) or administrative routes and
         functions, where one coordinating object for rare updates is the recommended design. Names
@@ -137,8 +138,12 @@ class DoGlobalSingleton(Rule):
         yield from self.report_calls(
             constant_addresses(project), offending,
             lambda op: (
-                f"Durable Object {op.binding} addressed by constant name {key_of(op)} on the request path: all "
+                f"Durable Object {op.binding} addressed by constant {_what(op)} {key_of(op)} on the request path: all "
                 f"requests serialize through one instance; address it by the unit of coordination "
                 f"(user, room, tenant) or allow it in [tool.edgelint.rules.EDG201] allow-names"),
             decisive=lambda op: op.key_value,
         )
+
+
+def _what(op: Operation) -> str:
+    return "id" if op.method == "idFromString" else "name"
