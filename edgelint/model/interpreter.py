@@ -41,6 +41,7 @@ from edgelint.model.values import (
     fresh,
     holding,
     lit,
+    mentions_clock,
     merge,
     opaque,
     union_reads,
@@ -147,6 +148,9 @@ class Interpreter:
         # Guards in force at the end of an `if hasattr(env, "KV"):` body, by condition: a second
         # `if` on the same probe runs on the same paths (the probe's answer does not change).
         self.passed_conditions: Dict[Term, Tuple[FrozenSet[int], ...]] = {}
+        # While an `if` test is evaluated: the reads it orders against something (`count >= limit`,
+        # not the clock). None elsewhere.
+        self.ordered_reads: Optional[List[FrozenSet[int]]] = None
 
     # ------------------------------------------------------------------ statements
 
@@ -249,7 +253,9 @@ class Interpreter:
         self.bind(node.name.value, Value(fresh(), callable=LocalFunction(node, self)))
 
     def _if(self, node: cst.If) -> None:
+        outer, self.ordered_reads = self.ordered_reads, []
         test = self.eval(node.test)
+        ordered, self.ordered_reads = self.ordered_reads, outer
         known = self.decided(test)
         if known is not None:  # a caller's constant argument picks the branch (`if ttl is None:`)
             if known:
@@ -271,6 +277,8 @@ class Interpreter:
         self.flow = orelse
         self._run_orelse(node.orelse)
         orelse = self.flow
+        if ordered and body.exited != orelse.exited:  # a limit: one side rejects, the other goes on
+            self.sink.note_compared(union_reads(ordered))
         if body.exited and not orelse.exited:
             # Code after `if guard: return` runs only when the guard failed: it stays gated.
             self.flow = orelse
@@ -667,9 +675,9 @@ class Interpreter:
 
     def _comparison(self, node: cst.Comparison) -> Value:
         values = [self.eval(node.left)] + [self.eval(target.comparator) for target in node.comparisons]
-        if any(isinstance(target.operator, ORDERING) for target in node.comparisons):
-            for value in values:
-                self.sink.note_compared(value.reads)
+        if self.ordered_reads is not None and any(isinstance(target.operator, ORDERING) for target in node.comparisons):
+            if not any(mentions_clock(value.term) for value in values):  # a freshness check is no limit
+                self.ordered_reads.append(union_reads(value.reads for value in values))
         known = self._compared(node, values)
         term = lit(known) if known is not None else None
         return replace(combine(tuple(values), term, transformed=False), predicate=True)

@@ -90,6 +90,13 @@ def is_constant(term: Term) -> bool:
     return False
 
 
+def mentions_clock(term: Term) -> bool:
+    """Whether the current time is part of the term (`now - refreshed_at`)."""
+    if term == CLOCK:
+        return True
+    return any(isinstance(part, tuple) and part and mentions_clock(part) for part in term[1:])
+
+
 def is_comparable(term: Optional[Term]) -> bool:
     """A term that can equal another one (opaque terms never do)."""
     return term is not None and term[0] != "opaque"

@@ -16,8 +16,11 @@ class KvRateLimiter(Rule):
     summary = "A count read from KV is compared with a limit and the new count written back."
     what = """
         Reports the write of the new count in a fixed-window or sliding-window rate limiter built on
-        KV: the count (or list of timestamps) is read, compared with a limit, and an updated value is
-        written back to the same key. It supersedes EDG101, EDG103 and EDG105: the same operations
+        KV: the count (or list of timestamps) is read, compared with a limit in an `if` that rejects
+        the request on one side (returns early, raises, answers 429) and goes on on the other, and an
+        updated value is written back to the same key. A count compared to pick a status, a value
+        compared in an expression or a comprehension, and a time compared with the clock (a
+        freshness check) limit nothing: such a read-modify-write is EDG101's. It supersedes EDG101, EDG103 and EDG105: the same operations
         are reported only here while EDG104 is selected (ignore it and they are reported as those).
     """
     why = """
