@@ -32,7 +32,7 @@ def test_baseline_survives_moved_lines_and_reports_only_new_findings(tmp_path, r
     entry.write_text(entry.read_text() + NEW_PITFALL)
     code, out, _ = run_cli("check", ".", "--baseline", "baseline.json")
     assert code == 1
-    assert len(out.splitlines()) == 1 and 'EDG101 KV read-modify-write of key "total"' in out
+    assert len(out.splitlines()) == 1 and 'EDG101 KV read-modify-write of constant key "total"' in out
 
 
 @pytest.mark.parametrize("content, problem", [

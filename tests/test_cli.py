@@ -30,7 +30,7 @@ def test_findings_exit_1_with_text_lines_and_summary(tmp_path, run_cli):
     counter_project(tmp_path)
     code, out, err = run_cli("check", ".")
     assert code == 1
-    assert out.startswith("src/entry.py:3:11: EDG101 KV read-modify-write of key \"views\" on binding VIEWS")
+    assert out.startswith("src/entry.py:3:11: EDG101 KV read-modify-write of constant key \"views\" on binding VIEWS")
     assert "Found 1 problem" in err
 
 

@@ -18,7 +18,7 @@ def test_stdin_uses_the_wrangler_config_of_the_given_name(tmp_path, run_cli):
     write_project(tmp_path, {"worker/wrangler.toml": WRANGLER})
     code, out, err = run_cli("check", "-", "--stdin-filename", "worker/src/entry.py", stdin=CODE)
     assert code == 1
-    assert out.startswith('worker/src/entry.py:3:11: EDG101 KV read-modify-write of key "views" on binding VIEWS')
+    assert out.startswith('worker/src/entry.py:3:11: EDG101 KV read-modify-write of constant key "views" on binding VIEWS')
     assert "Found 1 problem" in err
 
 

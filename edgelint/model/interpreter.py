@@ -42,6 +42,7 @@ from edgelint.model.values import (
     holding,
     lit,
     mentions_clock,
+    strftime_period,
     merge,
     opaque,
     union_reads,
@@ -798,8 +799,8 @@ class Interpreter:
             return self.invoke_value(node, callee, args, awaited, discarded)
         if base.term[0] == "ext":
             return self.invoke_value(node, Value(("ext", f"{base.term[1]}.{method}")), args, awaited, discarded)
-        if base.term == CLOCK or (base.term[0] == "call" and base.term[1] == "clock"):
-            return Value(CLOCK)
+        if base.term[0] == "clock":  # `now.strftime("%Y-%m-%d")`, `now.date()`, `now.isoformat()`
+            return Value(_clock_method(base.term, method, args))
         if method in MUTATING_METHODS and base.reads:
             self.sink.note_mutated(base.reads)
             name = node.func.value if isinstance(node.func, cst.Attribute) else None
@@ -834,7 +835,7 @@ class Interpreter:
             rest = Args(args.positional[1:], dict(args.keywords), list(args.extra))
             return replace(opaque(), callable=Partial(args.positional[0], rest))
         if name in CLOCK_FUNCTIONS:
-            return Value(CLOCK)
+            return Value(("clock", "day") if name.endswith("date.today") else CLOCK)
         if name in PURE_CALLS or (name and name.rsplit(".", 1)[-1] in ("dumps", "loads")):
             short = name if name in PURE_CALLS else "json." + name.rsplit(".", 1)[-1]
             return combine(args.all(), ("call", short, tuple(a.term for a in args.all())),
@@ -1234,6 +1235,16 @@ def _route_literals(test: cst.BaseExpression) -> Tuple[List[Route], List[str]]:
         elif isinstance(node, (cst.Tuple, cst.List, cst.Set)):
             stack.extend(el.value for el in node.elements)
     return paths, methods
+
+
+def _clock_method(clock: Term, method: str, args: "Args") -> Term:
+    """The time a method of a clock value gives: cut to the period a strftime format shows, to a
+    day by `.date()`, else the same time."""
+    fmt = args.positional[0].term if method == "strftime" and args.positional else None
+    period = strftime_period(fmt[1]) if fmt is not None and fmt[0] == "lit" and isinstance(fmt[1], str) else None
+    if period is None and method == "date":
+        period = "day"
+    return ("clock", period) if period is not None else clock
 
 
 def _segments(node: cst.CSTNode) -> Optional[Route]:

@@ -5,6 +5,7 @@ expressions name the same key and whether a key or Durable Object name is consta
 
     ("lit", value)            a literal or a module constant resolved to its literal
     ("clock",)                the current time (time.time(), datetime.now(), ...)
+    ("clock", period)         the current day, hour, ... (date.today(), now.strftime("%Y-%m-%d"))
     ("envvar", NAME)          a plain `env.NAME` (var or secret): fixed per deployment
     ("var", uid)              an unreassigned variable holding something opaque
     ("param", fn, name)       a parameter of a function analysed without a caller
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, FrozenSet, Iterable, Optional, Tuple
 
@@ -92,9 +94,48 @@ def is_constant(term: Term) -> bool:
 
 def mentions_clock(term: Term) -> bool:
     """Whether the current time is part of the term (`now - refreshed_at`)."""
-    if term == CLOCK:
-        return True
-    return any(isinstance(part, tuple) and part and mentions_clock(part) for part in term[1:])
+    return clock_period(term) is not None
+
+
+# The period a clock value is cut to, by strftime code and by the seconds it is divided by, finest first.
+PERIODS = ("second", "minute", "hour", "day", "week", "month", "year")
+STRFTIME_PERIODS = {"S": "second", "s": "second", "f": "second", "M": "minute", "H": "hour", "I": "hour",
+                    "d": "day", "j": "day", "a": "day", "A": "day", "w": "day", "u": "day", "U": "week",
+                    "W": "week", "V": "week", "m": "month", "b": "month", "B": "month", "Y": "year", "y": "year"}
+DIVISOR_PERIODS = {60: "minute", 3600: "hour", 86400: "day", 604800: "week"}
+
+
+def clock_period(term: Term) -> Optional[str]:
+    """The finest period of the current time in the term ("second" for the time itself, "day" for
+    `date.today()`, "minute" for `int(time.time() // 60)`); None when the term has no clock."""
+    if term[0] == "clock":
+        return term[1] if len(term) > 1 else "second"
+    if term[0] == "binop" and term[1] in ("FloorDivide", "Divide") and term[3][0] == "lit":
+        inner = clock_period(term[2])
+        if inner is not None:
+            return _coarser(inner, DIVISOR_PERIODS.get(term[3][1], inner))
+    periods = [period for period in map(clock_period, _subterms(term[1:])) if period is not None]
+    return min(periods, key=PERIODS.index) if periods else None
+
+
+def _subterms(parts: Tuple[Any, ...]) -> Iterable[Term]:
+    """The terms among `parts`, looking into tuples of terms (f-string parts, call arguments)."""
+    for part in parts:
+        if isinstance(part, tuple) and part:
+            if isinstance(part[0], str):
+                yield part
+            else:
+                yield from _subterms(part)
+
+
+def strftime_period(fmt: str) -> Optional[str]:
+    """The finest period a strftime format shows ("%Y-%m-%d": day); None when it shows none."""
+    periods = [STRFTIME_PERIODS[code] for code in re.findall(r"%([A-Za-z])", fmt) if code in STRFTIME_PERIODS]
+    return min(periods, key=PERIODS.index) if periods else None
+
+
+def _coarser(first: str, second: str) -> str:
+    return max(first, second, key=PERIODS.index)
 
 
 def is_comparable(term: Optional[Term]) -> bool:

@@ -27,7 +27,7 @@ from edgelint.model.placement import (
     short_name,
 )
 from edgelint.model.project import Project
-from edgelint.model.values import Term, Value, is_constant
+from edgelint.model.values import Term, Value, clock_period, is_constant
 
 DOCS_URL = "https://github.com/edgelint/edgelint/blob/main/docs/rules.md#{code}"
 
@@ -248,10 +248,18 @@ def _one_line(text: str) -> str:
     return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in text)
 
 
+def shared_key(op: Operation) -> Optional[str]:
+    """What a key every request shares is called in messages: "constant", or "per-day" (and so on)
+    for a key built from the clock cut to a period; None for a key that varies by request."""
+    if op.key is None or not is_constant(op.key):
+        return None
+    period = clock_period(op.key)
+    return f"per-{period}" if period is not None and period != "second" else "constant"
+
+
 def address_hint(op: Operation) -> str:
-    """What a Durable Object replacing this key should be addressed by: the key's variable parts."""
-    if op.key is not None and is_constant(op.key):
-        return f"the constant name {key_of(op)}"
+    """What a Durable Object replacing this key should be addressed by: the key's variable parts
+    (a key every request shares has none: see `shared_key`)."""
     if op.key_value is not None and op.key_value.via:  # built by a caller: its variable parts
         term = op.key_value.term
         variable = [part for part in (term[1] if term[0] == "fmt" else (term,)) if not is_constant(part)]

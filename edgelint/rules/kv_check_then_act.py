@@ -4,10 +4,10 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from edgelint.findings import Report
-from edgelint.model.operations import OpKind
+from edgelint.model.operations import Operation, OpKind
 from edgelint.model.project import Project
 from edgelint.model.queries import check_then_act
-from edgelint.rules.base import Example, Rule, address_hint, key_of
+from edgelint.rules.base import Example, Rule, address_hint, key_of, shared_key
 
 
 class KvCheckThenAct(Rule):
@@ -184,5 +184,12 @@ class KvCheckThenAct(Rule):
                 read, "read", write, action,
                 f"KV check-then-act on key {key_of(read)} on binding {read.binding}: this read gates a {action} "
                 f"of the same key, but KV cannot check and set atomically, so concurrent requests all pass "
-                f"the check; claim it in a Durable Object addressed by {address_hint(read)}",
+                f"the check; {_advice(read)}",
             )
+
+
+def _advice(read: Operation) -> str:
+    if shared_key(read) is not None:  # one global lock: its object is a singleton by design
+        return ("claim it in one Durable Object for this lock and list its name in "
+                "[tool.edgelint.rules.EDG201] allow-names (every claim goes through that object)")
+    return f"claim it in a Durable Object addressed by {address_hint(read)}"

@@ -8,7 +8,7 @@ from edgelint.model.operations import Operation, OpKind
 from edgelint.model.project import Project
 from edgelint.model.queries import guard_reads, in_durable_object, kv_ops
 from edgelint.model.values import is_constant
-from edgelint.rules.base import Example, Rule, key_of
+from edgelint.rules.base import Example, Rule, key_of, shared_key
 
 
 class KvHotKeyWrite(Rule):
@@ -207,10 +207,10 @@ async def heartbeat(kv):
             kv_ops(project, OpKind.KV_PUT),
             lambda write: _is_hot(project, write),
             lambda write: (
-                f"KV write to constant key {key_of(write)} on binding {write.binding} on the request path: "
-                f"every request writes the same key, KV takes ~1 write/s per key (429 beyond) and bills "
-                f"each write; key it per request, write it from a scheduled handler, or keep it in a "
-                f"Durable Object that projects it to KV"),
+                f"KV write to {shared_key(write)} key {key_of(write)} on binding {write.binding} on the request "
+                f"path: every request writes the same key, KV takes ~1 write/s per key (429 beyond) and bills "
+                f"each write; key it per request (user, item), write it from a scheduled handler, or record "
+                f"the events in Workers Analytics Engine"),
             decisive=lambda write: write.key_value,
         )
 

@@ -6,7 +6,8 @@ from typing import Any, Iterable, Mapping
 from edgelint.findings import Report
 from edgelint.model.project import Project
 from edgelint.model.queries import rate_limiter_pairs
-from edgelint.rules.base import Example, Rule, address_hint, key_of
+from edgelint.model.operations import Operation
+from edgelint.rules.base import Example, Rule, address_hint, key_of, shared_key
 
 
 class KvRateLimiter(Rule):
@@ -146,5 +147,12 @@ class KvRateLimiter(Rule):
                 write, "write", read, "read",
                 f"KV rate limiter on key {key_of(write)} on binding {write.binding}: the count is read, compared "
                 f"and written back without atomicity, so concurrent requests undercount and the key takes "
-                f"~1 write/s; use the Rate Limiting binding or a Durable Object per {address_hint(write)}",
+                f"~1 write/s; {_advice(write)}",
             )
+
+
+def _advice(write: Operation) -> str:
+    if shared_key(write) is not None:  # a global budget in one object would be EDG201's bottleneck
+        return ("use the Rate Limiting binding keyed by client, or shard a global budget over several "
+                "Durable Objects")
+    return f"use the Rate Limiting binding or a Durable Object per {address_hint(write)}"

@@ -20,7 +20,8 @@ class KvReadAfterWrite(Rule):
     """
     why = """
         KV does not promise read-your-writes. The read may be served from a cache that still holds
-        the old value, in this location or another, for up to about a minute. Logic gated on the
+        the old value, or no value for a new key, in this location or another, for up to about a
+        minute. Logic gated on the
         re-read (confirmation checks, "did it save?" branches) works in local development, where KV
         is immediately consistent, and misbehaves in production.
     """
@@ -129,6 +130,7 @@ class KvReadAfterWrite(Rule):
             yield self.report_pattern(
                 read, "read", write, "write",
                 f"KV read of key {key_of(read)} on binding {read.binding} right after writing it: KV does not "
-                f"guarantee read-after-write (the old value may be served for ~60 s); use the value you wrote, "
+                f"guarantee read-after-write (the value written may not be visible yet: KV can serve a missing or "
+                f"old value for ~60 s); use the value you wrote, "
                 f"or keep it in a Durable Object if others must see it at once",
             )

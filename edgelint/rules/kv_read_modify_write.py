@@ -6,7 +6,8 @@ from typing import Any, Iterable, Mapping
 from edgelint.findings import Report
 from edgelint.model.project import Project
 from edgelint.model.queries import read_modify_writes
-from edgelint.rules.base import Example, Rule, address_hint, key_of
+from edgelint.model.operations import Operation
+from edgelint.rules.base import Example, Rule, address_hint, key_of, shared_key
 
 
 class KvReadModifyWrite(Rule):
@@ -143,7 +144,18 @@ class KvReadModifyWrite(Rule):
         for read, write in read_modify_writes(project):
             yield self.report_pattern(
                 write, "write", read, "read",
-                f"KV read-modify-write of key {key_of(write)} on binding {write.binding}: "
-                f"concurrent requests lose updates and KV accepts ~1 write/s per key; keep the value in a "
-                f"Durable Object addressed by {address_hint(write)}",
+                f"KV read-modify-write of {_key(write)} on binding {write.binding}: concurrent requests lose "
+                f"updates and KV accepts ~1 write/s per key; {_advice(write)}",
             )
+
+
+def _key(write: Operation) -> str:
+    scope = shared_key(write)
+    return f"{scope} key {key_of(write)}" if scope is not None else f"key {key_of(write)}"
+
+
+def _advice(write: Operation) -> str:
+    if shared_key(write) is not None:  # one object for a global total would be EDG201's bottleneck
+        return ("every request adds to this one total: count the events in Workers Analytics Engine, or "
+                "shard the counter over several Durable Objects and sum them when read")
+    return f"keep the value in a Durable Object addressed by {address_hint(write)}"
