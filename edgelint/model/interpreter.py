@@ -595,9 +595,25 @@ class Interpreter:
                 return implicit
         if isinstance(base.callable, ModuleRef):
             return self.project_module_value(base.callable.module, name)
+        if isinstance(base.callable, ClassInfo):
+            method = self._class_attribute(base, base.callable, name)
+            if method is not None:
+                return method
         if base.term[0] == "ext":
             return Value(("ext", f"{base.term[1]}.{name}"))
         return base.derive(("attr", base.term, name))
+
+    def _class_attribute(self, class_value: Value, cls: ClassInfo, name: str) -> Optional[Value]:
+        """A method taken from the class: `Jar.create` (a classmethod, called with the class as
+        `cls`: factory constructors), `Jar.parse` (a staticmethod or a plain function)."""
+        for ancestor in self.project.lineage(cls):
+            self.sink.note_module(ancestor.module.name)
+        method = self.project.method_of(cls, name)
+        if method is None:
+            return None
+        if _decorated(method, "classmethod"):
+            return Value(fresh(), callable=BoundMethod(method, class_value))
+        return Value(fresh(), callable=method)
 
     def _env_attribute(self, name: str) -> Value:
         declared = self.module.bindings.get(name)
@@ -797,6 +813,10 @@ class Interpreter:
         if isinstance(base.callable, ModuleRef):
             callee = self.project_module_value(base.callable.module, method)
             return self.invoke_value(node, callee, args, awaited, discarded)
+        if isinstance(base.callable, ClassInfo):
+            callee = self._class_attribute(base, base.callable, method)
+            if callee is not None:
+                return self.invoke_value(node, callee, args, awaited, discarded)
         if base.term[0] == "ext":
             return self.invoke_value(node, Value(("ext", f"{base.term[1]}.{method}")), args, awaited, discarded)
         if base.term[0] == "clock":  # `now.strftime("%Y-%m-%d")`, `now.date()`, `now.isoformat()`
@@ -1369,7 +1389,7 @@ def analyse_root(project: Project, function: FunctionInfo, context: Context) -> 
     interpreter.is_root = True
     params = function.parse().params
     ordered = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
-    if function.cls is not None and ordered and not _is_static(function):
+    if function.cls is not None and ordered and not _decorated(function, "staticmethod"):
         interpreter.self_value = default_instance(project, function.cls)
         interpreter.flow.vars[ordered[0].name.value] = interpreter.self_value
         ordered = ordered[1:]
@@ -1401,9 +1421,9 @@ def _route_is_admin(project: Project, function: FunctionInfo) -> bool:
     return function.route is not None and project.is_admin_route([function.route[1]], [function.route[0]])
 
 
-def _is_static(function: FunctionInfo) -> bool:
-    return any(dotted == "staticmethod" for dotted in
-               (d.decorator.value for d in function.parse().decorators if isinstance(d.decorator, cst.Name)))
+def _decorated(function: FunctionInfo, decorator: str) -> bool:
+    """Whether `function` carries `@decorator` (`staticmethod`, `classmethod`)."""
+    return any(isinstance(d.decorator, cst.Name) and d.decorator.value == decorator for d in function.parse().decorators)
 
 
 def _constructed_with(project: Project, cls: ClassInfo, init: FunctionInfo, name: str) -> Optional[Value]:

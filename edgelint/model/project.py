@@ -406,7 +406,8 @@ def absolute_import(importer: ModuleInfo, source: str) -> str:
         return source
     level = len(source) - len(source.lstrip("."))
     package = importer.name.split(".")
-    package = package if importer.is_package_init() else package[:-1]
+    # A package's `__init__` module is the package itself (named `pkg` or `pkg.__init__`).
+    package = package if importer.is_package_init() and package[-1] != "__init__" else package[:-1]
     base = package[: len(package) - (level - 1)] if level > 1 else package
     rest = source.lstrip(".")
     return ".".join(base + ([rest] if rest else []))
