@@ -1,14 +1,14 @@
 """Patterns over the recorded operations, shared by rules (and by their precedence decisions)."""
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Set, Tuple
+from typing import Callable, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
 from edgelint.model.operations import Operation, OpKind
 from edgelint.model.project import CONFIG_WORDS, FunctionInfo, ModuleInfo, Project, identifier_words
 from edgelint.model.placement import innermost, landing
-from edgelint.model.syntax import contains, gated_by_fetched_response, unconditional_calls
+from edgelint.model.syntax import contains, gated_by_fetched_response, guarded_by_module_cache, unconditional_calls
 from edgelint.model.values import Value, is_constant, literal_parts
 
 Pair = Tuple[Operation, Operation]
@@ -94,12 +94,35 @@ def check_then_act(project: Project) -> List[Pair]:
 
 
 def caches_a_response(project: Project, op: Operation) -> bool:
-    """`op` runs only under a condition on what an awaited GET `fetch` answered, in its function or
-    in a caller on its chain."""
+    """`op` runs only under a condition on what an awaited GET `fetch` answered."""
+    return _guarded_on_chain(project, op, gated_by_fetched_response)
+
+
+def cached_per_isolate(project: Project, op: Operation) -> bool:
+    """`op` runs only when a module-level cache (kept per isolate, across requests) misses or is stale."""
+    return _guarded_on_chain(project, op, guarded_by_module_cache)
+
+
+def addresses_called_per_isolate(project: Project) -> Set[int]:
+    """Addressing calls whose objects are called only when a per-isolate cache misses: not every
+    request goes to them."""
+    cached: Set[int] = set()
+    uncached: Set[int] = set()
+    for call in project.ops(OpKind.STUB_CALL):
+        address = address_of(project, call)
+        if address is not None:
+            (cached if cached_per_isolate(project, call) else uncached).add(address.id)
+    return cached - uncached
+
+
+def _guarded_on_chain(project: Project, op: Operation,
+                      guarded: Callable[[cst.FunctionDef, cst.CSTNode], bool]) -> bool:
+    """Whether `guarded(function, call)` holds for `op` in its function or for the call leading to
+    it in a caller on its chain."""
     frames = op.context.frames
     for depth in range(innermost(op) + 1):
         function = project.function_named(frames[depth].qualname) if frames else op.function
-        if function is not None and gated_by_fetched_response(function.parse(), landing(op, depth).node):
+        if function is not None and guarded(function.parse(), landing(op, depth).node):
             return True
     return False
 
@@ -160,6 +183,8 @@ def config_reads_from_singletons(project: Project) -> List[Operation]:
             continue
         if not is_constant(address.key) or not call.on_request_path or call.module.is_test:
             continue
+        if cached_per_isolate(project, call):
+            continue  # read once per isolate and interval, not on every request
         if _reads_config(project, call):
             found.append(call)
     return found

@@ -465,6 +465,22 @@ def gated_by_fetched_response(function: cst.FunctionDef, target: cst.CSTNode) ->
                for node in ancestors)
 
 
+def guarded_by_module_cache(function: cst.FunctionDef, target: cst.CSTNode) -> bool:
+    """Whether `target` runs only under a condition on a per-isolate cache: a module global the
+    function rebinds (`global _flags` ... `if _flags is None or now - _flags_at > 60:`) or a
+    module-level dict it fills (`if key not in _CACHE: _CACHE[key] = ...`)."""
+    declared = {name.name.value for node in walk(function) if isinstance(node, cst.Global) for name in node.names}
+    local = _names_bound(function, lambda value, names: True) - declared
+    for node in path_to(function, target):
+        if not isinstance(node, cst.If) or contains(node.test, target):
+            continue
+        filled = {last_name(element.target.value) for element in walk(node.body)
+                  if isinstance(element, cst.AssignTarget) and isinstance(element.target, cst.Subscript)}
+        if _mentions(node.test, declared | (filled - local - {None})):
+            return True
+    return False
+
+
 def _is_fetched(value: cst.BaseExpression) -> bool:
     """`await fetch(url)`, `await env.ORIGIN.fetch(url)`: a GET (no method other than GET, no body)."""
     if not (isinstance(value, cst.Await) and isinstance(value.expression, cst.Call)):

@@ -6,7 +6,12 @@ from typing import Any, Iterable, Mapping
 from edgelint.findings import Report
 from edgelint.model.operations import Operation
 from edgelint.model.project import Project
-from edgelint.model.queries import address_of, config_reads_from_singletons, constant_addresses
+from edgelint.model.queries import (
+    address_of,
+    addresses_called_per_isolate,
+    config_reads_from_singletons,
+    constant_addresses,
+)
 from edgelint.rules.base import Example, Rule, key_of
 
 
@@ -130,10 +135,11 @@ class DoGlobalSingleton(Rule):
         allowed = set(options.get("allow-names", ()))
         config_addresses = {address.id for call in config_reads_from_singletons(project)
                             for address in [address_of(project, call)] if address is not None}
+        cached = addresses_called_per_isolate(project)
 
         def offending(op: Operation) -> bool:
             return (op.on_request_path and not op.module.is_test and op.id not in config_addresses
-                    and not (op.key[0] == "lit" and op.key[1] in allowed))
+                    and not (op.key[0] == "lit" and op.key[1] in allowed) and op.id not in cached)
 
         yield from self.report_calls(
             constant_addresses(project), offending,

@@ -34,7 +34,10 @@ class DoReadHeavyConfig(Rule):
         object addressed by a constant name: a method of the project's Durable Object class that
         only reads storage, or (when the class is not in the project) a method or `fetch` route
         whose name says config, flags or settings. Writes and coordination through the object are
-        not reported. When this rule reports a stub, EDG201 stays quiet on its addressing call.
+        not reported, and neither are reads cached per isolate (made only when a module global the
+        function rebinds, or a module-level dict it fills, is empty or stale): those reach the
+        object once per isolate and interval, not on every request. When this rule reports a stub,
+        EDG201 stays quiet on its addressing call.
     """
     why = """
         Every request then makes a round trip to one object in one location, and that object
