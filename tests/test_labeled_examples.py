@@ -17,7 +17,6 @@ MAYBE = re.compile(r"#\s*maybe:\s*((?:EDG\d{3}[,\s]*)+)")
 
 NOT_YET = {
     "env-bindings": "bindings missing from some wrangler environments (issue 14)",
-    "test-fakes": "a test double handed to a test by a conftest fixture",
 }
 
 

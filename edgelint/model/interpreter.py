@@ -26,7 +26,7 @@ from edgelint.model.project import (
     index_import,
     submodule_name,
 )
-from edgelint.model.syntax import OPTION_POSITIONS
+from edgelint.model.syntax import OPTION_POSITIONS, fixture_builds_doubles
 from edgelint.model.values import (
     CLOCK,
     NO_READS,
@@ -1395,9 +1395,23 @@ def analyse_root(project: Project, function: FunctionInfo, context: Context) -> 
         ordered = ordered[1:]
     workers_class = function.cls is not None and (function.cls.is_durable_object or function.cls.is_worker_entrypoint)
     for position, param in enumerate(ordered):
-        interpreter.flow.vars[param.name.value] = _root_parameter(function, param.name.value, workers_class, position)
+        name = param.name.value
+        if function.module.is_test and _receives_doubles(interpreter, function, name):
+            interpreter.flow.vars[name] = Value(("param", function.qualname, name))  # a fake, not the env
+        else:
+            interpreter.flow.vars[name] = _root_parameter(function, name, workers_class, position)
     interpreter.run_suite(function.parse().body)
     interpreter.finish()
+
+
+def _receives_doubles(interpreter: Interpreter, test: FunctionInfo, name: str) -> bool:
+    """Whether pytest hands the test a fixture `name` built of test doubles (its answer depends on
+    the test's module and every conftest.py, which the incremental analysis must know)."""
+    project = interpreter.project
+    for module in project.modules.values():
+        if module.path.endswith("conftest.py"):
+            interpreter.sink.note_module(module.name)
+    return fixture_builds_doubles(project.modules.values(), test.module, name, project.classes_by_name)
 
 
 def _env_position(function: FunctionInfo) -> Optional[int]:

@@ -8,8 +8,9 @@ over libcst trees; they never run the interpreter and never guess binding kinds.
 from __future__ import annotations
 
 import math
+from pathlib import PurePath
 from dataclasses import dataclass
-from typing import Callable, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
+from typing import Callable, Collection, Dict, FrozenSet, Iterable, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -572,6 +573,37 @@ def _is_assertion(node: cst.BaseSmallStatement) -> bool:
         return True
     return isinstance(node, cst.Expr) and any(
         (last_name(call.func) or "").lower().startswith("assert") for call in calls_in(node))
+
+
+# Callables that build a test double (besides the project's own classes: `FakeKV()`).
+DOUBLE_FACTORIES = frozenset({"SimpleNamespace", "Mock", "MagicMock", "AsyncMock", "NonCallableMock", "create_autospec"})
+
+
+def fixture_builds_doubles(modules: Iterable[ModuleInfo], test_module: ModuleInfo, name: str,
+                           project_classes: Collection[str]) -> bool:
+    """Whether the pytest fixture `name` a test in `test_module` receives (defined there or in a
+    `conftest.py` of its folder or one above) builds test doubles: an instance of a project class
+    (`FakeKV()`) or of a mock (`SimpleNamespace(KV=...)`). Such an `env` holds no binding."""
+    folder = PurePath(test_module.path).parent
+    candidates = [test_module] + [module for module in modules if PurePath(module.path).name == "conftest.py"
+                                  and (PurePath(module.path).parent == folder
+                                       or PurePath(module.path).parent in folder.parents)]
+    for module in candidates:
+        function = module.functions.get(name)
+        if function is None or not _is_fixture(function.parse()):
+            continue
+        return any(last_name(call.func) in DOUBLE_FACTORIES or last_name(call.func) in project_classes
+                   for call in calls_in(function.parse()))
+    return False
+
+
+def _is_fixture(function: cst.FunctionDef) -> bool:
+    """`@pytest.fixture`, `@fixture`, `@pytest.fixture(scope=...)`."""
+    for decorator in function.decorators:
+        node = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+        if last_name(node) == "fixture":
+            return True
+    return False
 
 
 def mocks_method(function: cst.FunctionDef, methods: FrozenSet[str]) -> bool:
