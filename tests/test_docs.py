@@ -1,4 +1,5 @@
-"""Documentation comes from the rules themselves: the README table and `edgelint rule` agree with them."""
+"""Documentation comes from the rules themselves: the README table, docs/rules.md and `edgelint rule`
+agree with them, and every documentation link edgelint prints lands on its rule."""
 from __future__ import annotations
 
 import json
@@ -7,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from edgelint.docs import DOCS_PATH, REGENERATE, anchor, rules_markdown
 from edgelint.rules import ALL_RULES
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
 
 
 def readme_rows():
@@ -22,6 +25,23 @@ def readme_rows():
 def test_readme_rule_table_matches_the_rules():
     expected = [(rule.code, rule.name, rule.severity, rule.summary) for rule in ALL_RULES]
     assert readme_rows() == expected
+
+
+def test_docs_rules_md_is_generated_from_the_rules():
+    committed = DOCS_PATH.read_text(encoding="utf-8") if DOCS_PATH.is_file() else ""
+    assert committed == rules_markdown(), f"docs/rules.md is out of date: run `{REGENERATE}` and commit it"
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda rule: rule.code)
+def test_documentation_link_lands_on_the_rule(rule):
+    """Rule.url() (JSON `url`, SARIF `helpUri`, `rule --format json`): a file of this repository and
+    an anchor in it whose id is exactly the fragment (GitHub matches ids case-sensitively)."""
+    page, _, fragment = rule.url().partition("#")
+    relative = page.partition("/blob/main/")[2]
+    assert relative == "docs/rules.md" and (ROOT / relative) == DOCS_PATH
+    section = DOCS_PATH.read_text(encoding="utf-8").split(f'<a id="{fragment}"></a>\n\n', 1)
+    assert fragment == anchor(rule.url()) and len(section) == 2, f"no anchor {fragment!r} in docs/rules.md"
+    assert section[1].startswith(f"## {rule.code} {rule.name}\n")
 
 
 def test_rule_all_json_lists_every_rule(run_cli):

@@ -142,19 +142,30 @@ class Rule:
         return DOCS_URL.format(code=cls.code.lower())
 
     @classmethod
-    def documentation(cls) -> str:
+    def documentation(cls, level: int = 1) -> str:
+        """Markdown whose title is a heading of `level` (`edgelint rule CODE`: 1; docs/rules.md: 2)."""
+        sub = "#" * (level + 1)
         sections = [
-            f"# {cls.code} {cls.name}",
-            f"Severity: {cls.severity}. Automatic fix: {'yes' if cls.fixable else 'no'}.",
-            "## What it does\n" + _para(cls.what),
-            "## Why is this bad?\n" + _para(cls.why),
-            "## Example\n```python\n" + textwrap.dedent(cls.example).strip("\n") + "\n```",
-            "## Use instead\n```python\n" + textwrap.dedent(cls.use_instead).strip("\n") + "\n```",
-            "## Fix safety\n" + _para(cls.fix_safety),
+            f"{'#' * level} {cls.code} {cls.name}",
+            cls.summary,
+            f"Severity: {cls.severity}. Automatic fix: {'yes' if cls.fixable else 'no'}. Options: {cls._options()}.",
+            f"{sub} What it does\n" + _para(cls.what),
+            f"{sub} Why is this bad?\n" + _para(cls.why),
+            f"{sub} Example\n```python\n" + textwrap.dedent(cls.example).strip("\n") + "\n```",
+            f"{sub} Use instead\n```python\n" + textwrap.dedent(cls.use_instead).strip("\n") + "\n```",
+            f"{sub} Fix safety\n" + _para(cls.fix_safety),
         ]
         if cls.references:
-            sections.append("## References\n" + "\n".join(f"- {ref}" for ref in cls.references))
+            sections.append(f"{sub} References\n" + "\n".join(f"- {ref}" for ref in cls.references))
         return "\n\n".join(sections) + "\n"
+
+    @classmethod
+    def _options(cls) -> str:
+        if not cls.options:
+            return "none"
+        listed = ", ".join(f"`{name}` ({'list of strings' if kind is list else kind.__name__})"
+                           for name, kind in cls.options.items())
+        return f"{listed} under `[tool.edgelint.rules.{cls.code}]`"
 
 
 def callers(op: Operation, depth: int) -> List[Related]:
