@@ -58,11 +58,17 @@ EXPECT_MARKER = re.compile(r"#\s*expect:\s*((?:EDG\d{3}[,\s]*)+)")
 
 @dataclass(frozen=True)
 class Example:
-    """A small project: `code` is `path`; `files` adds modules or replaces the wrangler config."""
+    """A small project: `code` is `path`; `files` adds modules or replaces the wrangler config.
+
+    An invalid example also pins what users see: `messages`, those of its rule's findings in line
+    order, and for a fixable rule `fixed`, `path` once every fix is applied (None: no fix offered).
+    """
 
     code: str
     files: Mapping[str, str] = field(default_factory=dict)
     path: str = "src/entry.py"
+    messages: Tuple[str, ...] = ()
+    fixed: Optional[str] = None
 
     def project_files(self) -> Dict[str, str]:
         files = {"wrangler.toml": EXAMPLE_WRANGLER}
@@ -96,6 +102,9 @@ class Rule:
     use_instead: ClassVar[str]
     fix_safety: ClassVar[str] = "There is no automatic fix: the change moves state to another primitive."
     references: ClassVar[Tuple[str, ...]] = ()
+    # The project `example` and `use_instead` are linted in, as an Example's `files` and `path`.
+    snippet_files: ClassVar[Mapping[str, str]] = {}
+    snippet_path: ClassVar[str] = "src/entry.py"
     invalid: ClassVar[Tuple[Example, ...]] = ()
     valid: ClassVar[Tuple[Example, ...]] = ()
     options: ClassVar[Mapping[str, type]] = {}  # accepted keys under [tool.edgelint.rules.CODE]
