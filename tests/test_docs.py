@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import fields
 from pathlib import Path
+from typing import List
 
 import pytest
 
+from edgelint.config import Settings, parse_settings
 from edgelint.docs import DOCS_PATH, REGENERATE, anchor, rules_markdown
-from edgelint.rules import ALL_RULES
+from edgelint.errors import ConfigError
+from edgelint.rules import ALL_RULES, KNOWN_CODES, RULE_OPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -61,3 +65,26 @@ def test_rule_metadata_is_complete(rule):
     for section in (rule.what, rule.why, rule.example, rule.use_instead, rule.fix_safety):
         assert section.strip()
     assert rule.references, "every rule names the platform facts it rests on"
+
+
+def accepted_config_keys() -> List[str]:
+    """The `[tool.edgelint]` keys config.py accepts, asked of config.py itself: each Settings field
+    (spelled with dashes) whose key parse_settings does not reject as unknown."""
+    keys = []
+    for key in (field.name.replace("_", "-") for field in fields(Settings)):
+        try:
+            parse_settings({key: 42}, "edgelint.toml", KNOWN_CODES, RULE_OPTIONS)
+        except ConfigError as error:
+            if "unknown key" in str(error):
+                continue
+        keys.append(key)
+    return keys
+
+
+def test_readme_configuration_explains_every_accepted_key():
+    section = README.read_text(encoding="utf-8").split("### Configuration\n", 1)[1].split("\n## ", 1)[0]
+    keys = accepted_config_keys()
+    assert {"select", "wrangler-config", "per-file-ignores", "rules"} <= set(keys)
+    options = [option for rule_options in RULE_OPTIONS.values() for option in rule_options]
+    missing = [key for key in keys + options if f"`{key}`" not in section]
+    assert not missing, f"README's Configuration section does not explain {missing}"
