@@ -58,11 +58,17 @@ EXPECT_MARKER = re.compile(r"#\s*expect:\s*((?:EDG\d{3}[,\s]*)+)")
 
 @dataclass(frozen=True)
 class Example:
-    """A small project: `code` is `path`; `files` adds modules or replaces the wrangler config."""
+    """A small project: `code` is `path`; `files` adds modules or replaces the wrangler config.
+
+    An invalid example also pins what users see: `messages`, those of its rule's findings in line
+    order, and for a fixable rule `fixed`, `path` once every fix is applied (None: no fix offered).
+    """
 
     code: str
     files: Mapping[str, str] = field(default_factory=dict)
     path: str = "src/entry.py"
+    messages: Tuple[str, ...] = ()
+    fixed: Optional[str] = None
 
     def project_files(self) -> Dict[str, str]:
         files = {"wrangler.toml": EXAMPLE_WRANGLER}
@@ -96,6 +102,9 @@ class Rule:
     use_instead: ClassVar[str]
     fix_safety: ClassVar[str] = "There is no automatic fix: the change moves state to another primitive."
     references: ClassVar[Tuple[str, ...]] = ()
+    # The project `example` and `use_instead` are linted in, as an Example's `files` and `path`.
+    snippet_files: ClassVar[Mapping[str, str]] = {}
+    snippet_path: ClassVar[str] = "src/entry.py"
     invalid: ClassVar[Tuple[Example, ...]] = ()
     valid: ClassVar[Tuple[Example, ...]] = ()
     options: ClassVar[Mapping[str, type]] = {}  # accepted keys under [tool.edgelint.rules.CODE]
@@ -146,19 +155,30 @@ class Rule:
         return DOCS_URL.format(code=cls.code.lower())
 
     @classmethod
-    def documentation(cls) -> str:
+    def documentation(cls, level: int = 1) -> str:
+        """Markdown whose title is a heading of `level` (`edgelint rule CODE`: 1; docs/rules.md: 2)."""
+        sub = "#" * (level + 1)
         sections = [
-            f"# {cls.code} {cls.name}",
-            f"Severity: {cls.severity}. Automatic fix: {'yes' if cls.fixable else 'no'}.",
-            "## What it does\n" + _para(cls.what),
-            "## Why is this bad?\n" + _para(cls.why),
-            "## Example\n```python\n" + textwrap.dedent(cls.example).strip("\n") + "\n```",
-            "## Use instead\n```python\n" + textwrap.dedent(cls.use_instead).strip("\n") + "\n```",
-            "## Fix safety\n" + _para(cls.fix_safety),
+            f"{'#' * level} {cls.code} {cls.name}",
+            cls.summary,
+            f"Severity: {cls.severity}. Automatic fix: {'yes' if cls.fixable else 'no'}. Options: {cls._options()}.",
+            f"{sub} What it does\n" + _para(cls.what),
+            f"{sub} Why is this bad?\n" + _para(cls.why),
+            f"{sub} Example\n```python\n" + textwrap.dedent(cls.example).strip("\n") + "\n```",
+            f"{sub} Use instead\n```python\n" + textwrap.dedent(cls.use_instead).strip("\n") + "\n```",
+            f"{sub} Fix safety\n" + _para(cls.fix_safety),
         ]
         if cls.references:
-            sections.append("## References\n" + "\n".join(f"- {ref}" for ref in cls.references))
+            sections.append(f"{sub} References\n" + "\n".join(f"- {ref}" for ref in cls.references))
         return "\n\n".join(sections) + "\n"
+
+    @classmethod
+    def _options(cls) -> str:
+        if not cls.options:
+            return "none"
+        listed = ", ".join(f"`{name}` ({'list of strings' if kind is list else kind.__name__})"
+                           for name, kind in cls.options.items())
+        return f"{listed} under `[tool.edgelint.rules.{cls.code}]`"
 
 
 def callers(op: Operation, depth: int) -> List[Related]:

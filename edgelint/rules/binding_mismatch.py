@@ -99,21 +99,37 @@ class BindingMismatch(Rule):
                 room = request.headers.get("x-room")
                 stub = env.CACHE.get(env.CACHE.idFromName(room))  # expect: EDG302
                 return await stub.fetch(request)
-        """),
+        """, messages=(
+            "binding CACHE (a KV namespace in wrangler.toml) has no idFromName() (Durable Object namespace API): "
+            "the call fails at runtime; use the binding declared for that API, or fix the declaration in "
+            "wrangler.toml",
+        )),
         Example("""
             class Default(WorkerEntrypoint):
                 async def fetch(self, request):
                     await self.env.COUNTER.put(request.url, "1", expirationTtl=600)  # expect: EDG302
-        """),
+        """, messages=(
+            "binding COUNTER (a Durable Object namespace in wrangler.toml) has no put() (KV namespace / R2 "
+            "bucket API): the call fails at runtime; use the binding declared for that API, or fix the "
+            "declaration in wrangler.toml",
+        )),
         Example("""
             async def on_fetch(request, env):
                 user = request.headers.get("x-user")
                 return await env.DB.get(f"user:{user}")  # expect: EDG302
-        """, files={"wrangler.toml": EXAMPLE_WITH_D1}),
+        """, files={"wrangler.toml": EXAMPLE_WITH_D1}, messages=(
+            "binding DB (a D1 database in wrangler.toml) has no get() (KV namespace / Durable Object namespace / "
+            "R2 bucket API): the call fails at runtime; use the binding declared for that API, or fix the "
+            "declaration in wrangler.toml",
+        )),
         Example("""
             async def on_fetch(request, env):
                 return await env.SESION.get(request.url)  # expect: EDG302
-        """),
+        """, messages=(
+            "binding SESION is not declared in the wrangler config (in any environment), but get() uses it as a "
+            "KV namespace: env.SESION does not exist in production and the call fails; did you mean SESSIONS? "
+            "declare it, or fix the name",
+        )),
         Example("""
             class RoomClient:
                 def __init__(self, namespace):
@@ -125,17 +141,29 @@ class BindingMismatch(Rule):
             async def on_fetch(request, env):
                 client = RoomClient(env.FILES)  # expect: EDG302
                 return await client.room(request.url).fetch(request)
-        """),
+        """, messages=(
+            "binding FILES (an R2 bucket in wrangler.toml) has no getByName() (Durable Object namespace API): "
+            "the call fails at runtime; use the binding declared for that API, or fix the declaration in "
+            "wrangler.toml (reached from on_fetch())",
+        )),
         Example("""
             async def on_fetch(request, env):
                 kv = getattr(env, "EXTRA_KV", None)  # expect: EDG302
                 return await kv.get(request.url)
-        """),
+        """, messages=(
+            "binding EXTRA_KV is not declared in the wrangler config (in any environment), but get() uses it as "
+            "a KV namespace: getattr() returns None in production and the call fails; declare it, or fix the name",
+        )),
         Example("""
             async def on_fetch(request, env):
                 both = await env.FILES.getWithMetadata(request.url)  # expect: EDG302
                 await env.FILES.put(request.path, both["value"], expirationTtl=3600)  # expect: EDG302
-        """),
+        """, messages=(
+            "binding FILES (an R2 bucket in wrangler.toml) has no getWithMetadata() (KV namespace API): the call "
+            "fails at runtime; use the binding declared for that API, or fix the declaration in wrangler.toml",
+            "binding FILES (an R2 bucket in wrangler.toml) gets KV-only arguments in put() (type, expirationTtl, "
+            "expiration, cacheTtl): they are ignored or rejected; drop them, or use a KV namespace",
+        )),
     )
     valid = (
         Example("""

@@ -55,7 +55,11 @@ class DoGlobalSingleton(Rule):
             async def on_fetch(request, env):
                 counter = env.COUNTER.getByName("global")  # expect: EDG201
                 return await counter.increment()
-        """),
+        """, messages=(
+            'Durable Object COUNTER addressed by constant name "global" on the request path: all requests '
+            "serialize through one instance; address it by the unit of coordination (user, room, tenant) or "
+            "allow it in [tool.edgelint.rules.EDG201] allow-names",
+        )),
         Example("""
             ROOM = "lobby"
 
@@ -63,7 +67,11 @@ class DoGlobalSingleton(Rule):
                 async def fetch(self, request):
                     stub = self.env.ROOMS.get(self.env.ROOMS.idFromName(ROOM))  # expect: EDG201
                     return await stub.fetch(request)
-        """),
+        """, messages=(
+            'Durable Object ROOMS addressed by constant name "lobby" on the request path: all requests serialize '
+            "through one instance; address it by the unit of coordination (user, room, tenant) or allow it in "
+            "[tool.edgelint.rules.EDG201] allow-names",
+        )),
         Example("""
             async def counter_stub(env):
                 return env.COUNTER.get(env.COUNTER.idFromName("all"))  # expect: EDG201
@@ -71,7 +79,11 @@ class DoGlobalSingleton(Rule):
             async def on_fetch(request, env):
                 stub = await counter_stub(env)
                 return await stub.increment()
-        """),
+        """, messages=(
+            'Durable Object COUNTER addressed by constant name "all" on the request path: all requests serialize '
+            "through one instance; address it by the unit of coordination (user, room, tenant) or allow it in "
+            "[tool.edgelint.rules.EDG201] allow-names (reached from on_fetch())",
+        )),
         Example("""
             from datetime import datetime
 
@@ -79,14 +91,22 @@ class DoGlobalSingleton(Rule):
                 day = datetime.now().strftime("%Y-%m-%d")
                 stub = env.COUNTER.getByName(f"day:{day}")  # expect: EDG201
                 await stub.increment()
-        """),
+        """, messages=(
+            'Durable Object COUNTER addressed by constant name f"day:{day}" on the request path: all requests '
+            "serialize through one instance; address it by the unit of coordination (user, room, tenant) or "
+            "allow it in [tool.edgelint.rules.EDG201] allow-names",
+        )),
         Example("""
             class Default(WorkerEntrypoint):
                 async def lookup(self, key):
                     ns = self.env.ROOMS
                     room = ns.get(ns.idFromName("main"))  # expect: EDG201
                     return await room.post(key)
-        """),
+        """, messages=(
+            'Durable Object ROOMS addressed by constant name "main" on the request path: all requests serialize '
+            "through one instance; address it by the unit of coordination (user, room, tenant) or allow it in "
+            "[tool.edgelint.rules.EDG201] allow-names",
+        )),
     )
     valid = (
         Example("""

@@ -85,7 +85,11 @@ class DoKeepaliveCost(Rule):
                     client, server = WebSocketPair.new().object_values()
                     server.accept()  # expect: EDG205
                     return Response(None, status=101, web_socket=client)
-        """),
+        """, messages=(
+            "WebSocket server.accept() in Durable Object Room.fetch(): the object stays active and billed for "
+            "duration as long as the socket is open, idle or not; use self.ctx.acceptWebSocket(server) and "
+            "handle webSocketMessage() so it can hibernate",
+        )),
         Example("""
             import time
             from workers import DurableObject
@@ -95,7 +99,11 @@ class DoKeepaliveCost(Rule):
                     n = await self.ctx.storage.get("n") or 0
                     await self.ctx.storage.put("n", n + 1)
                     await self.ctx.storage.setAlarm(time.time() * 1000 + 5000)  # expect: EDG205
-        """),
+        """, messages=(
+            "alarm() of Durable Object Counter always re-arms itself 5 s ahead with setAlarm: the object wakes "
+            "(a billed request plus duration) every 5 s forever, even with nothing to do; re-arm only while work "
+            "is pending, or at least 60 s ahead",
+        )),
         Example("""
             import time
             from workers import DurableObject
@@ -116,7 +124,11 @@ class DoKeepaliveCost(Rule):
                 async def schedule(self):
                     next_run = int(time.time() * 1000) + FLUSH_EVERY_MS
                     await self.ctx.storage.setAlarm(next_run)  # expect: EDG205
-        """),
+        """, messages=(
+            "alarm() of Durable Object Room always re-arms itself 10 s ahead with setAlarm: the object wakes (a "
+            "billed request plus duration) every 10 s forever, even with nothing to do; re-arm only while work "
+            "is pending, or at least 60 s ahead",
+        )),
         Example("""
             import asyncio
             from workers import DurableObject
@@ -135,7 +147,14 @@ class DoKeepaliveCost(Rule):
                             return True
                         checks += 1
                         await asyncio.sleep(1)  # expect: EDG205
-        """),
+        """, messages=(
+            "asyncio.sleep() polling loop in Durable Object Counter.watch(): the object stays active and billed "
+            "for duration for the whole loop; schedule the next check with self.ctx.storage.setAlarm(...) and do "
+            "the work in alarm()",
+            "asyncio.sleep() polling loop in Durable Object Counter.wait_for_export(): the object stays active "
+            "and billed for duration for the whole loop; schedule the next check with "
+            "self.ctx.storage.setAlarm(...) and do the work in alarm()",
+        )),
         Example("""
             from asyncio import sleep
             from js import Date, WebSocketPair
@@ -158,7 +177,17 @@ class DoKeepaliveCost(Rule):
 
                 async def on_alarm(self):
                     await self.state.storage.setAlarm(Date.now() + 1000)  # expect: EDG205
-        """),
+        """, messages=(
+            "WebSocket self.peer.accept() in Durable Object Room.fetch(): the object stays active and billed for "
+            "duration as long as the socket is open, idle or not; use self.ctx.acceptWebSocket(self.peer) and "
+            "handle webSocketMessage() so it can hibernate",
+            "asyncio.sleep() polling loop in Durable Object Room.pump(): the object stays active and billed for "
+            "duration for the whole loop; schedule the next check with self.ctx.storage.setAlarm(...) and do the "
+            "work in alarm()",
+            "on_alarm() of Durable Object Room always re-arms itself 1 s ahead with setAlarm: the object wakes "
+            "(a billed request plus duration) every 1 s forever, even with nothing to do; re-arm only while work "
+            "is pending, or at least 60 s ahead",
+        )),
         Example("""
             from workers import DurableObject
             import js
@@ -172,7 +201,11 @@ class DoKeepaliveCost(Rule):
                     server = pair[1]
                     server.accept()  # expect: EDG205
                     return pair[0]
-        """),
+        """, messages=(
+            "WebSocket server.accept() in Durable Object ChatRoom.fetch(): the object stays active and billed "
+            "for duration as long as the socket is open, idle or not; use self.ctx.acceptWebSocket(server) and "
+            "handle webSocketMessage() so it can hibernate",
+        )),
     )
     valid = (
         Example("""

@@ -65,19 +65,32 @@ class DoReadHeavyConfig(Rule):
         Example("""
             async def on_fetch(request, env):
                 return await env.CONFIG.getByName("global").get_settings()  # expect: EDG202
-        """, files={"src/config_store.py": CONFIG_STORE}),
+        """, files={"src/config_store.py": CONFIG_STORE}, messages=(
+            'Durable Object CONFIG method get_settings() reads shared config from the single instance "global" '
+            "on every request: one object in one location serves all readers; have the object publish the data "
+            "to KV and read it from KV",
+        )),
         Example("""
             async def on_fetch(request, env):
                 stub = env.CONFIG.get(env.CONFIG.idFromName("config"))
                 return await stub.fetch(request)  # expect: EDG202
-        """, files={"src/config_store.py": CONFIG_STORE}),
+        """, files={"src/config_store.py": CONFIG_STORE}, messages=(
+            'Durable Object CONFIG method fetch() reads shared config from the single instance "config" on every '
+            "request: one object in one location serves all readers; have the object publish the data to KV and "
+            "read it from KV",
+        )),
         Example("""
             class Default(WorkerEntrypoint):
                 async def fetch(self, request):
                     store = self.env.SETTINGS.getByName("main")
                     flags = await store.getFeatureFlags()  # expect: EDG202
                     return flags
-        """, files={"wrangler.toml": '[[durable_objects.bindings]]\nname = "SETTINGS"\nclass_name = "Remote"\nscript_name = "other"\n'}),
+        """, files={"wrangler.toml": '[[durable_objects.bindings]]\nname = "SETTINGS"\nclass_name = "Remote"\nscript_name = "other"\n'},
+            messages=(
+                "Durable Object SETTINGS method getFeatureFlags() reads shared config from the single instance "
+                '"main" on every request: one object in one location serves all readers; have the object publish the '
+                "data to KV and read it from KV",
+            )),
         Example("""
             CONFIG_ID = "singleton"
 
@@ -87,12 +100,20 @@ class DoReadHeavyConfig(Rule):
 
             async def on_fetch(request, env):
                 flags = await load_flags(env)
-        """),
+        """, messages=(
+            'Durable Object CONFIG method fetch() reads shared config from the single instance "singleton" on '
+            "every request: one object in one location serves all readers; have the object publish the data to "
+            "KV and read it from KV (reached from on_fetch())",
+        )),
         Example("""
             async def on_fetch(request, env):
                 cfg = env.CONFIG.getByName("tenant-config")
                 return await cfg.read_config()  # expect: EDG202
-        """),
+        """, messages=(
+            "Durable Object CONFIG method read_config() reads shared config from the single instance "
+            '"tenant-config" on every request: one object in one location serves all readers; have the object '
+            "publish the data to KV and read it from KV",
+        )),
     )
     valid = (
         Example("""

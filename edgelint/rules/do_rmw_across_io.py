@@ -65,7 +65,12 @@ class DoRmwAcrossIo(Rule):
                     balance = await self.ctx.storage.get("balance") or 0
                     await fetch("https://payments.example/charge", method="POST")
                     await self.ctx.storage.put("balance", balance - amount)  # expect: EDG204
-        """),
+        """, messages=(
+            'Durable Object storage read-modify-write of key "balance" in Account spans `await fetch(...)`: the '
+            "input gate opens during that I/O, another request can update the key and its write is lost; do the "
+            "I/O before the read, or run the sequence in ctx.blockConcurrencyWhile() (read in Account.charge() "
+            "at line 7)",
+        )),
         Example("""
             from workers import DurableObject
 
@@ -75,7 +80,12 @@ class DoRmwAcrossIo(Rule):
                     members.append(request.headers.get("x-user"))
                     await self.env.ROOMS.getByName(request.headers.get("x-lobby")).announce(len(members))
                     await self.ctx.storage.put("members", members)  # expect: EDG204
-        """),
+        """, messages=(
+            'Durable Object storage read-modify-write of key "members" in Room spans `await '
+            "self.env.ROOMS.getByName(...).announce(...)`: the input gate opens during that I/O, another request "
+            "can update the key and its write is lost; do the I/O before the read, or run the sequence in "
+            "ctx.blockConcurrencyWhile() (read in Room.fetch() at line 6)",
+        )),
         Example("""
             from workers import DurableObject
 
@@ -84,7 +94,12 @@ class DoRmwAcrossIo(Rule):
                     total = await self.ctx.storage.get("total") or 0
                     extra = int(await self.env.STATS.get("pending") or 0)
                     await self.ctx.storage.put("total", total + extra)  # expect: EDG204
-        """),
+        """, messages=(
+            'Durable Object storage read-modify-write of key "total" in Counter spans `await '
+            "self.env.STATS.get(...)`: the input gate opens during that I/O, another request can update the key "
+            "and its write is lost; do the I/O before the read, or run the sequence in "
+            "ctx.blockConcurrencyWhile() (read in Counter.alarm() at line 6)",
+        )),
         Example("""
             from workers import DurableObject
 
@@ -93,7 +108,12 @@ class DoRmwAcrossIo(Rule):
                     count = self.ctx.storage.kv.get("count") or 0
                     await self.env.AI.run("@cf/meta/llama", {"prompt": text})
                     self.ctx.storage.kv.put("count", count + 1)  # expect: EDG204
-        """),
+        """, messages=(
+            'Durable Object storage read-modify-write of key "count" in Summary spans `await '
+            "self.env.AI.run(...)`: the input gate opens during that I/O, another request can update the key and "
+            "its write is lost; do the I/O before the read, or run the sequence in ctx.blockConcurrencyWhile() "
+            "(read in Summary.add() at line 6)",
+        )),
         Example("""
             from workers import DurableObject
 
@@ -109,7 +129,12 @@ class DoRmwAcrossIo(Rule):
                     items.append(message)
                     await self.env.QUEUE.send(message)
                     await self._save(items)  # expect: EDG204
-        """),
+        """, messages=(
+            'Durable Object storage read-modify-write of key "inbox" in Inbox spans `await '
+            "self.env.QUEUE.send(...)`: the input gate opens during that I/O, another request can update the key "
+            "and its write is lost; do the I/O before the read, or run the sequence in "
+            "ctx.blockConcurrencyWhile() (read in Inbox._load() at line 6; write in Inbox._save() at line 9)",
+        )),
     )
     valid = (
         Example("""

@@ -45,7 +45,11 @@ class DoUniqueIdPerRequest(Rule):
             async def on_fetch(request, env):
                 stub = env.ROOMS.get(env.ROOMS.newUniqueId())  # expect: EDG203
                 return await stub.fetch(request)
-        """),
+        """, messages=(
+            "Durable Object ROOMS: newUniqueId() on the request path creates a new object for every request and "
+            "the id is never returned or stored, so no later request can reach it; return or persist the id, or "
+            "address the object by a natural name with getByName()",
+        )),
         Example("""
             class Default(WorkerEntrypoint):
                 async def fetch(self, request):
@@ -53,7 +57,11 @@ class DoUniqueIdPerRequest(Rule):
                     room = self.env.ROOMS.get(room_id)
                     await room.post(await request.text())
                     return "posted"
-        """),
+        """, messages=(
+            "Durable Object ROOMS: newUniqueId() on the request path creates a new object for every request and "
+            "the id is never returned or stored, so no later request can reach it; return or persist the id, or "
+            "address the object by a natural name with getByName()",
+        )),
         Example("""
             async def new_session(env):
                 ns = env.ROOMS
@@ -62,13 +70,21 @@ class DoUniqueIdPerRequest(Rule):
             async def on_fetch(request, env):
                 session = await new_session(env)
                 return await session.fetch(request)
-        """),
+        """, messages=(
+            "Durable Object ROOMS: newUniqueId() on the request path creates a new object for every request and "
+            "the id is never returned or stored, so no later request can reach it; return or persist the id, or "
+            "address the object by a natural name with getByName() (reached from on_fetch())",
+        )),
         Example("""
             class Default(WorkerEntrypoint):
                 async def upload(self, data):
                     counter = self.env.COUNTER.get(self.env.COUNTER.newUniqueId())  # expect: EDG203
                     await counter.increment()
-        """),
+        """, messages=(
+            "Durable Object COUNTER: newUniqueId() on the request path creates a new object for every request "
+            "and the id is never returned or stored, so no later request can reach it; return or persist the id, "
+            "or address the object by a natural name with getByName()",
+        )),
         Example("""
             async def on_fetch(request, env):
                 rooms = getattr(env, "ROOMS")
@@ -76,7 +92,11 @@ class DoUniqueIdPerRequest(Rule):
                 stub = rooms.get(uid)
                 reply = await stub.fetch(request)
                 return reply
-        """),
+        """, messages=(
+            "Durable Object ROOMS: newUniqueId() on the request path creates a new object for every request and "
+            "the id is never returned or stored, so no later request can reach it; return or persist the id, or "
+            "address the object by a natural name with getByName()",
+        )),
     )
     valid = (
         Example("""

@@ -60,7 +60,11 @@ class KvCheckThenAct(Rule):
                 if await env.LOCKS.get(f"event:{event_id}"):  # expect: EDG103
                     return "duplicate"
                 await env.LOCKS.put(f"event:{event_id}", "1", expirationTtl=86400)
-        """),
+        """, messages=(
+            'KV check-then-act on key f"event:{event_id}" on binding LOCKS: this read gates a write of the same '
+            "key, but KV cannot check and set atomically, so concurrent requests all pass the check; claim it in "
+            "a Durable Object addressed by event_id (write in on_fetch() at line 6)",
+        )),
         Example("""
             async def on_fetch(request, env):
                 token = request.headers.get("token")
@@ -69,7 +73,11 @@ class KvCheckThenAct(Rule):
                     return "invalid"
                 await env.TOKENS.delete(f"token:{token}")
                 return stored
-        """),
+        """, messages=(
+            'KV check-then-act on key f"token:{token}" on binding TOKENS: this read gates a delete of the same '
+            "key, but KV cannot check and set atomically, so concurrent requests all pass the check; claim it in "
+            "a Durable Object addressed by token (delete in on_fetch() at line 7)",
+        )),
         Example("""
             import time
 
@@ -82,7 +90,12 @@ class KvCheckThenAct(Rule):
 
             async def on_fetch(request, env):
                 return await acquire(env, "rebuild")
-        """),
+        """, messages=(
+            'KV check-then-act on key "rebuild" on binding LOCKS: this read gates a write of the same key, but '
+            "KV cannot check and set atomically, so concurrent requests all pass the check; claim it in a "
+            'Durable Object addressed by the constant name "rebuild" (write in acquire() at line 7; reached from '
+            "on_fetch())",
+        )),
         Example("""
             import json
 
@@ -92,7 +105,12 @@ class KvCheckThenAct(Rule):
                     if await self.env.LOCKS.get("seat:" + seat) is not None:  # expect: EDG103
                         return "taken"
                     await self.env.LOCKS.put("seat:" + seat, json.dumps({"status": "reserved"}))
-        """),
+        """, messages=(
+            'KV check-then-act on key "seat:" + seat on binding LOCKS: this read gates a write of the same key, '
+            "but KV cannot check and set atomically, so concurrent requests all pass the check; claim it in a "
+            "Durable Object addressed by the natural unit of the data (user, room, tenant) (write in "
+            "Default.fetch() at line 9)",
+        )),
         Example("""
             async def is_claimed(kv, token):
                 return await kv.get(f"claim:{token}") is not None
@@ -105,7 +123,12 @@ class KvCheckThenAct(Rule):
                 if await is_claimed(env.TOKENS, token):  # expect: EDG103
                     return "already used"
                 await claim(env.TOKENS, token)
-        """),
+        """, messages=(
+            'KV check-then-act on key f"claim:{request.headers.get(\'x-token\')}" on binding TOKENS: this read '
+            "gates a write of the same key, but KV cannot check and set atomically, so concurrent requests all "
+            "pass the check; claim it in a Durable Object addressed by request.headers.get('x-token') (read in "
+            "is_claimed() at line 3; write in claim() at line 6)",
+        )),
         Example("""
             async def on_fetch(request, env):
                 uid = request.headers.get("x-user")
@@ -113,7 +136,11 @@ class KvCheckThenAct(Rule):
                     return "ok"
                 await send_welcome_email(uid)
                 await env.SESSIONS.put(f"welcome:{uid}", "sent")
-        """),
+        """, messages=(
+            'KV check-then-act on key f"welcome:{uid}" on binding SESSIONS: this read gates a write of the same '
+            "key, but KV cannot check and set atomically, so concurrent requests all pass the check; claim it in "
+            "a Durable Object addressed by uid (write in on_fetch() at line 7)",
+        )),
     )
     valid = (
         Example("""

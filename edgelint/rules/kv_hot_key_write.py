@@ -65,7 +65,11 @@ class KvHotKeyWrite(Rule):
             async def on_fetch(request, env):
                 await env.STATS.put("last_seen", str(time.time()))  # expect: EDG105
                 return "ok"
-        """),
+        """, messages=(
+            'KV write to constant key "last_seen" on binding STATS on the request path: every request writes the '
+            "same key, KV takes ~1 write/s per key (429 beyond) and bills each write; key it per request, write "
+            "it from a scheduled handler, or keep it in a Durable Object that projects it to KV",
+        )),
         Example("""
             import json
             from workers import WorkerEntrypoint
@@ -77,7 +81,11 @@ class KvHotKeyWrite(Rule):
                     post = await request.json()
                     await self.env.CACHE.put(LATEST, json.dumps(post))  # expect: EDG105
                     return "stored"
-        """),
+        """, messages=(
+            'KV write to constant key "posts:latest" on binding CACHE on the request path: every request writes '
+            "the same key, KV takes ~1 write/s per key (429 beyond) and bills each write; key it per request, "
+            "write it from a scheduled handler, or keep it in a Durable Object that projects it to KV",
+        )),
         Example("""
             import time
 
@@ -85,7 +93,11 @@ class KvHotKeyWrite(Rule):
                 minute = int(time.time() // 60)
                 await env.STATS.put(f"sample:{minute}", request.url, expirationTtl=3600)  # expect: EDG105
                 return "ok"
-        """),
+        """, messages=(
+            'KV write to constant key f"sample:{minute}" on binding STATS on the request path: every request '
+            "writes the same key, KV takes ~1 write/s per key (429 beyond) and bills each write; key it per "
+            "request, write it from a scheduled handler, or keep it in a Durable Object that projects it to KV",
+        )),
         Example("""
             from metrics import heartbeat
 
@@ -98,7 +110,12 @@ import time
 
 async def heartbeat(kv):
     await kv.put("heartbeat", str(time.time()))  # expect: EDG105
-"""}),
+"""}, messages=(
+    'KV write to constant key "heartbeat" on binding STATS on the request path: every request writes the '
+    "same key, KV takes ~1 write/s per key (429 beyond) and bills each write; key it per request, write "
+    "it from a scheduled handler, or keep it in a Durable Object that projects it to KV (reached from "
+    "on_fetch())",
+)),
         Example("""
             from datetime import datetime
             from workers import WorkerEntrypoint
@@ -107,14 +124,22 @@ async def heartbeat(kv):
                 async def track(self, item):
                     day = datetime.now().strftime("%Y-%m-%d")
                     await self.env.STATS.put("newest:" + day, item)  # expect: EDG105
-        """),
+        """, messages=(
+            'KV write to constant key "newest:" + day on binding STATS on the request path: every request writes '
+            "the same key, KV takes ~1 write/s per key (429 beyond) and bills each write; key it per request, "
+            "write it from a scheduled handler, or keep it in a Durable Object that projects it to KV",
+        )),
         Example("""
             async def on_fetch(request, env):
                 if await env.FLAGS.get("maintenance"):
                     return "down"
                 await env.CACHE.put("last_request", request.url)  # expect: EDG105
                 return "ok"
-        """),
+        """, messages=(
+            'KV write to constant key "last_request" on binding CACHE on the request path: every request writes '
+            "the same key, KV takes ~1 write/s per key (429 beyond) and bills each write; key it per request, "
+            "write it from a scheduled handler, or keep it in a Durable Object that projects it to KV",
+        )),
     )
     valid = (
         Example("""

@@ -91,7 +91,10 @@ class KvInvalidOption(Rule):
         Example("""
             async def on_fetch(request, env):
                 await env.CACHE.put(f"page:{request.url}", "<html>", expiration_ttl=300)  # expect: EDG106
-        """),
+        """, messages=(
+            'KV put() option expiration_ttl (binding CACHE, key f"page:{request.url}") is not a KV option and is '
+            "silently ignored, so the key never expires; write expirationTtl",
+        )),
         Example("""
             class Default(WorkerEntrypoint):
                 async def fetch(self, request):
@@ -103,14 +106,24 @@ class KvInvalidOption(Rule):
                             "metadata": {"v": 1},
                         },
                     )
-        """),
+        """, messages=(
+            'KV put() option expirationTTL (binding SESSIONS, key f"session:{request.url}") is not a KV option '
+            "and is silently ignored, so the key never expires; write expirationTtl",
+        )),
         Example("""
             async def on_fetch(request, env):
                 opts = {"ttl": 600}  # expect: EDG106
                 opts["cache_ttl"] = 60  # expect: EDG106
                 await env.CACHE.put(request.url, "v", **opts)
                 return await env.CACHE.get(request.path, cacheTtl=10)  # expect: EDG106
-        """),
+        """, messages=(
+            "KV put() option ttl (binding CACHE, key request.url) is not a KV option and is silently ignored, so "
+            "the key never expires; write expirationTtl",
+            "KV put() option cache_ttl (binding CACHE, key request.url) is not a KV option (it reads as "
+            "cacheTtl, a get() option) and put() ignores it; remove it",
+            "KV get() option cacheTtl (binding CACHE, key request.path) = 10 s is below the 30 s minimum: KV "
+            "rejects the get; use at least 30",
+        )),
         Example("""
             async def on_fetch(request, env):
                 ttl = int(request.headers.get("x-ttl", "0"))
@@ -119,7 +132,10 @@ class KvInvalidOption(Rule):
                     "data",
                     expirationTtl=max(ttl, 1),  # expect: EDG106
                 )
-        """),
+        """, messages=(
+            'KV put() option expirationTtl (binding CACHE, key f"report:{request.url}") = max(ttl, 1) can be as '
+            "low as 1 s, below the 60 s minimum: KV rejects the put for such values; clamp it with max(60, ...)",
+        )),
         Example("""
             WINDOW = 10
 
@@ -132,7 +148,10 @@ class KvInvalidOption(Rule):
 
             async def on_fetch(request, env):
                 await KVClient(env.TOKENS).remember(request.url, "1")
-        """),
+        """, messages=(
+            "KV put() option expirationTtl (binding TOKENS, key request.url) = WINDOW + 1 (11 s) is below the 60 "
+            "s minimum: KV rejects the put; use at least 60",
+        )),
         Example("""
             import time
 
@@ -140,14 +159,25 @@ class KvInvalidOption(Rule):
                 async def scheduled(self, controller, env, ctx):
                     await env.LOCKS.put("lock:job", "1", expiration=time.time() + 30)  # expect: EDG106
                     await env.LOCKS.put("lock:sweep", "1", expiration=3600)  # expect: EDG106
-        """),
+        """, messages=(
+            'KV put() option expiration (binding LOCKS, key "lock:job") = time.time() + 30 is less than 60 s '
+            "ahead: KV rejects the put; use expirationTtl of at least 60 or a timestamp at least 60 s ahead",
+            'KV put() option expiration (binding LOCKS, key "lock:sweep") = 3600 is an absolute Unix time '
+            "(seconds since 1970), already past: KV rejects the put; for a lifetime in seconds write "
+            "expirationTtl=3600",
+        )),
         Example("""
             LIST_OPTIONS = {"prefix": "user:", "page_size": 100}  # expect: EDG106
 
             async def on_fetch(request, env):
                 page = await env.SESSIONS.list(LIST_OPTIONS)
                 return await env.CACHE.get(request.url, {"type": "json", "cacheTtl": 5})  # expect: EDG106
-        """),
+        """, messages=(
+            "KV list() option page_size (binding SESSIONS) is not a KV list() option (valid: prefix, limit, "
+            "cursor): the runtime silently ignores it; remove it",
+            "KV get() option cacheTtl (binding CACHE, key request.url) = 5 s is below the 30 s minimum: KV "
+            "rejects the get; use at least 30",
+        )),
     )
     valid = (
         Example("""

@@ -58,7 +58,11 @@ class KvRateLimiter(Rule):
                 if count >= 100:
                     return "slow down"
                 await env.RATE.put(f"rl:{ip}", str(count + 1), expirationTtl=60)  # expect: EDG104
-        """),
+        """, messages=(
+            'KV rate limiter on key f"rl:{ip}" on binding RATE: the count is read, compared and written back '
+            "without atomicity, so concurrent requests undercount and the key takes ~1 write/s; use the Rate "
+            "Limiting binding or a Durable Object per ip (read in on_fetch() at line 4)",
+        )),
         Example("""
             import json, time
 
@@ -71,7 +75,11 @@ class KvRateLimiter(Rule):
                     return "too many"
                 recent.append(now)
                 await env.RATE.put(f"win:{user}", json.dumps(recent), expirationTtl=120)  # expect: EDG104
-        """),
+        """, messages=(
+            'KV rate limiter on key f"win:{user}" on binding RATE: the count is read, compared and written back '
+            "without atomicity, so concurrent requests undercount and the key takes ~1 write/s; use the Rate "
+            "Limiting binding or a Durable Object per user (read in on_fetch() at line 7)",
+        )),
         Example("""
             LIMIT = 50
 
@@ -84,7 +92,12 @@ class KvRateLimiter(Rule):
 
             async def on_fetch(request, env):
                 return await hit(env.RATE, "quota:" + request.url)
-        """),
+        """, messages=(
+            'KV rate limiter on key f"quota:{request.url}" on binding RATE: the count is read, compared and '
+            "written back without atomicity, so concurrent requests undercount and the key takes ~1 write/s; use "
+            "the Rate Limiting binding or a Durable Object per request.url (read in hit() at line 5; reached "
+            "from on_fetch())",
+        )),
         Example("""
             class Default(WorkerEntrypoint):
                 async def fetch(self, request):
@@ -94,7 +107,12 @@ class KvRateLimiter(Rule):
                     if remaining <= 0:
                         return "quota exceeded"
                     await self.env.RATE.put(key, str(remaining - 1))  # expect: EDG104
-        """),
+        """, messages=(
+            'KV rate limiter on key f"quota:{request.headers.get(\'x-api-key\')}" on binding RATE: the count is '
+            "read, compared and written back without atomicity, so concurrent requests undercount and the key "
+            "takes ~1 write/s; use the Rate Limiting binding or a Durable Object per "
+            "request.headers.get('x-api-key') (read in Default.fetch() at line 5)",
+        )),
         Example("""
             import json
 
@@ -105,7 +123,12 @@ class KvRateLimiter(Rule):
                 if state["n"] > 20:
                     return "blocked"
                 await env.RATE.put(ip, json.dumps(state), expirationTtl=60)  # expect: EDG104
-        """),
+        """, messages=(
+            'KV rate limiter on key request.headers.get("cf-connecting-ip") on binding RATE: the count is read, '
+            "compared and written back without atomicity, so concurrent requests undercount and the key takes ~1 "
+            "write/s; use the Rate Limiting binding or a Durable Object per "
+            'request.headers.get("cf-connecting-ip") (read in on_fetch() at line 6)',
+        )),
     )
     valid = (
         Example("""

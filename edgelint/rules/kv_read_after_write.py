@@ -48,13 +48,21 @@ class KvReadAfterWrite(Rule):
                 state = await env.SESSIONS.get("session:abc")  # expect: EDG102
                 if state != "active":
                     return "retry"
-        """),
+        """, messages=(
+            'KV read of key "session:abc" on binding SESSIONS right after writing it: KV does not guarantee '
+            "read-after-write (the old value may be served for ~60 s); use the value you wrote, or keep it in a "
+            "Durable Object if others must see it at once (write in on_fetch() at line 3)",
+        )),
         Example("""
             async def on_fetch(request, env):
                 key = f"user:{request.url}"
                 await env.SESSIONS.put(key, "1")
                 return await env.SESSIONS.get(key)  # expect: EDG102
-        """),
+        """, messages=(
+            'KV read of key f"user:{request.url}" on binding SESSIONS right after writing it: KV does not '
+            "guarantee read-after-write (the old value may be served for ~60 s); use the value you wrote, or "
+            "keep it in a Durable Object if others must see it at once (write in on_fetch() at line 4)",
+        )),
         Example("""
             async def save(env, key, value):
                 await env.CACHE.put(key, value)
@@ -63,7 +71,11 @@ class KvReadAfterWrite(Rule):
                 await save(env, "latest", request.url)  # expect: EDG105
                 check = await env.CACHE.get("latest")  # expect: EDG102
                 return check == request.url
-        """),
+        """, messages=(
+            'KV read of key "latest" on binding CACHE right after writing it: KV does not guarantee '
+            "read-after-write (the old value may be served for ~60 s); use the value you wrote, or keep it in a "
+            "Durable Object if others must see it at once (write in save() at line 3)",
+        )),
         Example("""
             class Default(WorkerEntrypoint):
                 async def fetch(self, request):
@@ -71,14 +83,22 @@ class KvReadAfterWrite(Rule):
                     await kv.put("config", "v2")  # expect: EDG105
                     if await kv.get("config") is None:  # expect: EDG102
                         return "missing"
-        """),
+        """, messages=(
+            'KV read of key "config" on binding SESSIONS right after writing it: KV does not guarantee '
+            "read-after-write (the old value may be served for ~60 s); use the value you wrote, or keep it in a "
+            "Durable Object if others must see it at once (write in Default.fetch() at line 5)",
+        )),
         Example("""
             async def on_fetch(request, env):
                 await env.CACHE.delete("x")
                 await env.CACHE.put("y", "1")  # expect: EDG105
                 value = await env.CACHE.get("y")  # expect: EDG102
                 return value
-        """),
+        """, messages=(
+            'KV read of key "y" on binding CACHE right after writing it: KV does not guarantee read-after-write '
+            "(the old value may be served for ~60 s); use the value you wrote, or keep it in a Durable Object if "
+            "others must see it at once (write in on_fetch() at line 4)",
+        )),
     )
     valid = (
         Example("""

@@ -58,7 +58,11 @@ class KvReadModifyWrite(Rule):
                 slug = request.url.split("/")[-1]
                 views = int(await env.VIEWS.get(f"views:{slug}") or 0)
                 await env.VIEWS.put(f"views:{slug}", str(views + 1))  # expect: EDG101
-        """),
+        """, messages=(
+            'KV read-modify-write of key f"views:{slug}" on binding VIEWS: concurrent requests lose updates and '
+            "KV accepts ~1 write/s per key; keep the value in a Durable Object addressed by slug (read in "
+            "on_fetch() at line 4)",
+        )),
         Example("""
             import json
             from workers import WorkerEntrypoint
@@ -69,7 +73,11 @@ class KvReadModifyWrite(Rule):
                     items = json.loads(await self.env.CACHE.get(key) or "[]")
                     items.append(request.url)
                     await self.env.CACHE.put(key, json.dumps(items[-50:]))  # expect: EDG101
-        """),
+        """, messages=(
+            'KV read-modify-write of key "recent" on binding CACHE: concurrent requests lose updates and KV '
+            "accepts ~1 write/s per key; keep the value in a Durable Object addressed by the constant name "
+            '"recent" (read in Default.fetch() at line 8)',
+        )),
         Example("""
             import json
 
@@ -83,7 +91,11 @@ class KvReadModifyWrite(Rule):
                 stats = await get_stats(env.STATS)
                 stats["joins"] = stats.get("joins", 0) + 1
                 await save_stats(env.STATS, stats)  # expect: EDG101
-        """),
+        """, messages=(
+            'KV read-modify-write of key "stats" on binding STATS: concurrent requests lose updates and KV '
+            "accepts ~1 write/s per key; keep the value in a Durable Object addressed by the constant name "
+            '"stats" (read in get_stats() at line 5; write in save_stats() at line 8)',
+        )),
         Example("""
             async def on_fetch(request, env):
                 kv = getattr(env, "VIEWS", None)
@@ -92,7 +104,11 @@ class KvReadModifyWrite(Rule):
                 count = int(count or 0)
                 count += 1
                 await kv.put(user, str(count))  # expect: EDG101
-        """),
+        """, messages=(
+            'KV read-modify-write of key request.headers.get("x-user") on binding VIEWS: concurrent requests '
+            "lose updates and KV accepts ~1 write/s per key; keep the value in a Durable Object addressed by "
+            'request.headers.get("x-user") (read in on_fetch() at line 5)',
+        )),
         Example("""
             import json
 
@@ -101,7 +117,11 @@ class KvReadModifyWrite(Rule):
                     doc = json.loads(await self.env.SESSIONS.get("profile:" + request.url) or "{}")
                     doc.update({"last": request.url})
                     await self.env.SESSIONS.put("profile:" + request.url, json.dumps(doc))  # expect: EDG101
-        """),
+        """, messages=(
+            'KV read-modify-write of key "profile:" + request.url on binding SESSIONS: concurrent requests lose '
+            "updates and KV accepts ~1 write/s per key; keep the value in a Durable Object addressed by the "
+            "natural unit of the data (user, room, tenant) (read in Default.fetch() at line 6)",
+        )),
     )
     valid = (
         Example("""

@@ -39,6 +39,8 @@ class LocalOnlyConsistencyTest(Rule):
     """
     example = """
         # tests/test_sessions.py
+        from app.auth import login
+
         async def test_login_marks_session_active(env):
             await login(env, "alice")
             assert await env.SESSIONS.get("session:alice") == "active"
@@ -55,6 +57,8 @@ class LocalOnlyConsistencyTest(Rule):
         # or keep the state in a Durable Object and test its storage, which is strongly consistent
     """
     fix_safety = "There is no automatic fix: the test has to state what the code actually guarantees."
+    snippet_path = "tests/test_sessions.py"
+    snippet_files = {"app/auth.py": 'async def login(env, user):\n    await env.SESSIONS.put(f"session:{user}", "active")\n'}
     references = (
         "Workers KV: eventually consistent; changes may take up to 60 seconds to be visible in other locations.",
         "Local development with wrangler dev / Miniflare: KV is immediately consistent.",
@@ -64,7 +68,12 @@ class LocalOnlyConsistencyTest(Rule):
             async def test_cache_roundtrip(env):
                 await env.CACHE.put("page:home", "<html>")
                 assert await env.CACHE.get("page:home") == "<html>"  # expect: EDG401
-        """, path="tests/test_cache.py"),
+        """, path="tests/test_cache.py", messages=(
+            'test asserts on a KV read of key "page:home" on binding CACHE right after writing it: local KV is '
+            "immediately consistent so this passes, but production KV may serve the old value for ~60 s; assert "
+            "on what the code returns, simulate a stale read, or keep the data in a Durable Object (write in "
+            "test_cache_roundtrip() at line 3)",
+        )),
         Example("""
             import json
 
@@ -74,7 +83,12 @@ class LocalOnlyConsistencyTest(Rule):
                 data = json.loads(await kv.get("stats"))  # expect: EDG401
                 total = data["n"]
                 assert total == 1
-        """, path="src/stats_test.py"),
+        """, path="src/stats_test.py", messages=(
+            'test asserts on a KV read of key "stats" on binding STATS right after writing it: local KV is '
+            "immediately consistent so this passes, but production KV may serve the old value for ~60 s; assert "
+            "on what the code returns, simulate a stale read, or keep the data in a Durable Object (write in "
+            "test_stats_increment() at line 6)",
+        )),
         Example("""
             async def remember(env, user):
                 await env.SESSIONS.put(f"user:{user}", "1")
@@ -86,7 +100,12 @@ async def test_remember(env):
     await remember(env, "alice")
     seen = await env.SESSIONS.get("user:alice")  # expect: EDG401
     assert seen is not None
-'''}),
+'''}, messages=(
+    'test asserts on a KV read of key "user:alice" on binding SESSIONS right after writing it: local KV '
+    "is immediately consistent so this passes, but production KV may serve the old value for ~60 s; "
+    "assert on what the code returns, simulate a stale read, or keep the data in a Durable Object (write "
+    "in remember() at store.py:3)",
+)),
         Example("""
             import unittest
             from workers import env
@@ -95,7 +114,12 @@ async def test_remember(env):
                 async def test_token_saved(self):
                     await env.TOKENS.put("token:1", "abc")
                     self.assertEqual(await env.TOKENS.get("token:1"), "abc")  # expect: EDG401
-        """, path="tests/test_tokens.py"),
+        """, path="tests/test_tokens.py", messages=(
+            'test asserts on a KV read of key "token:1" on binding TOKENS right after writing it: local KV is '
+            "immediately consistent so this passes, but production KV may serve the old value for ~60 s; assert "
+            "on what the code returns, simulate a stale read, or keep the data in a Durable Object (write in "
+            "TokenTests.test_token_saved() at line 7)",
+        )),
         Example("""
             import pytest
 
@@ -105,7 +129,12 @@ async def test_remember(env):
                 await getattr(env, "FLAGS").put(key, "on")
                 both = await env.FLAGS.getWithMetadata(key)  # expect: EDG401
                 assert both["value"] == "on"
-        """, path="conftest.py"),
+        """, path="conftest.py", messages=(
+            'test asserts on a KV read of key "flags" on binding FLAGS right after writing it: local KV is '
+            "immediately consistent so this passes, but production KV may serve the old value for ~60 s; assert "
+            "on what the code returns, simulate a stale read, or keep the data in a Durable Object (write in "
+            "warm_cache() at line 7)",
+        )),
     )
     valid = (
         Example("""

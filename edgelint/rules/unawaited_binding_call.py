@@ -68,6 +68,14 @@ class UnawaitedBindingCall(Rule):
                 session = request.headers.get("x-session")
                 env.SESSIONS.put(f"seen:{session}", "1")  # expect: EDG301
                 return "ok"
+        """, messages=(
+            'KV call SESSIONS.put(f"seen:{session}", ...) is never awaited: the call may never complete and its '
+            "errors vanish; await it, or pass it to ctx.waitUntil() to finish after the response",
+        ), fixed="""
+            async def on_fetch(request, env):
+                session = request.headers.get("x-session")
+                await env.SESSIONS.put(f"seen:{session}", "1")  # expect: EDG301
+                return "ok"
         """),
         Example("""
             from workers import DurableObject
@@ -76,11 +84,31 @@ class UnawaitedBindingCall(Rule):
                 async def reset(self, name):
                     self.ctx.storage.delete(name)  # expect: EDG301
                     self.ctx.storage.setAlarm(60_000)  # expect: EDG301
+        """, messages=(
+            "Durable Object storage call storage.delete(name) is never awaited: the call may never complete and "
+            "its errors vanish; await it, or pass it to ctx.waitUntil() to finish after the response",
+            "Durable Object storage call storage.setAlarm(...) is never awaited: the call may never complete and "
+            "its errors vanish; await it, or pass it to ctx.waitUntil() to finish after the response",
+        ), fixed="""
+            from workers import DurableObject
+
+            class Counter(DurableObject):
+                async def reset(self, name):
+                    await self.ctx.storage.delete(name)  # expect: EDG301
+                    await self.ctx.storage.setAlarm(60_000)  # expect: EDG301
         """),
         Example("""
             async def on_fetch(request, env):
                 room = request.headers.get("x-room")
                 env.ROOMS.getByName(room).post(await request.text())  # expect: EDG301
+                return "sent"
+        """, messages=(
+            "Durable Object stub call post(...) on binding ROOMS is never awaited: the call may never complete "
+            "and its errors vanish; await it, or pass it to ctx.waitUntil() to finish after the response",
+        ), fixed="""
+            async def on_fetch(request, env):
+                room = request.headers.get("x-room")
+                await env.ROOMS.getByName(room).post(await request.text())  # expect: EDG301
                 return "sent"
         """),
         Example("""
@@ -93,7 +121,11 @@ class UnawaitedBindingCall(Rule):
 
             async def on_fetch(request, env):
                 SessionStore(env.SESSIONS).forget(request.headers.get("x-session"))
-        """),
+        """, messages=(
+            "KV call SESSIONS.delete(request.headers.get('x-session')) is never awaited: the call may never "
+            "complete and its errors vanish; await it (from an async function), or pass it to ctx.waitUntil() to "
+            "finish after the response (reached from on_fetch())",
+        ), fixed=None),
         Example("""
             async def on_fetch(request, env):
                 def remember(key):
@@ -101,7 +133,11 @@ class UnawaitedBindingCall(Rule):
 
                 remember(request.headers.get("x-session"))
                 return "ok"
-        """),
+        """, messages=(
+            "KV call SESSIONS.put(request.headers.get('x-session'), ...) is never awaited: the call may never "
+            "complete and its errors vanish; await it (from an async function), or pass it to ctx.waitUntil() to "
+            "finish after the response (reached from on_fetch())",
+        ), fixed=None),
         Example("""
             from workers import WorkerEntrypoint
 
@@ -109,6 +145,18 @@ class UnawaitedBindingCall(Rule):
                 async def fetch(self, request):
                     user = request.headers.get("x-user")
                     (self.env.CACHE  # expect: EDG301
+                        .delete(f"profile:{user}"))
+                    return "ok"
+        """, messages=(
+            'KV call CACHE.delete(f"profile:{user}") is never awaited: the call may never complete and its '
+            "errors vanish; await it, or pass it to ctx.waitUntil() to finish after the response",
+        ), fixed="""
+            from workers import WorkerEntrypoint
+
+            class Default(WorkerEntrypoint):
+                async def fetch(self, request):
+                    user = request.headers.get("x-user")
+                    (await self.env.CACHE  # expect: EDG301
                         .delete(f"profile:{user}"))
                     return "ok"
         """),
