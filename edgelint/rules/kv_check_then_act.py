@@ -92,9 +92,9 @@ class KvCheckThenAct(Rule):
                 return await acquire(env, "rebuild")
         """, messages=(
             'KV check-then-act on key "rebuild" on binding LOCKS: this read gates a write of the same key, but '
-            "KV cannot check and set atomically, so concurrent requests all pass the check; claim it in a "
-            'Durable Object addressed by the constant name "rebuild" (write in acquire() at line 7; reached from '
-            "on_fetch())",
+            "KV cannot check and set atomically, so concurrent requests all pass the check; claim it in one "
+            "Durable Object for this lock and list its name in [tool.edgelint.rules.EDG201] allow-names (every "
+            "claim goes through that object) (write in acquire() at line 7; reached from on_fetch())",
         )),
         Example("""
             import json

@@ -67,8 +67,8 @@ class KvHotKeyWrite(Rule):
                 return "ok"
         """, messages=(
             'KV write to constant key "last_seen" on binding STATS on the request path: every request writes the '
-            "same key, KV takes ~1 write/s per key (429 beyond) and bills each write; key it per request, write "
-            "it from a scheduled handler, or keep it in a Durable Object that projects it to KV",
+            "same key, KV takes ~1 write/s per key (429 beyond) and bills each write; key it per request (user, "
+            "item), write it from a scheduled handler, or record the events in Workers Analytics Engine",
         )),
         Example("""
             import json
@@ -83,8 +83,8 @@ class KvHotKeyWrite(Rule):
                     return "stored"
         """, messages=(
             'KV write to constant key "posts:latest" on binding CACHE on the request path: every request writes '
-            "the same key, KV takes ~1 write/s per key (429 beyond) and bills each write; key it per request, "
-            "write it from a scheduled handler, or keep it in a Durable Object that projects it to KV",
+            "the same key, KV takes ~1 write/s per key (429 beyond) and bills each write; key it per request "
+            "(user, item), write it from a scheduled handler, or record the events in Workers Analytics Engine",
         )),
         Example("""
             import time
@@ -94,9 +94,10 @@ class KvHotKeyWrite(Rule):
                 await env.STATS.put(f"sample:{minute}", request.url, expirationTtl=3600)  # expect: EDG105
                 return "ok"
         """, messages=(
-            'KV write to constant key f"sample:{minute}" on binding STATS on the request path: every request '
+            'KV write to per-minute key f"sample:{minute}" on binding STATS on the request path: every request '
             "writes the same key, KV takes ~1 write/s per key (429 beyond) and bills each write; key it per "
-            "request, write it from a scheduled handler, or keep it in a Durable Object that projects it to KV",
+            "request (user, item), write it from a scheduled handler, or record the events in Workers Analytics "
+            "Engine",
         )),
         Example("""
             from metrics import heartbeat
@@ -112,9 +113,9 @@ async def heartbeat(kv):
     await kv.put("heartbeat", str(time.time()))  # expect: EDG105
 """}, messages=(
     'KV write to constant key "heartbeat" on binding STATS on the request path: every request writes the '
-    "same key, KV takes ~1 write/s per key (429 beyond) and bills each write; key it per request, write "
-    "it from a scheduled handler, or keep it in a Durable Object that projects it to KV (reached from "
-    "on_fetch())",
+    "same key, KV takes ~1 write/s per key (429 beyond) and bills each write; key it per request (user, "
+    "item), write it from a scheduled handler, or record the events in Workers Analytics Engine (reached "
+    "from on_fetch())",
 )),
         Example("""
             from datetime import datetime
@@ -125,9 +126,9 @@ async def heartbeat(kv):
                     day = datetime.now().strftime("%Y-%m-%d")
                     await self.env.STATS.put("newest:" + day, item)  # expect: EDG105
         """, messages=(
-            'KV write to constant key "newest:" + day on binding STATS on the request path: every request writes '
-            "the same key, KV takes ~1 write/s per key (429 beyond) and bills each write; key it per request, "
-            "write it from a scheduled handler, or keep it in a Durable Object that projects it to KV",
+            'KV write to per-day key "newest:" + day on binding STATS on the request path: every request writes '
+            "the same key, KV takes ~1 write/s per key (429 beyond) and bills each write; key it per request "
+            "(user, item), write it from a scheduled handler, or record the events in Workers Analytics Engine",
         )),
         Example("""
             async def on_fetch(request, env):
@@ -137,8 +138,8 @@ async def heartbeat(kv):
                 return "ok"
         """, messages=(
             'KV write to constant key "last_request" on binding CACHE on the request path: every request writes '
-            "the same key, KV takes ~1 write/s per key (429 beyond) and bills each write; key it per request, "
-            "write it from a scheduled handler, or keep it in a Durable Object that projects it to KV",
+            "the same key, KV takes ~1 write/s per key (429 beyond) and bills each write; key it per request "
+            "(user, item), write it from a scheduled handler, or record the events in Workers Analytics Engine",
         )),
     )
     valid = (

@@ -50,8 +50,9 @@ class KvReadAfterWrite(Rule):
                     return "retry"
         """, messages=(
             'KV read of key "session:abc" on binding SESSIONS right after writing it: KV does not guarantee '
-            "read-after-write (the old value may be served for ~60 s); use the value you wrote, or keep it in a "
-            "Durable Object if others must see it at once (write in on_fetch() at line 3)",
+            "read-after-write (the value written may not be visible yet: KV can serve a missing or old value for "
+            "~60 s); use the value you wrote, or keep it in a Durable Object if others must see it at once "
+            "(write in on_fetch() at line 3)",
         )),
         Example("""
             async def on_fetch(request, env):
@@ -60,8 +61,9 @@ class KvReadAfterWrite(Rule):
                 return await env.SESSIONS.get(key)  # expect: EDG102
         """, messages=(
             'KV read of key f"user:{request.url}" on binding SESSIONS right after writing it: KV does not '
-            "guarantee read-after-write (the old value may be served for ~60 s); use the value you wrote, or "
-            "keep it in a Durable Object if others must see it at once (write in on_fetch() at line 4)",
+            "guarantee read-after-write (the value written may not be visible yet: KV can serve a missing or old "
+            "value for ~60 s); use the value you wrote, or keep it in a Durable Object if others must see it at "
+            "once (write in on_fetch() at line 4)",
         )),
         Example("""
             async def save(env, key, value):
@@ -73,8 +75,9 @@ class KvReadAfterWrite(Rule):
                 return check == request.url
         """, messages=(
             'KV read of key "latest" on binding CACHE right after writing it: KV does not guarantee '
-            "read-after-write (the old value may be served for ~60 s); use the value you wrote, or keep it in a "
-            "Durable Object if others must see it at once (write in save() at line 3)",
+            "read-after-write (the value written may not be visible yet: KV can serve a missing or old value for "
+            "~60 s); use the value you wrote, or keep it in a Durable Object if others must see it at once "
+            "(write in save() at line 3)",
         )),
         Example("""
             class Default(WorkerEntrypoint):
@@ -85,8 +88,9 @@ class KvReadAfterWrite(Rule):
                         return "missing"
         """, messages=(
             'KV read of key "config" on binding SESSIONS right after writing it: KV does not guarantee '
-            "read-after-write (the old value may be served for ~60 s); use the value you wrote, or keep it in a "
-            "Durable Object if others must see it at once (write in Default.fetch() at line 5)",
+            "read-after-write (the value written may not be visible yet: KV can serve a missing or old value for "
+            "~60 s); use the value you wrote, or keep it in a Durable Object if others must see it at once "
+            "(write in Default.fetch() at line 5)",
         )),
         Example("""
             async def on_fetch(request, env):
@@ -96,8 +100,9 @@ class KvReadAfterWrite(Rule):
                 return value
         """, messages=(
             'KV read of key "y" on binding CACHE right after writing it: KV does not guarantee read-after-write '
-            "(the old value may be served for ~60 s); use the value you wrote, or keep it in a Durable Object if "
-            "others must see it at once (write in on_fetch() at line 4)",
+            "(the value written may not be visible yet: KV can serve a missing or old value for ~60 s); use the "
+            "value you wrote, or keep it in a Durable Object if others must see it at once (write in on_fetch() "
+            "at line 4)",
         )),
     )
     valid = (

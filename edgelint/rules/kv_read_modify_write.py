@@ -74,9 +74,10 @@ class KvReadModifyWrite(Rule):
                     items.append(request.url)
                     await self.env.CACHE.put(key, json.dumps(items[-50:]))  # expect: EDG101
         """, messages=(
-            'KV read-modify-write of key "recent" on binding CACHE: concurrent requests lose updates and KV '
-            "accepts ~1 write/s per key; keep the value in a Durable Object addressed by the constant name "
-            '"recent" (read in Default.fetch() at line 8)',
+            'KV read-modify-write of constant key "recent" on binding CACHE: concurrent requests lose updates '
+            "and KV accepts ~1 write/s per key; every request adds to this one total: count the events in "
+            "Workers Analytics Engine, or shard the counter over several Durable Objects and sum them when read "
+            "(read in Default.fetch() at line 8)",
         )),
         Example("""
             import json
@@ -92,9 +93,10 @@ class KvReadModifyWrite(Rule):
                 stats["joins"] = stats.get("joins", 0) + 1
                 await save_stats(env.STATS, stats)  # expect: EDG101
         """, messages=(
-            'KV read-modify-write of key "stats" on binding STATS: concurrent requests lose updates and KV '
-            "accepts ~1 write/s per key; keep the value in a Durable Object addressed by the constant name "
-            '"stats" (read in get_stats() at line 5; write in save_stats() at line 8)',
+            'KV read-modify-write of constant key "stats" on binding STATS: concurrent requests lose updates and '
+            "KV accepts ~1 write/s per key; every request adds to this one total: count the events in Workers "
+            "Analytics Engine, or shard the counter over several Durable Objects and sum them when read (read in "
+            "get_stats() at line 5; write in save_stats() at line 8)",
         )),
         Example("""
             async def on_fetch(request, env):
