@@ -189,7 +189,7 @@ class BindingMismatch(Rule):
             if op.kind not in ENV_BINDING_OPS or op.binding is None or op.module.is_test:
                 continue
             table = op.module.bindings
-            if not table.has_wrangler:
+            if not table.configs:
                 continue
             declared = table.get(op.binding)
             problem = _misuse(op, declared) if declared is not None else _undeclared(project, op, table)
