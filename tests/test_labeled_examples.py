@@ -17,7 +17,6 @@ MAYBE = re.compile(r"#\s*maybe:\s*((?:EDG\d{3}[,\s]*)+)")
 
 NOT_YET = {
     "admin-routes": "admin routes written as path segments (issue 14)",
-    "env-bindings": "bindings missing from some wrangler environments (issue 14)",
     "gameroom": "admin routes written as path segments (issue 14)",
     "negative-cache": "a negative cache is not check-then-act (issue 14)",
     "request-shapes": "constant idFromString, a counter in KV metadata, match-case admin routes",
