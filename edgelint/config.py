@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from edgelint.errors import ConfigError
+from edgelint.errors import ConfigError, line_of
 from edgelint.model.bindings import CONFIGURABLE_KINDS, BindingKind
 from edgelint.model.project import DEFAULT_ADMIN_WORDS
 from edgelint.tomlcompat import load_toml
@@ -114,7 +114,7 @@ def parse_settings(table: Mapping[str, Any], path: str, known_codes: Sequence[st
     text = _safe_text(path)
     settings = Settings(path=path, root=Path(path).parent)
     for key, value in table.items():
-        where = f"{path}:{_line_of(text, key)}"
+        where = f"{path}:{line_of(text, key, _EDGELINT_TABLE)}"
         if key in _LIST_KEYS:
             items = _string_list(value, where, key)
             if key in ("select", "extend-select", "ignore"):
@@ -146,15 +146,8 @@ def _safe_text(path: str) -> str:
         return ""
 
 
+# Where edgelint's table starts: another tool's table may use the same key above it.
 _EDGELINT_TABLE = re.compile(r"^\s*\[\s*tool\.edgelint\b", re.M)
-
-
-def _line_of(text: str, key: str) -> int:
-    """The line of `key` in edgelint's table (another tool's table may use the same key above it)."""
-    pattern = re.compile(rf"^\s*(\[[^\]]*\b{re.escape(key)}\b[^\]]*\]|\"?{re.escape(key)}\"?\s*=)", re.M)
-    table = _EDGELINT_TABLE.search(text)
-    match = pattern.search(text, table.start() if table else 0)
-    return text.count("\n", 0, match.start()) + 1 if match else 1
 
 
 def _string_list(value: Any, where: str, key: str) -> List[str]:

@@ -37,7 +37,8 @@ from edgelint.discovery import is_relevant
 from edgelint.candidates import Item, Positions, combine, place, respelled
 from edgelint.findings import Choice, Finding, Fix, Report
 from edgelint.fixes import fix_for
-from edgelint.model.bindings import BindingTable
+from edgelint.model.bindings import BindingTable, WranglerConfig
+from edgelint.model.deployment import deployed_by
 from edgelint.model.chunks import chunks_of, whole_module
 from edgelint.model.outline import Import, imports_of, outline
 from edgelint.model.parsing import parse_module
@@ -138,6 +139,7 @@ class ProjectRun:
         self.findings: List[Finding] = []
         self.modules: Dict[str, ModuleInfo] = {}
         self.items: Dict[Tuple[str, str], List[Item]] = {}  # candidates by analysis root (model.project.RootKey)
+        self.deployed: Dict[str, Tuple[WranglerConfig, ...]] = {}  # path -> the configs that deploy it
 
     def run(self) -> List[Finding]:
         table = binding_table(self.group, self.settings)
@@ -148,7 +150,9 @@ class ProjectRun:
             return call_with_deep_stack(partial(self._run, table, pending))
 
     def _run(self, table: BindingTable, pending: List[str]) -> List[Finding]:
-        names = ModuleIndex({module_name(path, self.group.root): path for path in self.group.sources})
+        module_names = {path: module_name(path, self.group.root) for path in self.group.sources}
+        names = ModuleIndex({name: path for path, name in module_names.items()})
+        self.deployed = deployed_by(table.configs, names, module_names, lambda path: self.group.sources[path].text or "")
         queued: Set[str] = set(pending)
         while pending:
             path = pending.pop()
@@ -267,7 +271,8 @@ class ProjectRun:
             chunks = whole_module(stored, tree, calls)
         # Judged inside the project: a checkout under /tmp/test/ does not make every file a test.
         is_test = is_test_path(os.path.relpath(os.path.abspath(path), self.group.root))
-        module = ModuleInfo(path, module_name(path, self.group.root), stored, table, chunks, is_test)
+        module = ModuleInfo(path, module_name(path, self.group.root), stored, table, chunks, is_test,
+                            self.deployed.get(path, ()))
         index_module(module, imports)
         self.modules[path] = module
         return module
@@ -374,9 +379,11 @@ class ProjectRun:
 
 def _index_of(project: Project) -> Tuple[Any, ...]:
     """What any root's analysis may depend on beyond the modules it read: which modules exist (how
-    imports resolve) and which classes, with their bases (how base classes resolve)."""
+    imports resolve), which classes, with their bases (how base classes resolve), and which configs
+    deploy each module (EDG302: an import added to `main` deploys a module nobody imported)."""
     classes = sorted((cls.key, cls.bases) for module in project.modules.values() for cls in module.classes.values())
-    return tuple(sorted(project.modules)), tuple(classes)
+    deployed = sorted((name, tuple(config.path for config in module.deployed_by)) for name, module in project.modules.items())
+    return tuple(sorted(project.modules)), tuple(classes), tuple(deployed)
 
 
 def _consults_hold(project: Project, memory: RootMemory) -> bool:

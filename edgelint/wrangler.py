@@ -1,32 +1,30 @@
-"""Read bindings from wrangler.toml / wrangler.jsonc / wrangler.json, every `[env.X]` included."""
+"""Read wrangler.toml / wrangler.jsonc / wrangler.json: what each environment declares under the
+binding sections of model.bindings.SECTIONS, and which files `main` names. A section of the wrong
+shape is a configuration error."""
 from __future__ import annotations
 
 import functools
+import os
+import re
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
-from edgelint.errors import ConfigError
-from edgelint.model.bindings import Binding, BindingKind, BindingTable
+from edgelint.errors import ConfigError, line_of
+from edgelint.model.bindings import (
+    ARRAY,
+    NAMES,
+    SECTIONS,
+    Binding,
+    BindingKind,
+    BindingTable,
+    Environment,
+    Section,
+    WranglerConfig,
+    deployed_environments,
+)
 from edgelint.tomlcompat import load_toml
 
 WRANGLER_FILES = ("wrangler.toml", "wrangler.jsonc", "wrangler.json")
-
-# wrangler section -> (kind, key holding the env attribute name)
-_SECTIONS = {
-    "kv_namespaces": (BindingKind.KV, "binding"),
-    "r2_buckets": (BindingKind.R2, "binding"),
-    "d1_databases": (BindingKind.D1, "binding"),
-    "services": (BindingKind.SERVICE, "binding"),
-    "ratelimits": (BindingKind.RATELIMIT, "name"),
-    "unsafe_bindings": (BindingKind.OTHER, "name"),
-    "analytics_engine_datasets": (BindingKind.OTHER, "binding"),
-    "vectorize": (BindingKind.OTHER, "binding"),
-    "hyperdrive": (BindingKind.OTHER, "binding"),
-    "workflows": (BindingKind.OTHER, "binding"),
-    "send_email": (BindingKind.OTHER, "name"),
-    "mtls_certificates": (BindingKind.OTHER, "binding"),
-    "dispatch_namespaces": (BindingKind.OTHER, "binding"),
-}
 
 
 def find_wrangler_config(start: Path) -> Optional[Path]:
@@ -48,18 +46,39 @@ def _find_in_parents(directory: Path) -> Optional[Path]:
 @functools.lru_cache(maxsize=None)
 def load_bindings(paths: tuple) -> BindingTable:
     """Parse the given wrangler config files into one binding table (raises ConfigError)."""
-    table = BindingTable(has_wrangler=bool(paths))
+    table = BindingTable()
+    configs = []
     for path in paths:
-        for binding in _bindings_of(Path(path), _parse(Path(path))):
+        config, bindings = _load(Path(path))
+        configs.append(config)
+        for binding in bindings:
             table.declare(binding)
+    table.configs = tuple(configs)
     return table
 
 
-def _parse(path: Path) -> Dict[str, Any]:
+def _load(path: Path) -> Tuple[WranglerConfig, List[Binding]]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(path), f"cannot read wrangler config: {exc}") from None
+    reader = _Reader(path, text)
+    bindings: List[Binding] = []
+    environments: List[Environment] = []
+    mains: List[str] = []
+    for name, settings in reader.environments(_parse(path, text)):
+        declared = list(reader.bindings(name, settings))
+        bindings.extend(declared)
+        environments.append(Environment(name, frozenset(binding.name for binding in declared),
+                                        any(binding.kind is not BindingKind.VAR for binding in declared)))
+        main = reader.main(name, settings)
+        if main is not None:
+            mains.append(main)
+    config = WranglerConfig(str(path), tuple(dict.fromkeys(mains)), deployed_environments(environments[0], environments[1:]))
+    return config, bindings
+
+
+def _parse(path: Path, text: str) -> Dict[str, Any]:
     if path.suffix == ".toml":
         return load_toml(text, str(path))
     import json5  # imported lazily: most runs find a wrangler.toml or nothing
@@ -73,47 +92,77 @@ def _parse(path: Path) -> Dict[str, Any]:
     return data
 
 
-def _bindings_of(path: Path, data: Dict[str, Any]) -> Iterable[Binding]:
-    sections: List[Dict[str, Any]] = [data]
-    environments = data.get("env")
-    if isinstance(environments, dict):
-        sections.extend(env for env in environments.values() if isinstance(env, dict))
-    for section in sections:
-        yield from _section_bindings(path, section)
+class _Reader:
+    """Reads one config's environments and sections, naming the key and its line when one has the
+    wrong shape (an object where wrangler wants an array, a binding without a string name)."""
+
+    def __init__(self, path: Path, text: str):
+        self.path = path
+        self.text = text
+        self.table, self.tables = ("a table", "tables") if path.suffix == ".toml" else ("an object", "objects")
+
+    def environments(self, data: Dict[str, Any]) -> Iterator[Tuple[str, Dict[str, Any]]]:
+        """("", the top level), then each `[env.X]`."""
+        yield "", data
+        named = data.get("env", {})
+        if not isinstance(named, dict) or not all(isinstance(settings, dict) for settings in named.values()):
+            raise self.error("", "env", f"{self.table} of environments, each {self.table}")
+        yield from named.items()
+
+    def main(self, environment: str, settings: Dict[str, Any]) -> Optional[str]:
+        main = settings.get("main")
+        if main is not None and not isinstance(main, str):
+            raise self.error(environment, "main", "a string")
+        return os.path.normpath(os.path.join(self.path.parent, main)) if main else None
+
+    def bindings(self, environment: str, settings: Dict[str, Any]) -> Iterator[Binding]:
+        for section in SECTIONS:
+            value = self._lookup(environment, settings, section.key)
+            if value is not None:
+                yield from self._section(environment, section, value)
+
+    def _lookup(self, environment: str, settings: Dict[str, Any], key: str) -> Any:
+        """The value at a dotted key (`durable_objects.bindings`), None when it is absent."""
+        parts = key.split(".")
+        value: Any = settings
+        for depth, part in enumerate(parts):
+            if value is None:
+                return None
+            if not isinstance(value, dict):
+                raise self.error(environment, ".".join(parts[:depth]), self.table)
+            value = value.get(part)
+        return value
+
+    def _section(self, environment: str, section: Section, value: Any) -> Iterable[Binding]:
+        source = str(self.path)
+        if section.shape == NAMES:
+            if not isinstance(value, dict):
+                raise self.error(environment, section.key, f"{self.table} of names")
+            return [Binding(name, section.kind, None, source) for name in value]
+        entries = value if section.shape == ARRAY else [value]
+        if (section.shape == ARRAY and not isinstance(value, list)) or not all(
+                isinstance(entry, dict) and _names_binding(entry, section) for entry in entries):
+            wanted = f"an array of {self.tables}" if section.shape == ARRAY else self.table
+            name = f'with a string "{section.field}"' if section.required else f'whose "{section.field}", if any, is a string'
+            raise self.error(environment, section.key, f"{wanted} {name}")
+        return [Binding(entry[section.field], section.kind, _class_name(section, entry), source)
+                for entry in entries if section.field in entry]
+
+    def error(self, environment: str, key: str, expected: str) -> ConfigError:
+        # Searched from the environment's own table: `[env.staging]`, `[[env.staging.kv_namespaces]]`, `"staging": {`.
+        start = re.compile(rf'^\s*\[+\s*"?env"?\s*\.\s*"?{re.escape(environment)}\b|"{re.escape(environment)}"\s*:',
+                           re.M) if environment else None
+        label = f"env.{environment}.{key}" if environment else key
+        return ConfigError(f"{self.path}:{line_of(self.text, key.split('.')[0], start)}", f"{label}: expected {expected}")
 
 
-def _section_bindings(path: Path, section: Dict[str, Any]) -> Iterable[Binding]:
-    source = str(path)
-    for key, (kind, name_key) in _SECTIONS.items():
-        for entry in _entries(section.get(key)):
-            name = entry.get(name_key)
-            if isinstance(name, str):
-                yield Binding(name, kind, None, source)
-    durable = section.get("durable_objects")
-    if isinstance(durable, dict):
-        for entry in _entries(durable.get("bindings")):
-            name = entry.get("name")
-            if isinstance(name, str):
-                class_name = entry.get("class_name") if not entry.get("script_name") else None
-                yield Binding(name, BindingKind.DURABLE_OBJECT, class_name, source)
-    for key in ("vars", "secrets"):
-        names = section.get(key)
-        if isinstance(names, dict):
-            for name in names:
-                yield Binding(name, BindingKind.VAR, None, source)
-    for key, kind in (("queues", BindingKind.QUEUE),):
-        queues = section.get(key)
-        if isinstance(queues, dict):
-            for entry in _entries(queues.get("producers")):
-                if isinstance(entry.get("binding"), str):
-                    yield Binding(entry["binding"], kind, None, source)
-    for key in ("ai", "browser", "images", "version_metadata", "assets"):
-        block = section.get(key)
-        if isinstance(block, dict) and isinstance(block.get("binding"), str):
-            yield Binding(block["binding"], BindingKind.OTHER, None, source)
+def _names_binding(entry: Dict[str, Any], section: Section) -> bool:
+    return isinstance(entry.get(section.field), str) or (not section.required and section.field not in entry)
 
 
-def _entries(value: Any) -> List[Dict[str, Any]]:
-    if isinstance(value, list):
-        return [entry for entry in value if isinstance(entry, dict)]
-    return []
+def _class_name(section: Section, entry: Dict[str, Any]) -> Optional[str]:
+    """The Durable Object class behind a namespace, when it lives in this Worker (no `script_name`)."""
+    if section.kind is not BindingKind.DURABLE_OBJECT or entry.get("script_name"):
+        return None
+    class_name = entry.get("class_name")
+    return class_name if isinstance(class_name, str) else None

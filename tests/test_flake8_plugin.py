@@ -45,6 +45,15 @@ def test_flake8_agrees_with_cli_on_every_fixture_project(tmp_path):
     assert len(projects_with_findings) >= 20
 
 
+def test_flake8_reports_a_wrangler_section_of_the_wrong_shape_as_a_configuration_error(tmp_path):
+    write_project(tmp_path, {"wrangler.toml": 'name = "x"\nkv_namespaces = { binding = "VIEWS" }\n',
+                             "entry.py": "async def on_fetch(request, env):\n    return await env.VIEWS.get('n')\n"})
+    flake8 = _run(["flake8", "--select", "EDG", "--format", "%(row)d|%(code)s|%(text)s", "."], tmp_path)
+    assert flake8.stdout.splitlines() == [
+        f'1|EDG998|configuration error: {tmp_path.resolve() / "wrangler.toml"}:2: kv_namespaces: expected an array of tables '
+        'with a string "binding"']
+
+
 def test_flake8_honours_noqa_like_cli(tmp_path):
     (tmp_path / "wrangler.toml").write_text('[[kv_namespaces]]\nbinding = "VIEWS"\nid = "1"\n')
     (tmp_path / "entry.py").write_text(

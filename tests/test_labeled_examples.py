@@ -15,9 +15,8 @@ from tests.helpers import FIXTURES, expected_markers, found_markers, lint_direct
 EXAMPLES = FIXTURES / "examples"
 MAYBE = re.compile(r"#\s*maybe:\s*((?:EDG\d{3}[,\s]*)+)")
 
-NOT_YET = {
-    "env-bindings": "bindings missing from some wrangler environments (issue 14)",
-}
+# Examples edgelint does not agree with yet -> why (run as strict xfails, so agreeing is noticed).
+NOT_YET: dict = {}
 
 
 def maybe_markers(root):

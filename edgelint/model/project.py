@@ -34,7 +34,7 @@ import libcst as cst
 
 from edgelint.discovery import is_relevant
 from edgelint.model import SLOTS
-from edgelint.model.bindings import BindingKind, BindingTable
+from edgelint.model.bindings import BindingKind, BindingTable, WranglerConfig
 from edgelint.model.inference import infer_binding_kinds
 from edgelint.model.chunks import Chunk, bound_names, is_whole
 from edgelint.model.literals import dotted_name
@@ -128,6 +128,7 @@ class ModuleInfo:
     bindings: BindingTable
     chunks: List[Chunk] = field(default_factory=list)  # its top-level statements, see model.chunks
     is_test: bool = False
+    deployed_by: Tuple[WranglerConfig, ...] = ()  # the wrangler configs that deploy it (model.deployment)
     functions: Dict[str, FunctionInfo] = field(default_factory=dict)
     classes: Dict[str, ClassInfo] = field(default_factory=dict)
     imports: Dict[str, Tuple[str, Optional[str]]] = field(default_factory=dict)  # alias -> (module, attr)
@@ -402,12 +403,16 @@ def _add_import(module: ModuleInfo, local: str, source: str, attr: Optional[str]
 
 def absolute_import(importer: ModuleInfo, source: str) -> str:
     """`..util` imported from `pkg.sub.mod` -> `pkg.util`."""
+    return absolute_name(importer.name, importer.is_package_init(), source)
+
+
+def absolute_name(importer: str, is_package: bool, source: str) -> str:
+    """`absolute_import` for the module called `importer` (a package's `__init__` when `is_package`)."""
     if not source.startswith("."):
         return source
     level = len(source) - len(source.lstrip("."))
-    package = importer.name.split(".")
-    # A package's `__init__` module is the package itself (named `pkg` or `pkg.__init__`).
-    package = package if importer.is_package_init() and package[-1] != "__init__" else package[:-1]
+    parts = importer.split(".")
+    package = parts if is_package and parts[-1] != "__init__" else parts[:-1]  # `pkg.__init__` is package `pkg`
     base = package[: len(package) - (level - 1)] if level > 1 else package
     rest = source.lstrip(".")
     return ".".join(base + ([rest] if rest else []))

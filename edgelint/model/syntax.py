@@ -522,6 +522,37 @@ def condition_texts(function: cst.CSTNode) -> Set[str]:
     return texts
 
 
+def guarding_tests(root: cst.CSTNode, target: cst.CSTNode) -> List[cst.CSTNode]:
+    """The conditions `target` runs under in `root`: the tests of the `if`, `while`, conditional
+    expressions and `match` whose branches hold it, the left side of an `and`/`or` whose right side
+    holds it, and the tests of its function's `if` statements that may leave early
+    (`if not hasattr(env, "X"): return`)."""
+    path = path_to(root, target)
+    tests: List[cst.CSTNode] = []
+    for parent, child in zip(path, path[1:]):
+        if isinstance(parent, (cst.If, cst.While, cst.IfExp)) and child is not parent.test:
+            tests.append(parent.test)
+        elif isinstance(parent, cst.BooleanOperation) and child is parent.right:
+            tests.append(parent.left)
+        elif isinstance(parent, cst.Match) and child is not parent.subject:
+            tests.append(parent.subject)
+    function = next((node for node in reversed(path) if isinstance(node, cst.FunctionDef)), None)
+    if function is not None:
+        tests.extend(node.test for node in walk(function) if isinstance(node, cst.If) and may_exit(node.body))
+    return tests
+
+
+def names_in(node: cst.CSTNode) -> Set[str]:
+    """The names, attribute names and string constants `node` mentions (`hasattr(env, "X")` -> hasattr, env, X)."""
+    found: Set[str] = set()
+    for child in walk(node):
+        if isinstance(child, cst.Name):
+            found.add(child.value)
+        elif isinstance(child, cst.SimpleString):
+            found.add(string_value(child) or "")
+    return found
+
+
 def is_none_handled(root: cst.CSTNode, access: cst.CSTNode) -> bool:
     """Whether code handles `access` (a `getattr(env, X, None)` probe) being None: the probe is a
     condition or the left side of `or`/`and`, or the name or attribute it is assigned to is tested

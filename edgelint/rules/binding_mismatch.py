@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, List, Mapping, Optional, Tuple
 
 import libcst as cst
 
@@ -11,9 +11,9 @@ from edgelint.findings import Report
 from edgelint.model.bindings import Binding, BindingKind, BindingTable
 from edgelint.model.inference import ENV_BINDING_OPS, has_kv_only_shape
 from edgelint.model.operations import KV_KINDS, Operation, OpKind
-from edgelint.model.project import Project
+from edgelint.model.project import ModuleInfo, Project
 from edgelint.model.queries import module_containing
-from edgelint.model.syntax import condition_texts, is_none_handled
+from edgelint.model.syntax import condition_texts, guarding_tests, is_none_handled, names_in
 from edgelint.model.placement import innermost, root_of
 from edgelint.rules.base import EXAMPLE_WRANGLER, Example, Rule, callers
 
@@ -47,6 +47,18 @@ API_URL = "https://api.example.com"
 
 [durable_objects]""")
 
+EXAMPLE_WITH_ENVIRONMENTS = """\
+name = "example"
+main = "src/entry.py"
+compatibility_flags = ["python_workers"]
+kv_namespaces = [{ binding = "CACHE", id = "1" }]
+vars = { ENVIRONMENT = "development" }
+
+[env.staging]
+kv_namespaces = [{ binding = "CACHE", id = "2" }, { binding = "AUDIT", id = "3" }]
+vars = { ENVIRONMENT = "staging" }
+"""
+
 
 class BindingMismatch(Rule):
     code = "EDG302"
@@ -54,18 +66,28 @@ class BindingMismatch(Rule):
     severity = "warning"
     summary = "A binding is used with another kind's API, or is not declared in the wrangler config."
     what = """
-        With a wrangler config present, reports at the binding access (`env.X`, `self.env.X`,
-        `getattr(env, "X", None)`): a binding used with another kind's API (`idFromName` on a KV
-        namespace, `put` on a Durable Object namespace or a D1 database, `getWithMetadata` on an R2
-        bucket), or called with KV-only arguments (`expirationTtl=`, `get(k, "json")`) while it is
-        not a KV namespace; and a KV- or Durable-Object-style call (`get`/`put`/`delete`/`list`,
-        `idFromName`/`getByName`/...) on a name no environment of the config declares, typically
-        a typo. Followed through aliases, wrapper objects and helpers like every other rule. Not
-        reported: projects without a wrangler config; secrets and vars (plain attribute reads such
-        as `env.API_TOKEN`, and calls that are neither KV- nor DO-style); `getattr(env, X, None)`
+        With a wrangler config that deploys the file (the file its `main` names and the project
+        modules that file imports, at any depth; every file of its project when it has no `main`;
+        no Python file when `main` is JavaScript), reports at the binding access (`env.X`,
+        `self.env.X`, `getattr(env, "X", None)`): a binding used with another kind's API
+        (`idFromName` on a KV namespace, `put` on a Durable Object namespace or a D1 database,
+        `getWithMetadata` on an R2 bucket), or called with KV-only arguments (`expirationTtl=`,
+        `get(k, "json")`) while it is not a KV namespace; a KV- or Durable-Object-style call
+        (`get`/`put`/`delete`/`list`, `idFromName`/`getByName`/...) on a name no environment of the
+        config declares, typically a typo; and a call on a binding that a deployed environment
+        lacks, naming those environments: binding sections are not inherited by `[env.X]`, so a
+        name declared only in `[env.staging]`, or left out of an `[env.production]`, does not
+        exist there. Deployed environments: every `[env.X]`, and the top level unless it declares
+        no binding (vars aside) while named environments do (a config deployed only with
+        `--env`). Followed through aliases, wrapper objects and helpers like every other rule. Not
+        reported: projects without a wrangler config; files no config deploys (scripts, workers
+        run by a workerd `.wd-test` config); secrets and vars (plain attribute reads such as
+        `env.API_TOKEN`, and calls that are neither KV- nor DO-style); `getattr(env, X, None)`
         probes whose None case is handled (`if kv:`, `kv or fallback`, `if kv is None: return`);
-        service bindings, whose RPC methods can have any name; test files, whose envs are often
-        hand-built.
+        for a binding some environments lack, uses under a condition that names it or a var of
+        the config (`if hasattr(env, "AUDIT"):`, `if env.ENVIRONMENT == "staging":`), and names
+        declared in `[tool.edgelint.bindings]`; service bindings' method names, which can be
+        anything; test files, whose envs are often hand-built.
     """
     why = """
         The `env` object only has the bindings the deployed config declares, each with its own
@@ -156,6 +178,15 @@ class BindingMismatch(Rule):
         )),
         Example("""
             async def on_fetch(request, env):
+                await env.AUDIT.put(request.url, "seen", expirationTtl=86400)  # expect: EDG302
+                return await env.CACHE.get(request.url)
+        """, files={"wrangler.toml": EXAMPLE_WITH_ENVIRONMENTS}, messages=(
+            "binding AUDIT is not declared in the top level of wrangler.toml (bindings are not inherited by "
+            "environments), but put() uses it whatever the environment: env.AUDIT does not exist there and the "
+            "call fails; declare it in every environment that runs this code, or check that it exists first",
+        )),
+        Example("""
+            async def on_fetch(request, env):
                 both = await env.FILES.getWithMetadata(request.url)  # expect: EDG302
                 await env.FILES.put(request.path, both["value"], expirationTtl=3600)  # expect: EDG302
         """, messages=(
@@ -166,6 +197,16 @@ class BindingMismatch(Rule):
         )),
     )
     valid = (
+        Example("""
+            async def on_fetch(request, env):
+                if env.ENVIRONMENT == "staging":
+                    await env.AUDIT.put(request.url, "seen", expirationTtl=86400)
+                return await env.CACHE.get(request.url)
+        """, files={"wrangler.toml": EXAMPLE_WITH_ENVIRONMENTS}),
+        Example("""
+            async def seed(env):
+                await env.SEED_KV.put("user:1", "{}")
+        """, path="scripts/seed.py", files={"src/entry.py": "async def on_fetch(request, env):\n    return 1\n"}),
         Example("""
             async def on_fetch(request, env):
                 token = env.API_TOKEN
@@ -214,20 +255,29 @@ class BindingMismatch(Rule):
 
     def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
         for op in project.facts.operations:
-            if op.kind not in ENV_BINDING_OPS or op.binding is None or op.module.is_test:
-                continue
             table = op.module.bindings
-            if not table.has_wrangler:
+            if op.kind not in ENV_BINDING_OPS or op.binding is None or op.module.is_test or not table.configs:
                 continue
             declared = table.get(op.binding)
             problem = _misuse(op, declared) if declared is not None else _undeclared(project, op, table)
+            if problem is None and not table.lacked_somewhere(op.binding):
+                continue
+            node, owner = _access(project, op)
+            if not owner.deployed_by:
+                continue  # no wrangler config deploys the file: the env it gets is none of theirs
+            problem = problem or _missing(project, op, owner)
             if problem is not None:
-                node = op.access_node if op.access_node is not None else op.node
-                owner = module_containing(project, node, op.module)
-                if owner is None:
-                    node, owner = op.node, op.module
                 yield Report(self.code, owner.path, node, problem, related=tuple(callers(op, innermost(op))),
                              root=root_of(op))
+
+
+def _access(project: Project, op: Operation) -> Tuple[cst.CSTNode, ModuleInfo]:
+    """Where the binding is taken from env (`env.X`), and the module that holds it (the findings' place)."""
+    if op.access_node is not None:
+        owner = module_containing(project, op.access_node, op.module)
+        if owner is not None:
+            return op.access_node, owner
+    return op.node, op.module
 
 
 def _misuse(op: Operation, declared: Binding) -> Optional[str]:
@@ -267,6 +317,35 @@ def _undeclared(project: Project, op: Operation, table: BindingTable) -> Optiona
     return (f"binding {op.binding} is not declared in the wrangler config (in any environment), but "
             f"{op.method}() uses it as {used_as}: {missing} in production and the call fails; {hint}"
             f"declare it, or fix the name")
+
+
+def _missing(project: Project, op: Operation, owner: ModuleInfo) -> Optional[str]:
+    """A binding some environments deploying the file do not declare, used whatever the environment."""
+    lacking = [(config, config.lacking(op.binding)) for config in owner.deployed_by]
+    lacking = [(config, environments) for config, environments in lacking if environments]
+    if not lacking or (op.probe and _probe_handled(project, op)) or _guarded(op, owner):
+        return None
+    where = " and ".join(f"{_listed([environment.label for environment in environments])} of {Path(config.path).name}"
+                         for config, environments in lacking)
+    return (f"binding {op.binding} is not declared in {where} (bindings are not inherited by environments), but "
+            f"{op.method}() uses it whatever the environment: env.{op.binding} does not exist there and the call "
+            f"fails; declare it in every environment that runs this code, or check that it exists first")
+
+
+def _guarded(op: Operation, owner: ModuleInfo) -> bool:
+    """The use depends on a condition that names the binding (`if hasattr(env, "AUDIT"):`) or a var
+    of the config (`if env.ENVIRONMENT == "staging":`), around it or around a call leading to it."""
+    table = op.module.bindings
+    names = {op.binding} | {name for name, binding in table.bindings.items() if binding.kind is BindingKind.VAR}
+    sites = [(op.module, op.node)] + [(frame.caller, frame.call) for frame in op.context.frames
+                                      if frame.call is not None and frame.caller is not None]
+    if op.access_node is not None:
+        sites.append((owner, op.access_node))
+    return any(names & names_in(test) for module, node in sites for test in guarding_tests(module.tree, node))
+
+
+def _listed(items: List[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _probe_handled(project: Project, op: Operation) -> bool:
