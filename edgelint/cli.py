@@ -2,20 +2,21 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from edgelint import __version__
 from edgelint.add_noqa import add_noqa
 from edgelint.atomic import write_atomic
 from edgelint.baseline import new_findings, write_baseline
 from edgelint.cache import CACHE_DIR, remove_cache
-from edgelint.config import Settings, check_codes, load_settings, parse_settings, read_table
-from edgelint.discovery import DEFAULT_EXCLUDES, discover
+from edgelint.config import Resolver, check_codes, load_settings, parse_settings, read_table
+from edgelint.discovery import DEFAULT_EXCLUDES, Governing, discover
 from edgelint.engine import LintResult, lint_files, project_files_of, project_root
 from edgelint.errors import ConfigError
 from edgelint.findings import Finding
@@ -46,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--statistics", action="store_true", help="print a count per rule")
     check.add_argument("--stdin-filename", help="file name for code read from stdin")
     check.add_argument("--config", help="read settings from this TOML file")
+    check.add_argument("--exclude", type=_patterns, metavar="PATTERNS",
+                       help="comma-separated patterns to skip, replacing the configured `exclude`")
+    check.add_argument("--extend-exclude", type=_patterns, metavar="PATTERNS",
+                       help="comma-separated patterns to skip in addition")
     check.add_argument("--no-filter", action="store_true", help=argparse.SUPPRESS)
     check.add_argument("--jobs", "-j", type=_positive, default=None, metavar="N",
                        help="lint on N processes (default: the number of CPUs)")
@@ -78,6 +83,10 @@ def _positive(text: str) -> int:
     return number
 
 
+def _patterns(text: str) -> List[str]:
+    return [pattern.strip() for pattern in text.split(",") if pattern.strip()]
+
+
 def _codes(text: str) -> List[str]:
     return [code.strip().upper() for code in text.split(",") if code.strip()]
 
@@ -105,21 +114,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_ERROR
 
 
-def _settings(args: argparse.Namespace, path: str) -> Settings:
-    """The settings for `path` (`-`: the stdin file name): its nearest config, or --config, and the flags."""
-    start = Path(args.stdin_filename or "." if path == "-" else path)
-    if args.config:
-        table = read_table(Path(args.config)) or {}
-        settings = parse_settings(table, args.config, KNOWN_CODES, RULE_OPTIONS)
-    else:
-        # The start need not exist (a new file piped in from an editor): the search walks upward.
-        settings = load_settings(start, KNOWN_CODES, RULE_OPTIONS)
-    for flag, attribute in (("select", "select"), ("extend_select", "extend_select"), ("ignore", "ignore")):
+def _governing(args: argparse.Namespace) -> Governing:
+    """What gives each file its settings: its nearest config file, or --config for every file,
+    with the command line's flags over them."""
+    overrides: Dict[str, Any] = {}
+    for flag in ("select", "extend_select", "ignore"):
         codes = getattr(args, flag)
         if codes is not None:
             _validate_codes(codes, f"--{flag.replace('_', '-')}")
-            setattr(settings, attribute, codes)
-    return settings
+            overrides[flag] = codes
+    if args.exclude is not None:
+        overrides["exclude"] = []  # like ruff: --exclude replaces the configured `exclude`
+    overrides["cli_exclude"] = (args.exclude or []) + (args.extend_exclude or [])
+    if args.config:
+        table = read_table(Path(args.config)) or {}
+        return dataclasses.replace(parse_settings(table, args.config, KNOWN_CODES, RULE_OPTIONS), **overrides)
+    return Resolver(KNOWN_CODES, RULE_OPTIONS, overrides)
 
 
 def _validate_codes(codes: Sequence[str], flag: str) -> None:
@@ -130,20 +140,7 @@ def _check(args: argparse.Namespace) -> int:
     errors: List = []
     overrides: Dict[str, str] = {}
     warnings: List[Tuple[str, str]] = []
-    runs = [_prepare(args, settings, paths, overrides, errors, warnings) for settings, paths in _by_config(args)]
-
-    def lint() -> LintResult:
-        """Every path's findings under its own configuration (after --fix too)."""
-        merged = LintResult()
-        for run in runs:
-            result = run()
-            merged.findings += result.findings
-            merged.errors += result.errors
-            merged.files += result.files
-            merged.sources.update(result.sources)
-        merged.findings.sort(key=lambda finding: finding.sort_key)
-        return merged
-
+    lint = _prepare(args, _governing(args), overrides, errors, warnings)
     result = lint()
     problems = [f"{path}: {problem}" for path, problem in errors]
     diff = ""
@@ -177,37 +174,20 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-def _by_config(args: argparse.Namespace) -> List[Tuple[Settings, List[str]]]:
-    """The paths grouped by the configuration that applies to them (the nearest pyproject.toml of
-    each: `edgelint check p1 p2` lints each project under its own settings)."""
-    groups: Dict[Optional[str], Tuple[Settings, List[str]]] = {}
-    by_directory: Dict[str, Settings] = {}  # pre-commit passes many files of few directories
-    for path in args.paths:
-        # Where the search for a config starts: a directory itself, a file's directory.
-        start = path if path == "-" or os.path.isdir(path) else os.path.dirname(path) or "."
-        directory = start if start == "-" else os.path.abspath(start)
-        if directory not in by_directory:
-            by_directory[directory] = _settings(args, path)
-        settings = by_directory[directory]
-        groups.setdefault(settings.path, (settings, []))[1].append(path)
-    return list(groups.values())
-
-
-def _prepare(args: argparse.Namespace, settings: Settings, paths: List[str], overrides: Dict[str, str],
-             errors: List, warnings: List[Tuple[str, str]]) -> Callable[[], LintResult]:
-    """Discover the files of `paths` and return how to lint them (again after --fix)."""
+def _prepare(args: argparse.Namespace, governing: Governing, overrides: Dict[str, str], errors: List,
+             warnings: List[Tuple[str, str]]) -> Callable[[], LintResult]:
+    """Discover the files of the paths and return how to lint them (again after --fix)."""
     targets = []
-    if "-" in paths:
+    if "-" in args.paths:
         name = args.stdin_filename or "stdin.py"
         overrides[name] = _read_stdin(name)
         targets.append(name)
-    excludes = list(DEFAULT_EXCLUDES) + settings.exclude + settings.extend_exclude
-    targets += discover([p for p in paths if p != "-"], excludes, settings.root, errors, warnings)
-    files = targets + _project_companions(targets, settings)
+    targets += discover([p for p in args.paths if p != "-"], governing, errors, warnings)
+    files = targets + _project_companions(targets, governing)
 
     def lint() -> LintResult:
         """The targets' findings: companions are only context for them."""
-        result = lint_files(files, settings, Path(os.getcwd()), use_filter=not args.no_filter, overrides=overrides,
+        result = lint_files(files, governing, Path(os.getcwd()), use_filter=not args.no_filter, overrides=overrides,
                             jobs=args.jobs or default_jobs(), use_cache=not args.no_cache)
         if len(files) > len(targets):
             wanted = set(targets)
@@ -267,7 +247,7 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def _project_companions(targets: Sequence[str], settings: Settings) -> List[str]:
+def _project_companions(targets: Sequence[str], governing: Governing) -> List[str]:
     """Other files of the Workers projects the targets belong to: a named file (or stdin) is analysed
     with its helpers and reported alone, as the flake8 plugin does. Only projects with a wrangler
     config have a known extent."""
@@ -275,13 +255,14 @@ def _project_companions(targets: Sequence[str], settings: Settings) -> List[str]
     roots: Set[Path] = set()
     companions: List[str] = []
     for directory in sorted({Path(os.path.abspath(path)).parent for path in targets}):
+        settings = governing.settings_for(str(directory / "_"))
         if not settings.wrangler_config and find_wrangler_config(directory) is None:
             continue
         root = project_root(directory, settings, directory)
         if root in roots:
             continue
         roots.add(root)
-        for path in project_files_of(str(directory / "_"), settings)[1]:
+        for path in project_files_of(str(directory / "_"), governing)[1]:
             if path not in present:
                 present.add(path)
                 companions.append(path)
