@@ -8,7 +8,7 @@ import os
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from edgelint import __version__
 from edgelint.add_noqa import add_noqa
@@ -23,8 +23,7 @@ from edgelint.findings import Finding
 from edgelint.fixes import is_applicable, plan_fixes, render_diff, write_fix
 from edgelint.parallel import default_jobs
 from edgelint.report import REPORTERS
-from edgelint.rules import ALL_RULES, KNOWN_CODES, RULE_OPTIONS, RULES_BY_CODE
-from edgelint.textio import decode_source
+from edgelint.rules import ALL_RULES, DOCUMENTED, KNOWN_CODES, RULE_OPTIONS, RULES_BY_CODE
 from edgelint.wrangler import find_wrangler_config
 
 SUBCOMMANDS = ("check", "rule", "clean")
@@ -37,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
 
     check = commands.add_parser("check", help="lint files and directories (the default command)")
-    check.add_argument("paths", nargs="*", default=["."], help="files or directories; - reads stdin")
+    check.add_argument("paths", nargs="*", help="files or directories (default: ., or stdin with --stdin-filename); "
+                                                "- reads stdin")
     check.add_argument("--format", choices=sorted(REPORTERS), default="text")
     check.add_argument("--output", "-o", help="write the report to this file")
     check.add_argument("--select", type=_codes, help="comma-separated codes or prefixes to enable")
@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--ignore", type=_codes, help="comma-separated codes or prefixes to disable")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems are found")
     check.add_argument("--statistics", action="store_true", help="print a count per rule")
-    check.add_argument("--stdin-filename", help="file name for code read from stdin")
+    check.add_argument("--stdin-filename", help="file name for code read from stdin (read when no path is given)")
     check.add_argument("--config", help="read settings from this TOML file")
     check.add_argument("--exclude", type=_patterns, metavar="PATTERNS",
                        help="comma-separated patterns to skip, replacing the configured `exclude`")
@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     adopt.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE and exit 0")
 
     rule = commands.add_parser("rule", help="show a rule's documentation")
-    rule.add_argument("code", nargs="?", help="a rule code such as EDG101")
+    rule.add_argument("code", nargs="?", help="a rule code or name, such as EDG101 or kv-read-modify-write")
     rule.add_argument("--all", action="store_true", help="list every rule")
     rule.add_argument("--format", choices=("text", "json"), default="text")
 
@@ -137,8 +137,10 @@ def _validate_codes(codes: Sequence[str], flag: str) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
+    if not args.paths:  # like ruff: a file name for stdin and no path mean stdin
+        args.paths = ["-"] if args.stdin_filename else ["."]
     errors: List = []
-    overrides: Dict[str, str] = {}
+    overrides: Dict[str, Union[str, bytes]] = {}
     warnings: List[Tuple[str, str]] = []
     lint = _prepare(args, _governing(args), overrides, errors, warnings)
     result = lint()
@@ -148,7 +150,7 @@ def _check(args: argparse.Namespace) -> int:
         result, diff = _fix(args, result, lint, overrides, problems)
     result.findings = _adopt(args, result.findings)
     problems += result.errors
-    output = REPORTERS[args.format](result.findings)
+    output: Union[str, bytes] = REPORTERS[args.format](result.findings)
     if args.statistics and args.format == "text":
         output = _statistics(result.findings)  # like ruff: the counts replace the list
     elif args.statistics:
@@ -157,7 +159,7 @@ def _check(args: argparse.Namespace) -> int:
         output = diff  # the diff alone, so that it can be piped to `patch`
     elif args.fix and overrides:
         sys.stderr.write(output)  # stdin is fixed to stdout, like ruff: the report moves to stderr
-        output = "".join(overrides.values())
+        output = next(iter(overrides.values()))
     _write(output, args.output)
     for path, warning in warnings:
         print(f"edgelint: warning: {path}: {warning}", file=sys.stderr)
@@ -174,7 +176,7 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-def _prepare(args: argparse.Namespace, governing: Governing, overrides: Dict[str, str], errors: List,
+def _prepare(args: argparse.Namespace, governing: Governing, overrides: Dict[str, Union[str, bytes]], errors: List,
              warnings: List[Tuple[str, str]]) -> Callable[[], LintResult]:
     """Discover the files of the paths and return how to lint them (again after --fix)."""
     targets = []
@@ -183,12 +185,16 @@ def _prepare(args: argparse.Namespace, governing: Governing, overrides: Dict[str
         overrides[name] = _read_stdin(name)
         targets.append(name)
     targets += discover([p for p in args.paths if p != "-"], governing, errors, warnings)
+    if not targets:
+        print("edgelint: warning: No Python files found under the given paths", file=sys.stderr)
     files = targets + _project_companions(targets, governing)
+    # Files named on the command line (not found in a directory): checked whole for syntax errors.
+    named = {*overrides, *(os.path.normpath(path) for path in args.paths if path != "-" and not os.path.isdir(path))}
 
     def lint() -> LintResult:
         """The targets' findings: companions are only context for them."""
         result = lint_files(files, governing, Path(os.getcwd()), use_filter=not args.no_filter, overrides=overrides,
-                            jobs=args.jobs or default_jobs(), use_cache=not args.no_cache)
+                            jobs=args.jobs or default_jobs(), use_cache=not args.no_cache, named=named)
         if len(files) > len(targets):
             wanted = set(targets)
             result.findings = [finding for finding in result.findings if finding.path in wanted]
@@ -280,26 +286,30 @@ def _statistics(findings) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def _read_stdin(name: str) -> str:
-    """Code piped in, decoded as Python decodes a file (coding cookie, BOM), not by the locale."""
+def _read_stdin(name: str) -> bytes:
+    """Code piped in, as bytes: it is decoded as Python decodes a file (coding cookie, BOM), not by
+    the locale."""
     if sys.stdin is None:
         raise ConfigError(name, "no standard input to read")
-    text, problem = decode_source(sys.stdin.buffer.read())
-    if text is None:
-        raise ConfigError(name, problem or "cannot decode")
-    return text
+    return sys.stdin.buffer.read()
 
 
-def _write(text: str, output: Optional[str]) -> None:
+def _write(text: Union[str, bytes], output: Optional[str]) -> None:
+    """The report (or code fixed from stdin: bytes when it could not be decoded) to stdout or `output`."""
+    if isinstance(text, bytes) and not output:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text)
+        return
     if not output:
         sys.stdout.write(text)
         return
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
     try:
         if os.path.exists(output) and not os.path.isfile(output) and not os.path.isdir(output):
-            with open(output, "w", encoding="utf-8") as stream:  # a pipe or a device: written in place
-                stream.write(text)
+            with open(output, "wb") as stream:  # a pipe or a device: written in place
+                stream.write(data)
         else:
-            write_atomic(output, text.encode("utf-8"))  # a file: replaced whole, never half-written
+            write_atomic(output, data)  # a file: replaced whole, never half-written
     except OSError as exc:
         raise ConfigError(output, f"cannot write the report: {exc.strerror or exc}") from None
 
@@ -334,10 +344,9 @@ def _rule(args: argparse.Namespace) -> int:
     if not args.code:
         print("edgelint: error: name a rule code (edgelint rule EDG101) or use --all", file=sys.stderr)
         return EXIT_ERROR
-    code = args.code.upper()
-    rule = RULES_BY_CODE.get(code)
+    rule = DOCUMENTED.get(args.code.upper()) or DOCUMENTED.get(args.code.lower())
     if rule is None:
-        print(f"edgelint: error: unknown rule code '{args.code}'", file=sys.stderr)
+        print(f"edgelint: error: unknown rule code or name '{args.code}'", file=sys.stderr)
         return EXIT_ERROR
     if args.format == "json":
         print(json.dumps(dict(_rule_summary(rule), documentation=rule.documentation()), indent=2))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import (
     Any,
     Callable,
+    Collection,
     Dict,
     FrozenSet,
     Iterable,
@@ -59,6 +60,7 @@ from edgelint.projects import (  # noqa: F401 - re-exported: the engine's API fo
     Source,
     binding_table,
     filter_findings,
+    source_of,
     group_projects,
     load_source,
     project_files_of,
@@ -66,7 +68,7 @@ from edgelint.projects import (  # noqa: F401 - re-exported: the engine's API fo
     read_source,
 )
 from edgelint.rules import ALL_RULES, INTERNAL_ERROR, RULES_BY_CODE, SYNTAX_ERROR
-from edgelint.textio import compact, content_digest, expand, syntax_error
+from edgelint.textio import expand, python_syntax_error, syntax_error
 
 
 @dataclass
@@ -186,10 +188,10 @@ class ProjectRun:
             return self.findings
         for run in project.runs:
             for message in run.errors or ():
-                self.findings.append(self._file_finding(INTERNAL_ERROR, run.function.module.path, 1, 0, message))
+                self.findings.append(engine_finding(INTERNAL_ERROR, run.function.module.path, 1, 0, message))
         for memory in project.replayed.values():
             for path, message in memory.errors:
-                self.findings.append(self._file_finding(INTERNAL_ERROR, path, 1, 0, message))
+                self.findings.append(engine_finding(INTERNAL_ERROR, path, 1, 0, message))
         self._run_rules(project, previous)
         errors = self._chunk_errors(previous, changed)
         for found in errors.values():
@@ -237,7 +239,9 @@ class ProjectRun:
         load_source(source)
         if source.error is not None:
             return False
-        return not self.use_filter or is_relevant(source.text or "", self._table(path).bindings)
+        if self.use_filter:
+            source.skipped = not is_relevant(source.text or "", self._table(path).bindings)
+        return not source.skipped
 
     def _table(self, path: str) -> BindingTable:
         """The bindings a module sees: its settings' `bindings` over the wrangler config's."""
@@ -290,7 +294,7 @@ class ProjectRun:
             return parse_module(text, calls)
         except cst.ParserSyntaxError as exc:
             line, column, message = syntax_error(text, exc)
-            self.findings.append(self._file_finding(SYNTAX_ERROR, path, line, column, message))
+            self.findings.append(engine_finding(SYNTAX_ERROR, path, line, column, message))
         except (RecursionError, MemoryError, Exception) as exc:  # noqa: BLE001
             self._internal_error(path, exc)
         return None
@@ -309,20 +313,16 @@ class ProjectRun:
             for chunk, exc in module.chunk_errors:
                 if isinstance(exc, cst.ParserSyntaxError):
                     line, column, message = syntax_error(chunk.text, exc, chunk.first)
-                    found.append(self._file_finding(SYNTAX_ERROR, module.path, line, column, message))
+                    found.append(engine_finding(SYNTAX_ERROR, module.path, line, column, message))
                 else:
                     message = f"internal error while analysing this file: {type(exc).__name__}: {exc}"
-                    found.append(self._file_finding(INTERNAL_ERROR, module.path, 1, 0, message.splitlines()[0]))
+                    found.append(engine_finding(INTERNAL_ERROR, module.path, 1, 0, message.splitlines()[0]))
             errors[path] = (digest, found)
         return errors
 
     def _internal_error(self, path: str, exc: BaseException) -> None:
         message = f"internal error while analysing this file: {type(exc).__name__}: {exc}".splitlines()[0]
-        self.findings.append(self._file_finding(INTERNAL_ERROR, path, 1, 0, message))
-
-    def _file_finding(self, code: str, path: str, line: int, column: int, message: str) -> Finding:
-        return Finding(code, message, path, max(line, 1), column + 1, max(line, 1), column + 1, "error",
-                       "syntax-error" if code == SYNTAX_ERROR else "internal-error")
+        self.findings.append(engine_finding(INTERNAL_ERROR, path, 1, 0, message))
 
     def _run_rules(self, project: Project, previous: Optional[Memory]) -> None:
         reports: List[Union[Report, Choice]] = []
@@ -454,25 +454,57 @@ def _run_projects(groups: Sequence[ProjectInput], use_filter: bool, jobs: int,
     return [findings for findings, _ in outcomes]
 
 
+def engine_finding(code: str, path: str, line: int, column: int, message: str) -> Finding:
+    """A finding of edgelint's own (EDG999, EDG998) at a 1-based line and 0-based column."""
+    return Finding(code, message, path, max(line, 1), column + 1, max(line, 1), column + 1, "error",
+                   "syntax-error" if code == SYNTAX_ERROR else "internal-error")
+
+
 def lint_files(paths: Sequence[str], governing: Governing, fallback_root: Path, use_filter: bool = True,
-               overrides: Optional[Mapping[str, str]] = None, apply_noqa: bool = True, jobs: int = 1,
-               use_cache: bool = False) -> LintResult:
-    """Lint `paths` (already discovered) as projects. `overrides` replaces file contents (stdin)."""
+               overrides: Optional[Mapping[str, Union[str, bytes]]] = None, apply_noqa: bool = True, jobs: int = 1,
+               use_cache: bool = False, named: Collection[str] = ()) -> LintResult:
+    """Lint `paths` (already discovered) as projects. `overrides` replaces file contents: a text
+    (an editor's buffer) or bytes (stdin). The `named` files' syntax errors are reported even where
+    the relevance filter skips them."""
     result = LintResult(files=len(paths))
     groups = group_projects(paths, governing, fallback_root)
     for group in groups:
-        for path, text in (overrides or {}).items():
+        for path, content in (overrides or {}).items():
             if path in group.sources:
-                digest = content_digest(text.encode("utf-8", "surrogatepass"))
-                group.sources[path] = Source(path, compact(text), digest=digest)
+                group.sources[path] = source_of(path, content)
     for group, findings in zip(groups, _run_projects(groups, use_filter, jobs, use_cache)):
         result.findings.extend(findings)
+        if use_filter and named:
+            result.findings.extend(_skipped_syntax_errors(group, named, findings))
         for path, source in group.sources.items():
             result.sources[path] = source
-            if source.error is not None:
+            if source.error_at is not None:  # read, but not Python text: a syntax error, as Python says
+                result.findings.append(engine_finding(SYNTAX_ERROR, path, source.error_at[0], source.error_at[1] - 1,
+                                                      source.error or ""))
+            elif source.error is not None:
                 result.errors.append(f"{path}: {source.error}")
     result.findings = _with_severity(filter_findings(result.findings, governing, result.sources, apply_noqa), governing)
     return result
+
+
+def _skipped_syntax_errors(group: ProjectInput, named: Collection[str], findings: Sequence[Finding]) -> List[Finding]:
+    """Syntax errors of the named files the relevance filter kept from the analysis (it parses
+    only what can involve a binding): a file named on the command line is checked whole, as ruff
+    and flake8 check it."""
+    reported = {finding.path for finding in findings if finding.code == SYNTAX_ERROR}
+    found: List[Finding] = []
+    for path in sorted(set(named) & group.sources.keys() - reported):
+        source = group.sources[path]
+        if not source.skipped:
+            continue  # analysed (its syntax errors are among the findings), or not Python text
+        load_source(source)
+        try:
+            error = python_syntax_error(source.text or "")
+        except ValueError:
+            continue  # Python cannot say where: nothing to report on
+        if error is not None:
+            found.append(engine_finding(SYNTAX_ERROR, path, *error))
+    return found
 
 
 def _with_severity(findings: List[Finding], governing: Governing) -> List[Finding]:

@@ -10,12 +10,12 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from edgelint.cache import FileState, Slot
 from edgelint.findings import Finding
 from edgelint.noqa import NoqaIndex, file_is_ignored
-from edgelint.textio import StoredText, compact, expand, read_text
+from edgelint.textio import FileText, StoredText, compact, content_digest, expand, read_text, text_of
 from edgelint.wrangler import find_wrangler_config, load_bindings
 
 if TYPE_CHECKING:
@@ -32,6 +32,8 @@ class Source:
     stored: Optional[StoredText] = None  # the text, kept for the whole run: see textio.compact
     error: Optional[str] = None
     digest: str = ""  # of the bytes read (textio.content_digest); the bytes themselves are not kept
+    error_at: Optional[Sequence[int]] = None  # where bytes read fail to decode: see textio.FileText
+    skipped: Optional[bool] = None  # whether the relevance filter kept it from the analysis (None: not known)
 
     @property
     def text(self) -> Optional[str]:
@@ -43,19 +45,32 @@ class Source:
 
     def state(self) -> FileState:
         """What the cache knows the file by."""
-        return FileState(self.digest, self.error, self.stored is not None and _mentions_noqa(self.stored))
+        return FileState(self.digest, self.error, self.stored is not None and _mentions_noqa(self.stored),
+                         self.error_at, self.skipped)
 
 
 def read_source(path: str) -> Source:
-    text, error, digest = read_text(path)
-    return Source(path, None if text is None else compact(text), error, digest)
+    return _source(path, read_text(path))
+
+
+def source_of(path: str, content: Union[str, bytes]) -> Source:
+    """A file's source from what a run already has: a text (an editor's buffer, a fixed text) or
+    bytes (stdin), decoded as a file is."""
+    if isinstance(content, bytes):
+        return _source(path, text_of(content))
+    return Source(path, compact(content), digest=content_digest(content.encode("utf-8", "surrogatepass")))
+
+
+def _source(path: str, found: FileText) -> Source:
+    return Source(path, None if found.text is None else compact(found.text), found.error, found.digest, found.error_at)
 
 
 def load_source(source: Source) -> None:
     """Read a file's text (or the reason it has none) into `source`, once."""
     if not source.loaded:
         loaded = read_source(source.path)
-        source.stored, source.error, source.digest = loaded.stored, loaded.error, loaded.digest
+        source.stored, source.error, source.digest, source.error_at = (loaded.stored, loaded.error, loaded.digest,
+                                                                       loaded.error_at)
 
 
 @dataclass
@@ -169,8 +184,10 @@ class CachedProject:
         if hit is None:
             return None
         for path, source in self.group.sources.items():
-            if not source.loaded and hit.states[path].error is not None:
-                source.error = hit.states[path].error  # reported as the run reports an unreadable file
+            state = hit.states[path]
+            source.skipped = state.skipped  # as the analysis that made the entry found
+            if not source.loaded:  # reported as the run reports a file that cannot be read or decoded
+                source.error, source.error_at = state.error, state.error_at
         for finding in hit.findings:
             # The texts a report needs: where a noqa comment may suppress a finding, where a fix applies.
             source = self.group.sources.get(finding.path)
