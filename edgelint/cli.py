@@ -22,12 +22,29 @@ from edgelint.errors import ConfigError
 from edgelint.findings import Finding
 from edgelint.fixes import is_applicable, plan_fixes, render_diff, write_fix
 from edgelint.parallel import default_jobs
-from edgelint.report import REPORTERS
+from edgelint.projects import load_source
+from edgelint.report import REPORTERS, text
 from edgelint.rules import ALL_RULES, DOCUMENTED, KNOWN_CODES, RULE_OPTIONS, RULES_BY_CODE
+from edgelint.textio import NEWLINE
 from edgelint.wrangler import find_wrangler_config
 
 SUBCOMMANDS = ("check", "rule", "clean")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+TEXT_FORMATS = ("text", "concise", "full")  # ruff's names: concise is text, full adds the source
+CHECK_EPILOG = """\
+examples:
+  edgelint check                          lint the current directory (edgelint . does the same)
+  edgelint check src/ --select EDG1       only the KV rules
+  edgelint check --output-format full     with each finding's source line and related places
+  edgelint check --format sarif -o x.sarif
+  edgelint check --stdin-filename src/entry.py < buffer.py
+  edgelint check --show-settings src/entry.py
+
+exit codes:
+  0  no findings (or all fixed; always with --exit-zero, --show-files, --show-settings)
+  1  findings (a file that does not parse or decode is the finding EDG999)
+  2  a usage, configuration or internal error, or a path or file that cannot be read
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,10 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"edgelint {__version__}")
     commands = parser.add_subparsers(dest="command")
 
-    check = commands.add_parser("check", help="lint files and directories (the default command)")
+    check = commands.add_parser("check", help="lint files and directories (the default command)",
+                                epilog=CHECK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("paths", nargs="*", help="files or directories (default: ., or stdin with --stdin-filename); "
                                                 "- reads stdin")
-    check.add_argument("--format", choices=sorted(REPORTERS), default="text")
+    check.add_argument("--format", "--output-format", choices=sorted([*REPORTERS, *TEXT_FORMATS[1:]]),
+                       default="text", help="text (or concise), full, json, sarif, github or junit")
+    check.add_argument("--show-source", action="store_true", help="with the text format: as --output-format full")
+    check.add_argument("--quiet", "-q", action="store_true", help="print the findings only: no summary or warnings")
+    check.add_argument("--color", "--colour", choices=("auto", "always", "never"), default="auto",
+                       help="colour the text formats (auto: on a terminal, unless NO_COLOR is set)")
     check.add_argument("--output", "-o", help="write the report to this file")
     check.add_argument("--select", type=_codes, help="comma-separated codes or prefixes to enable")
     check.add_argument("--extend-select", type=_codes, help="codes to enable in addition")
@@ -51,9 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="comma-separated patterns to skip, replacing the configured `exclude`")
     check.add_argument("--extend-exclude", type=_patterns, metavar="PATTERNS",
                        help="comma-separated patterns to skip in addition")
+    check.add_argument("--force-exclude", action="store_true",
+                       help="apply the excludes to files named on the command line too (pre-commit names every file)")
+    check.add_argument("--show-settings", metavar="FILE", help="print the settings that govern FILE, and exit")
+    check.add_argument("--show-files", action="store_true", help="list the files that would be linted, and exit")
     check.add_argument("--no-filter", action="store_true", help=argparse.SUPPRESS)
-    check.add_argument("--jobs", "-j", type=_positive, default=None, metavar="N",
-                       help="lint on N processes (default: the number of CPUs)")
+    check.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N",
+                       help="lint on N processes (default, 0 or auto: the number of CPUs)")
     check.add_argument("--no-cache", action="store_true", help=f"neither read nor write {CACHE_DIR}/")
     check.add_argument("--fix", action="store_true", help="apply safe fixes, then report what remains")
     check.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply unsafe fixes")
@@ -63,24 +90,31 @@ def build_parser() -> argparse.ArgumentParser:
     adopt.add_argument("--add-noqa", action="store_true", help="add `# noqa: CODE` comments for every finding")
     adopt.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE and exit 0")
 
+    check.set_defaults(parser=check)  # whose usage an unknown option shows
+
     rule = commands.add_parser("rule", help="show a rule's documentation")
     rule.add_argument("code", nargs="?", help="a rule code or name, such as EDG101 or kv-read-modify-write")
     rule.add_argument("--all", action="store_true", help="list every rule")
     rule.add_argument("--format", choices=("text", "json"), default="text")
+    rule.set_defaults(parser=rule)
 
     clean = commands.add_parser("clean", help=f"remove the {CACHE_DIR}/ result caches")
     clean.add_argument("paths", nargs="*", default=["."], help="projects or directories (default: .)")
+    clean.set_defaults(parser=clean)
     return parser
 
 
-def _positive(text: str) -> int:
+def _jobs(text: str) -> Optional[int]:
+    """A number of processes; 0 and auto: one per CPU (None, the default)."""
+    if text.strip().lower() == "auto":
+        return None
     try:
         number = int(text)
     except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}")
-    return number
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of processes or auto, not {text!r}")
+    return number or None
 
 
 def _patterns(text: str) -> List[str]:
@@ -97,7 +131,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args_list.insert(0, "check")
     if not args_list:
         args_list = ["check"]
-    args = build_parser().parse_args(args_list)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(args_list)
+    if unknown:  # shown with the usage of the command they were given to, not the top-level one
+        getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         if args.command == "rule":
             return _rule(args)
@@ -139,33 +176,36 @@ def _validate_codes(codes: Sequence[str], flag: str) -> None:
 def _check(args: argparse.Namespace) -> int:
     if not args.paths:  # like ruff: a file name for stdin and no path mean stdin
         args.paths = ["-"] if args.stdin_filename else ["."]
+    governing = _governing(args)
+    if args.show_settings:
+        print(_show_settings(governing, args.show_settings), end="")
+        return EXIT_CLEAN
     errors: List = []
     overrides: Dict[str, Union[str, bytes]] = {}
     warnings: List[Tuple[str, str]] = []
-    lint = _prepare(args, _governing(args), overrides, errors, warnings)
-    result = lint()
+    targets, lint = _prepare(args, governing, overrides, errors, warnings)
     problems = [f"{path}: {problem}" for path, problem in errors]
+    if args.show_files:
+        print("".join(f"{target}\n" for target in targets), end="")
+        _tell(args, warnings, problems)
+        return EXIT_CLEAN
+    if not targets:
+        warnings.append(("", "No Python files found under the given paths"))
+    result = lint()
     diff = ""
     if args.fix or args.diff:
         result, diff = _fix(args, result, lint, overrides, problems)
     result.findings = _adopt(args, result.findings)
     problems += result.errors
-    output: Union[str, bytes] = REPORTERS[args.format](result.findings)
-    if args.statistics and args.format == "text":
-        output = _statistics(result.findings)  # like ruff: the counts replace the list
-    elif args.statistics:
-        sys.stderr.write(_statistics(result.findings))  # keep machine-readable output valid
+    output: Union[str, bytes] = _report(args, result)
     if args.diff:
         output = diff  # the diff alone, so that it can be piped to `patch`
     elif args.fix and overrides:
         sys.stderr.write(output)  # stdin is fixed to stdout, like ruff: the report moves to stderr
         output = next(iter(overrides.values()))
     _write(output, args.output)
-    for path, warning in warnings:
-        print(f"edgelint: warning: {path}: {warning}", file=sys.stderr)
-    for problem in problems:
-        print(f"edgelint: error: {problem}", file=sys.stderr)
-    if result.findings:
+    _tell(args, warnings, problems)
+    if result.findings and not args.quiet:
         fixable = sum(1 for f in result.findings if is_applicable(f.fix, args.unsafe_fixes))
         noun = "problem" if len(result.findings) == 1 else "problems"
         print(f"Found {len(result.findings)} {noun} ({fixable} fixable with --fix).", file=sys.stderr)
@@ -176,17 +216,77 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _tell(args: argparse.Namespace, warnings: List[Tuple[str, str]], problems: List[str]) -> None:
+    """Warnings (unless --quiet) and errors, one stderr line each."""
+    for warning in [] if args.quiet else warnings:
+        print(f"edgelint: warning: {': '.join(part for part in warning if part)}", file=sys.stderr)
+    for problem in problems:
+        print(f"edgelint: error: {problem}", file=sys.stderr)
+
+
+def _report(args: argparse.Namespace, result: LintResult) -> str:
+    """The findings in the requested format; with --statistics, the counts."""
+    if args.statistics and args.format in TEXT_FORMATS:
+        return _statistics(result.findings)  # like ruff: the counts replace the list
+    if args.statistics:
+        sys.stderr.write(_statistics(result.findings))  # keep machine-readable output valid
+    if args.format not in TEXT_FORMATS:
+        return REPORTERS[args.format](result.findings)
+    full = args.format == "full" or args.show_source
+    return text.render(result.findings, full, _colour(args), _source_lines(result) if full else None)
+
+
+def _colour(args: argparse.Namespace) -> bool:
+    """ANSI colours: as --color says; by default on a terminal unless NO_COLOR is set (FORCE_COLOR: always)."""
+    if args.color != "auto":
+        return args.color == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or (not args.output and sys.stdout.isatty())
+
+
+def _source_lines(result: LintResult) -> text.SourceLine:
+    """A file's lines as Python numbers them, read when a finding first needs them."""
+    lines: Dict[str, List[str]] = {}
+
+    def line_of(path: str, number: int) -> Optional[str]:
+        if path not in lines:
+            source = result.sources.get(path)
+            if source is not None:
+                load_source(source)
+            lines[path] = NEWLINE.split(source.text or "") if source is not None else []
+        return lines[path][number - 1] if 0 < number <= len(lines[path]) else None
+
+    return line_of
+
+
+def _show_settings(governing: Governing, path: str) -> str:
+    """The settings that govern `path`, as TOML lines under comments naming where they come from."""
+    settings = governing.settings_for(path)
+    directory = Path(os.path.abspath(path)).parent
+    project = governing.settings_for(str(project_root(directory, settings, Path(os.getcwd())) / "_"))
+    lines = [f"# settings of {path}: {settings.path or 'the defaults (no configuration file found)'}",
+             f"# its project's admin-markers and rules: {project.path or 'the defaults'}"]
+    if settings.cli_exclude:
+        lines.append(f"# excluded by the command line: {json.dumps(settings.cli_exclude)}")
+    shown = dataclasses.asdict(settings)
+    for key in ("path", "root", "cli_exclude"):
+        del shown[key]
+    lines += [f"{key.replace('_', '-')} = {json.dumps(value, default=lambda kind: kind.value)}"
+              for key, value in shown.items()]
+    return "\n".join(lines) + "\n"
+
+
 def _prepare(args: argparse.Namespace, governing: Governing, overrides: Dict[str, Union[str, bytes]], errors: List,
-             warnings: List[Tuple[str, str]]) -> Callable[[], LintResult]:
-    """Discover the files of the paths and return how to lint them (again after --fix)."""
+             warnings: List[Tuple[str, str]]) -> Tuple[List[str], Callable[[], LintResult]]:
+    """Discover the files of the paths: the targets, and how to lint them (again after --fix)."""
     targets = []
     if "-" in args.paths:
         name = args.stdin_filename or "stdin.py"
         overrides[name] = _read_stdin(name)
-        targets.append(name)
-    targets += discover([p for p in args.paths if p != "-"], governing, errors, warnings)
-    if not targets:
-        print("edgelint: warning: No Python files found under the given paths", file=sys.stderr)
+        if not (args.force_exclude and governing.settings_for(name).is_excluded(name, Path(os.getcwd()))):
+            targets.append(name)
+    targets += discover([p for p in args.paths if p != "-"], governing, errors, warnings, args.force_exclude)
     files = targets + _project_companions(targets, governing)
     # Files named on the command line (not found in a directory): checked whole for syntax errors.
     named = {*overrides, *(os.path.normpath(path) for path in args.paths if path != "-" and not os.path.isdir(path))}
@@ -202,7 +302,7 @@ def _prepare(args: argparse.Namespace, governing: Governing, overrides: Dict[str
             result.errors = [error for error in result.errors if error.split(": ", 1)[0] in wanted]
         return result
 
-    return lint
+    return targets, lint
 
 
 def _adopt(args: argparse.Namespace, findings: List[Finding]) -> List[Finding]:

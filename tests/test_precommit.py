@@ -45,3 +45,13 @@ def test_hook_manifest_is_valid():
     manifest = subprocess.run([sys.executable, "-m", "pre_commit", "validate-manifest", ".pre-commit-hooks.yaml"],
                               cwd=ROOT, capture_output=True, text=True)
     assert manifest.returncode == 0, manifest.stdout + manifest.stderr
+
+
+def test_hook_honours_the_configured_excludes(tmp_path, hook_repo, pre_commit_home):
+    # pre-commit names every file: the hook passes --force-exclude so that excludes still apply.
+    clean = "async def on_fetch(request, env):\n    return await env.VIEWS.get('views')\n"
+    result = pre_commit(tmp_path, {"wrangler.toml": WRANGLER, "src/entry.py": clean,
+                                   "src/generated/counter.py": COUNTER.format(comment=""),
+                                   "pyproject.toml": '[tool.edgelint]\nextend-exclude = ["generated"]\n'},
+                        hook_repo, pre_commit_home)
+    assert result.returncode == 0, result.stdout + result.stderr
