@@ -26,7 +26,7 @@ from edgelint.projects import load_source
 from edgelint.report import REPORTERS, text
 from edgelint.rules import ALL_RULES, DOCUMENTED, KNOWN_CODES, RULE_OPTIONS, RULES_BY_CODE
 from edgelint.textio import NEWLINE
-from edgelint.wrangler import find_wrangler_config
+from edgelint.wrangler import WRANGLER_FILES, find_wrangler_config
 
 SUBCOMMANDS = ("check", "rule", "clean")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -176,6 +176,9 @@ def _validate_codes(codes: Sequence[str], flag: str) -> None:
 def _check(args: argparse.Namespace) -> int:
     if not args.paths:  # like ruff: a file name for stdin and no path mean stdin
         args.paths = ["-"] if args.stdin_filename else ["."]
+    # A wrangler config (pre-commit passes it when it changed) stands for the project it governs.
+    args.paths = [os.path.dirname(path) or "." if os.path.basename(path) in WRANGLER_FILES else path
+                  for path in args.paths]
     governing = _governing(args)
     if args.show_settings:
         print(_show_settings(governing, args.show_settings), end="")

@@ -57,18 +57,19 @@ def git(*args: str, cwd: Path) -> str:
 
 
 def pre_commit(project: Path, files: Dict[str, str], hook_repo: Tuple[str, str], home: str,
-               hook: str = "edgelint") -> subprocess.CompletedProcess:
-    """`pre-commit run --all-files` of `hook` in a new git repository of `files` at `project`."""
+               hook: str = "edgelint", *args: str, **env: str) -> subprocess.CompletedProcess:
+    """`pre-commit run` of `hook` (`args`, by default --all-files) in a new git repository of
+    `files` at `project`, with `env` added to the environment."""
     path, sha = hook_repo
     config = f"repos:\n  - repo: {path}\n    rev: {sha}\n    hooks:\n      - id: {hook}\n"
     write_project(project, dict(files, **{".pre-commit-config.yaml": config}))
     git("init", "-q", cwd=project)
     git("add", "-A", cwd=project)
-    return run_pre_commit(project, home)
+    return run_pre_commit(project, home, *args, **env)
 
 
-def run_pre_commit(project: Path, home: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "PRE_COMMIT_HOME": home, "PRE_COMMIT_COLOR": "never"}
+def run_pre_commit(project: Path, home: str, *args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PRE_COMMIT_HOME": home, "PRE_COMMIT_COLOR": "never", **env}
     environment.pop("PYTHONPATH", None)  # the hook must run the edgelint pre-commit installed
-    return subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=project,
+    return subprocess.run([sys.executable, "-m", "pre_commit", "run", *(args or ("--all-files",))], cwd=project,
                           capture_output=True, text=True, env=environment, timeout=600)

@@ -217,3 +217,10 @@ def test_each_path_is_linted_under_its_own_configuration(tmp_path, run_cli, orde
     code, out, _ = run_cli("check", "--no-cache", *order)
     assert code == 1
     assert [line.split(":")[0] for line in out.splitlines()] == [str(Path("p2/src/entry.py"))]
+
+
+def test_a_wrangler_config_named_stands_for_its_project(tmp_path, run_cli):
+    counter_project(tmp_path / "worker", extra={"src/helpers.py": COUNTER.format(comment="")})
+    code, out, _ = run_cli("check", "worker/wrangler.toml")
+    assert code == 1
+    assert [line.split(":")[0] for line in out.splitlines()] == ["worker/src/entry.py", "worker/src/helpers.py"]

@@ -55,3 +55,22 @@ def test_hook_honours_the_configured_excludes(tmp_path, hook_repo, pre_commit_ho
                                    "pyproject.toml": '[tool.edgelint]\nextend-exclude = ["generated"]\n'},
                         hook_repo, pre_commit_home)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_hook_runs_when_only_the_wrangler_config_changes(tmp_path, hook_repo, pre_commit_home):
+    # The binding the code uses is gone from wrangler.toml: the unchanged entry.py now has an EDG302.
+    handler = "async def on_fetch(request, env):\n    return await env.VIEWS.get('views')\n"
+    files = {"wrangler.toml": '[[kv_namespaces]]\nbinding = "OTHER"\nid = "1"\n', "src/entry.py": handler}
+    result = pre_commit(tmp_path, files, hook_repo, pre_commit_home, "edgelint", "--files", "wrangler.toml")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "src/entry.py:2:18: EDG302 binding VIEWS is not declared" in result.stdout
+
+
+def test_many_files_are_one_analysis_with_one_summary(tmp_path, hook_repo, pre_commit_home):
+    # pre-commit splits the files of a hook that is not serial into one batch per CPU (two at least
+    # here: TRAVIS makes it assume two), each of which would analyse the project again.
+    files = {f"src/route_{number:03}.py": COUNTER.format(comment="") for number in range(60)}
+    result = pre_commit(tmp_path, {"wrangler.toml": WRANGLER, **files}, hook_repo, pre_commit_home, TRAVIS="1")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.count("EDG101") == 60
+    assert result.stdout.count("Found ") == 1 and "Found 60 problems" in result.stdout
