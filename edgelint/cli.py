@@ -23,7 +23,7 @@ from edgelint.findings import Finding
 from edgelint.fixes import is_applicable, plan_fixes, render_diff, write_fix
 from edgelint.parallel import default_jobs
 from edgelint.projects import load_source
-from edgelint.report import REPORTERS, text
+from edgelint.report import REPORTERS, WITH_NOTIFICATIONS, text
 from edgelint.rules import ALL_RULES, DOCUMENTED, KNOWN_CODES, RULE_OPTIONS, RULES_BY_CODE
 from edgelint.textio import NEWLINE
 from edgelint.wrangler import WRANGLER_FILES, find_wrangler_config
@@ -143,6 +143,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _check(args)
     except ConfigError as exc:
         print(f"edgelint: error: {exc}", file=sys.stderr)
+        if args.command in (None, "check") and args.format in WITH_NOTIFICATIONS:
+            _report_problem(args, str(exc))
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
@@ -200,7 +202,7 @@ def _check(args: argparse.Namespace) -> int:
         result, diff = _fix(args, result, lint, overrides, problems)
     result.findings = _adopt(args, result.findings)
     problems += result.errors
-    output: Union[str, bytes] = _report(args, result)
+    output: Union[str, bytes] = _report(args, result, problems)
     if args.diff:
         output = diff  # the diff alone, so that it can be piped to `patch`
     elif args.fix and overrides:
@@ -219,6 +221,14 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _report_problem(args: argparse.Namespace, problem: str) -> None:
+    """A run stopped by a configuration error still leaves a valid SARIF or JSON document naming it."""
+    try:
+        _write(REPORTERS[args.format]([], [problem]), args.output)
+    except ConfigError:
+        pass  # the report cannot be written either: the error line said what matters
+
+
 def _tell(args: argparse.Namespace, warnings: List[Tuple[str, str]], problems: List[str]) -> None:
     """Warnings (unless --quiet) and errors, one stderr line each."""
     for warning in [] if args.quiet else warnings:
@@ -227,12 +237,15 @@ def _tell(args: argparse.Namespace, warnings: List[Tuple[str, str]], problems: L
         print(f"edgelint: error: {problem}", file=sys.stderr)
 
 
-def _report(args: argparse.Namespace, result: LintResult) -> str:
-    """The findings in the requested format; with --statistics, the counts."""
+def _report(args: argparse.Namespace, result: LintResult, problems: Sequence[str]) -> str:
+    """The findings in the requested format (with the problems where the format carries them);
+    with --statistics, the counts."""
     if args.statistics and args.format in TEXT_FORMATS:
         return _statistics(result.findings)  # like ruff: the counts replace the list
     if args.statistics:
         sys.stderr.write(_statistics(result.findings))  # keep machine-readable output valid
+    if args.format in WITH_NOTIFICATIONS:
+        return REPORTERS[args.format](result.findings, problems)
     if args.format not in TEXT_FORMATS:
         return REPORTERS[args.format](result.findings)
     full = args.format == "full" or args.show_source

@@ -26,7 +26,9 @@ LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 Json = Dict[str, Any]
 
 
-def render(findings: Sequence[Finding]) -> str:
+def render(findings: Sequence[Finding], notifications: Sequence[str] = ()) -> str:
+    """The log of one run; `notifications` are its problems that are not findings ("PATH: PROBLEM":
+    a file that cannot be read, a configuration error), which make the execution unsuccessful."""
     rules = _rules()
     index = {rule["id"]: position for position, rule in enumerate(rules)}
     prints = fingerprints(findings)
@@ -39,9 +41,21 @@ def render(findings: Sequence[Finding]) -> str:
             # Engine columns count characters, not the UTF-16 units SARIF consumers may assume.
             "columnKind": "unicodeCodePoints",
             "results": [_result(f, index[f.code], prints[id(f)]) for f in findings],
+            "invocations": [{"executionSuccessful": not notifications,
+                             "toolExecutionNotifications": [_notification(text) for text in notifications]}],
         }],
     }
     return json.dumps(log, indent=2) + "\n"
+
+
+def _notification(text: str) -> Json:
+    """A problem "PATH: PROBLEM" (a configuration error's PATH is "FILE:LINE")."""
+    path, _, problem = text.partition(": ")
+    at_line = re.fullmatch(r"(.+):(\d+)", path)
+    location: Json = {"artifactLocation": _artifact(at_line[1] if at_line else path)}
+    if at_line:
+        location["region"] = {"startLine": int(at_line[2])}
+    return {"level": "error", "message": {"text": problem or path}, "locations": [{"physicalLocation": location}]}
 
 
 def _rules() -> List[Json]:
