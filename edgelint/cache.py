@@ -67,6 +67,8 @@ class FileState(NamedTuple):
     digest: str
     error: Optional[str] = None
     noqa: bool = False  # its text mentions noqa (only such files are read to apply noqa comments)
+    error_at: Optional[Sequence[int]] = None  # where its bytes fail to decode (textio.FileText)
+    skipped: Optional[bool] = None  # the relevance filter kept it from the analysis (projects.Source)
 
     def same_content(self, other: "FileState") -> bool:
         return (self.digest, self.error) == (other.digest, other.error)
@@ -189,16 +191,16 @@ class Slot:
             if spelled in known:
                 if not known[spelled].same_content(stored):
                     return None
-                states[spelled] = known[spelled]
+                states[spelled] = known[spelled]._replace(skipped=stored.skipped)
             elif unchanged(record, self.stats.taken.get(path)):
                 states[spelled] = stored
             else:
                 dirty.append(spelled)
         for spelled in dirty:  # touched, or too recent to trust: unchanged if the content is
-            state = read(spelled)
-            if not state.same_content(records[self.absolute[spelled]][1]):
+            state, stored = read(spelled), records[self.absolute[spelled]][1]
+            if not state.same_content(stored):
                 return None
-            states[spelled] = state
+            states[spelled] = state._replace(skipped=stored.skipped)  # what the analysis found of the same content
             refresh = True
         findings = [_finding(self._spelled_paths(item)) for item in entry["findings"]]
         if refresh:

@@ -2,32 +2,49 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from edgelint import __version__
 from edgelint.add_noqa import add_noqa
 from edgelint.atomic import write_atomic
 from edgelint.baseline import new_findings, write_baseline
 from edgelint.cache import CACHE_DIR, remove_cache
-from edgelint.config import Settings, check_codes, load_settings, parse_settings, read_table
-from edgelint.discovery import DEFAULT_EXCLUDES, discover
+from edgelint.config import Resolver, check_codes, load_settings, parse_settings, read_table
+from edgelint.discovery import DEFAULT_EXCLUDES, Governing, discover
 from edgelint.engine import LintResult, lint_files, project_files_of, project_root
 from edgelint.errors import ConfigError
 from edgelint.findings import Finding
 from edgelint.fixes import is_applicable, plan_fixes, render_diff, write_fix
 from edgelint.parallel import default_jobs
-from edgelint.report import REPORTERS
-from edgelint.rules import ALL_RULES, KNOWN_CODES, RULE_OPTIONS, RULES_BY_CODE
-from edgelint.textio import decode_source
-from edgelint.wrangler import find_wrangler_config
+from edgelint.projects import load_source
+from edgelint.report import REPORTERS, WITH_NOTIFICATIONS, text
+from edgelint.rules import ALL_RULES, DOCUMENTED, KNOWN_CODES, RULE_OPTIONS, RULES_BY_CODE
+from edgelint.textio import NEWLINE
+from edgelint.wrangler import WRANGLER_FILES, find_wrangler_config
 
 SUBCOMMANDS = ("check", "rule", "clean")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+TEXT_FORMATS = ("text", "concise", "full")  # ruff's names: concise is text, full adds the source
+CHECK_EPILOG = """\
+examples:
+  edgelint check                          lint the current directory (edgelint . does the same)
+  edgelint check src/ --select EDG1       only the KV rules
+  edgelint check --output-format full     with each finding's source line and related places
+  edgelint check --format sarif -o x.sarif
+  edgelint check --stdin-filename src/entry.py < buffer.py
+  edgelint check --show-settings src/entry.py
+
+exit codes:
+  0  no findings (or all fixed; always with --exit-zero, --show-files, --show-settings)
+  1  findings (a file that does not parse or decode is the finding EDG999)
+  2  a usage, configuration or internal error, or a path or file that cannot be read
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,20 +52,35 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"edgelint {__version__}")
     commands = parser.add_subparsers(dest="command")
 
-    check = commands.add_parser("check", help="lint files and directories (the default command)")
-    check.add_argument("paths", nargs="*", default=["."], help="files or directories; - reads stdin")
-    check.add_argument("--format", choices=sorted(REPORTERS), default="text")
+    check = commands.add_parser("check", help="lint files and directories (the default command)",
+                                epilog=CHECK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    check.add_argument("paths", nargs="*", help="files or directories (default: ., or stdin with --stdin-filename); "
+                                                "- reads stdin")
+    check.add_argument("--format", "--output-format", choices=sorted([*REPORTERS, *TEXT_FORMATS[1:]]),
+                       default="text", help="text (or concise), full, json, sarif, github or junit")
+    check.add_argument("--show-source", action="store_true", help="with the text format: as --output-format full")
+    check.add_argument("--quiet", "-q", action="store_true", help="print the findings only: no summary or warnings")
+    check.add_argument("--color", "--colour", choices=("auto", "always", "never"), default="auto",
+                       help="colour the text formats (auto: on a terminal, unless NO_COLOR is set)")
     check.add_argument("--output", "-o", help="write the report to this file")
     check.add_argument("--select", type=_codes, help="comma-separated codes or prefixes to enable")
     check.add_argument("--extend-select", type=_codes, help="codes to enable in addition")
     check.add_argument("--ignore", type=_codes, help="comma-separated codes or prefixes to disable")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems are found")
     check.add_argument("--statistics", action="store_true", help="print a count per rule")
-    check.add_argument("--stdin-filename", help="file name for code read from stdin")
+    check.add_argument("--stdin-filename", help="file name for code read from stdin (read when no path is given)")
     check.add_argument("--config", help="read settings from this TOML file")
+    check.add_argument("--exclude", type=_patterns, metavar="PATTERNS",
+                       help="comma-separated patterns to skip, replacing the configured `exclude`")
+    check.add_argument("--extend-exclude", type=_patterns, metavar="PATTERNS",
+                       help="comma-separated patterns to skip in addition")
+    check.add_argument("--force-exclude", action="store_true",
+                       help="apply the excludes to files named on the command line too (pre-commit names every file)")
+    check.add_argument("--show-settings", metavar="FILE", help="print the settings that govern FILE, and exit")
+    check.add_argument("--show-files", action="store_true", help="list the files that would be linted, and exit")
     check.add_argument("--no-filter", action="store_true", help=argparse.SUPPRESS)
-    check.add_argument("--jobs", "-j", type=_positive, default=None, metavar="N",
-                       help="lint on N processes (default: the number of CPUs)")
+    check.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N",
+                       help="lint on N processes (default, 0 or auto: the number of CPUs)")
     check.add_argument("--no-cache", action="store_true", help=f"neither read nor write {CACHE_DIR}/")
     check.add_argument("--fix", action="store_true", help="apply safe fixes, then report what remains")
     check.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, also apply unsafe fixes")
@@ -58,24 +90,35 @@ def build_parser() -> argparse.ArgumentParser:
     adopt.add_argument("--add-noqa", action="store_true", help="add `# noqa: CODE` comments for every finding")
     adopt.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE and exit 0")
 
+    check.set_defaults(parser=check)  # whose usage an unknown option shows
+
     rule = commands.add_parser("rule", help="show a rule's documentation")
-    rule.add_argument("code", nargs="?", help="a rule code such as EDG101")
+    rule.add_argument("code", nargs="?", help="a rule code or name, such as EDG101 or kv-read-modify-write")
     rule.add_argument("--all", action="store_true", help="list every rule")
     rule.add_argument("--format", choices=("text", "json"), default="text")
+    rule.set_defaults(parser=rule)
 
     clean = commands.add_parser("clean", help=f"remove the {CACHE_DIR}/ result caches")
     clean.add_argument("paths", nargs="*", default=["."], help="projects or directories (default: .)")
+    clean.set_defaults(parser=clean)
     return parser
 
 
-def _positive(text: str) -> int:
+def _jobs(text: str) -> Optional[int]:
+    """A number of processes; 0 and auto: one per CPU (None, the default)."""
+    if text.strip().lower() == "auto":
+        return None
     try:
         number = int(text)
     except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}")
-    return number
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of processes or auto, not {text!r}")
+    return number or None
+
+
+def _patterns(text: str) -> List[str]:
+    return [pattern.strip() for pattern in text.split(",") if pattern.strip()]
 
 
 def _codes(text: str) -> List[str]:
@@ -88,7 +131,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args_list.insert(0, "check")
     if not args_list:
         args_list = ["check"]
-    args = build_parser().parse_args(args_list)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(args_list)
+    if unknown:  # shown with the usage of the command they were given to, not the top-level one
+        getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         if args.command == "rule":
             return _rule(args)
@@ -97,6 +143,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _check(args)
     except ConfigError as exc:
         print(f"edgelint: error: {exc}", file=sys.stderr)
+        if args.command in (None, "check") and args.format in WITH_NOTIFICATIONS:
+            _report_problem(args, str(exc))
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
@@ -105,21 +153,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_ERROR
 
 
-def _settings(args: argparse.Namespace, path: str) -> Settings:
-    """The settings for `path` (`-`: the stdin file name): its nearest config, or --config, and the flags."""
-    start = Path(args.stdin_filename or "." if path == "-" else path)
-    if args.config:
-        table = read_table(Path(args.config)) or {}
-        settings = parse_settings(table, args.config, KNOWN_CODES, RULE_OPTIONS)
-    else:
-        # The start need not exist (a new file piped in from an editor): the search walks upward.
-        settings = load_settings(start, KNOWN_CODES, RULE_OPTIONS)
-    for flag, attribute in (("select", "select"), ("extend_select", "extend_select"), ("ignore", "ignore")):
+def _governing(args: argparse.Namespace) -> Governing:
+    """What gives each file its settings: its nearest config file, or --config for every file,
+    with the command line's flags over them."""
+    overrides: Dict[str, Any] = {}
+    for flag in ("select", "extend_select", "ignore"):
         codes = getattr(args, flag)
         if codes is not None:
             _validate_codes(codes, f"--{flag.replace('_', '-')}")
-            setattr(settings, attribute, codes)
-    return settings
+            overrides[flag] = codes
+    if args.exclude is not None:
+        overrides["exclude"] = []  # like ruff: --exclude replaces the configured `exclude`
+    overrides["cli_exclude"] = (args.exclude or []) + (args.extend_exclude or [])
+    if args.config:
+        table = read_table(Path(args.config)) or {}
+        return dataclasses.replace(parse_settings(table, args.config, KNOWN_CODES, RULE_OPTIONS), **overrides)
+    return Resolver(KNOWN_CODES, RULE_OPTIONS, overrides)
 
 
 def _validate_codes(codes: Sequence[str], flag: str) -> None:
@@ -127,46 +176,41 @@ def _validate_codes(codes: Sequence[str], flag: str) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
+    if not args.paths:  # like ruff: a file name for stdin and no path mean stdin
+        args.paths = ["-"] if args.stdin_filename else ["."]
+    # A wrangler config (pre-commit passes it when it changed) stands for the project it governs.
+    args.paths = [os.path.dirname(path) or "." if os.path.basename(path) in WRANGLER_FILES else path
+                  for path in args.paths]
+    governing = _governing(args)
+    if args.show_settings:
+        print(_show_settings(governing, args.show_settings), end="")
+        return EXIT_CLEAN
     errors: List = []
-    overrides: Dict[str, str] = {}
+    overrides: Dict[str, Union[str, bytes]] = {}
     warnings: List[Tuple[str, str]] = []
-    runs = [_prepare(args, settings, paths, overrides, errors, warnings) for settings, paths in _by_config(args)]
-
-    def lint() -> LintResult:
-        """Every path's findings under its own configuration (after --fix too)."""
-        merged = LintResult()
-        for run in runs:
-            result = run()
-            merged.findings += result.findings
-            merged.errors += result.errors
-            merged.files += result.files
-            merged.sources.update(result.sources)
-        merged.findings.sort(key=lambda finding: finding.sort_key)
-        return merged
-
-    result = lint()
+    targets, lint = _prepare(args, governing, overrides, errors, warnings)
     problems = [f"{path}: {problem}" for path, problem in errors]
+    if args.show_files:
+        print("".join(f"{target}\n" for target in targets), end="")
+        _tell(args, warnings, problems)
+        return EXIT_CLEAN
+    if not targets:
+        warnings.append(("", "No Python files found under the given paths"))
+    result = lint()
     diff = ""
     if args.fix or args.diff:
         result, diff = _fix(args, result, lint, overrides, problems)
     result.findings = _adopt(args, result.findings)
     problems += result.errors
-    output = REPORTERS[args.format](result.findings)
-    if args.statistics and args.format == "text":
-        output = _statistics(result.findings)  # like ruff: the counts replace the list
-    elif args.statistics:
-        sys.stderr.write(_statistics(result.findings))  # keep machine-readable output valid
+    output: Union[str, bytes] = _report(args, result, problems)
     if args.diff:
         output = diff  # the diff alone, so that it can be piped to `patch`
     elif args.fix and overrides:
         sys.stderr.write(output)  # stdin is fixed to stdout, like ruff: the report moves to stderr
-        output = "".join(overrides.values())
+        output = next(iter(overrides.values()))
     _write(output, args.output)
-    for path, warning in warnings:
-        print(f"edgelint: warning: {path}: {warning}", file=sys.stderr)
-    for problem in problems:
-        print(f"edgelint: error: {problem}", file=sys.stderr)
-    if result.findings:
+    _tell(args, warnings, problems)
+    if result.findings and not args.quiet:
         fixable = sum(1 for f in result.findings if is_applicable(f.fix, args.unsafe_fixes))
         noun = "problem" if len(result.findings) == 1 else "problems"
         print(f"Found {len(result.findings)} {noun} ({fixable} fixable with --fix).", file=sys.stderr)
@@ -177,38 +221,96 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-def _by_config(args: argparse.Namespace) -> List[Tuple[Settings, List[str]]]:
-    """The paths grouped by the configuration that applies to them (the nearest pyproject.toml of
-    each: `edgelint check p1 p2` lints each project under its own settings)."""
-    groups: Dict[Optional[str], Tuple[Settings, List[str]]] = {}
-    by_directory: Dict[str, Settings] = {}  # pre-commit passes many files of few directories
-    for path in args.paths:
-        # Where the search for a config starts: a directory itself, a file's directory.
-        start = path if path == "-" or os.path.isdir(path) else os.path.dirname(path) or "."
-        directory = start if start == "-" else os.path.abspath(start)
-        if directory not in by_directory:
-            by_directory[directory] = _settings(args, path)
-        settings = by_directory[directory]
-        groups.setdefault(settings.path, (settings, []))[1].append(path)
-    return list(groups.values())
+def _report_problem(args: argparse.Namespace, problem: str) -> None:
+    """A run stopped by a configuration error still leaves a valid SARIF or JSON document naming it."""
+    try:
+        _write(REPORTERS[args.format]([], [problem]), args.output)
+    except ConfigError:
+        pass  # the report cannot be written either: the error line said what matters
 
 
-def _prepare(args: argparse.Namespace, settings: Settings, paths: List[str], overrides: Dict[str, str],
-             errors: List, warnings: List[Tuple[str, str]]) -> Callable[[], LintResult]:
-    """Discover the files of `paths` and return how to lint them (again after --fix)."""
+def _tell(args: argparse.Namespace, warnings: List[Tuple[str, str]], problems: List[str]) -> None:
+    """Warnings (unless --quiet) and errors, one stderr line each."""
+    for warning in [] if args.quiet else warnings:
+        print(f"edgelint: warning: {': '.join(part for part in warning if part)}", file=sys.stderr)
+    for problem in problems:
+        print(f"edgelint: error: {problem}", file=sys.stderr)
+
+
+def _report(args: argparse.Namespace, result: LintResult, problems: Sequence[str]) -> str:
+    """The findings in the requested format (with the problems where the format carries them);
+    with --statistics, the counts."""
+    if args.statistics and args.format in TEXT_FORMATS:
+        return _statistics(result.findings)  # like ruff: the counts replace the list
+    if args.statistics:
+        sys.stderr.write(_statistics(result.findings))  # keep machine-readable output valid
+    if args.format in WITH_NOTIFICATIONS:
+        return REPORTERS[args.format](result.findings, problems)
+    if args.format not in TEXT_FORMATS:
+        return REPORTERS[args.format](result.findings)
+    full = args.format == "full" or args.show_source
+    return text.render(result.findings, full, _colour(args), _source_lines(result) if full else None)
+
+
+def _colour(args: argparse.Namespace) -> bool:
+    """ANSI colours: as --color says; by default on a terminal unless NO_COLOR is set (FORCE_COLOR: always)."""
+    if args.color != "auto":
+        return args.color == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or (not args.output and sys.stdout.isatty())
+
+
+def _source_lines(result: LintResult) -> text.SourceLine:
+    """A file's lines as Python numbers them, read when a finding first needs them."""
+    lines: Dict[str, List[str]] = {}
+
+    def line_of(path: str, number: int) -> Optional[str]:
+        if path not in lines:
+            source = result.sources.get(path)
+            if source is not None:
+                load_source(source)
+            lines[path] = NEWLINE.split(source.text or "") if source is not None else []
+        return lines[path][number - 1] if 0 < number <= len(lines[path]) else None
+
+    return line_of
+
+
+def _show_settings(governing: Governing, path: str) -> str:
+    """The settings that govern `path`, as TOML lines under comments naming where they come from."""
+    settings = governing.settings_for(path)
+    directory = Path(os.path.abspath(path)).parent
+    project = governing.settings_for(str(project_root(directory, settings, Path(os.getcwd())) / "_"))
+    lines = [f"# settings of {path}: {settings.path or 'the defaults (no configuration file found)'}",
+             f"# its project's admin-markers and rules: {project.path or 'the defaults'}"]
+    if settings.cli_exclude:
+        lines.append(f"# excluded by the command line: {json.dumps(settings.cli_exclude)}")
+    shown = dataclasses.asdict(settings)
+    for key in ("path", "root", "cli_exclude"):
+        del shown[key]
+    lines += [f"{key.replace('_', '-')} = {json.dumps(value, default=lambda kind: kind.value)}"
+              for key, value in shown.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _prepare(args: argparse.Namespace, governing: Governing, overrides: Dict[str, Union[str, bytes]], errors: List,
+             warnings: List[Tuple[str, str]]) -> Tuple[List[str], Callable[[], LintResult]]:
+    """Discover the files of the paths: the targets, and how to lint them (again after --fix)."""
     targets = []
-    if "-" in paths:
+    if "-" in args.paths:
         name = args.stdin_filename or "stdin.py"
         overrides[name] = _read_stdin(name)
-        targets.append(name)
-    excludes = list(DEFAULT_EXCLUDES) + settings.exclude + settings.extend_exclude
-    targets += discover([p for p in paths if p != "-"], excludes, settings.root, errors, warnings)
-    files = targets + _project_companions(targets, settings)
+        if not (args.force_exclude and governing.settings_for(name).is_excluded(name, Path(os.getcwd()))):
+            targets.append(name)
+    targets += discover([p for p in args.paths if p != "-"], governing, errors, warnings, args.force_exclude)
+    files = targets + _project_companions(targets, governing)
+    # Files named on the command line (not found in a directory): checked whole for syntax errors.
+    named = {*overrides, *(os.path.normpath(path) for path in args.paths if path != "-" and not os.path.isdir(path))}
 
     def lint() -> LintResult:
         """The targets' findings: companions are only context for them."""
-        result = lint_files(files, settings, Path(os.getcwd()), use_filter=not args.no_filter, overrides=overrides,
-                            jobs=args.jobs or default_jobs(), use_cache=not args.no_cache)
+        result = lint_files(files, governing, Path(os.getcwd()), use_filter=not args.no_filter, overrides=overrides,
+                            jobs=args.jobs or default_jobs(), use_cache=not args.no_cache, named=named)
         if len(files) > len(targets):
             wanted = set(targets)
             result.findings = [finding for finding in result.findings if finding.path in wanted]
@@ -216,7 +318,7 @@ def _prepare(args: argparse.Namespace, settings: Settings, paths: List[str], ove
             result.errors = [error for error in result.errors if error.split(": ", 1)[0] in wanted]
         return result
 
-    return lint
+    return targets, lint
 
 
 def _adopt(args: argparse.Namespace, findings: List[Finding]) -> List[Finding]:
@@ -267,7 +369,7 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def _project_companions(targets: Sequence[str], settings: Settings) -> List[str]:
+def _project_companions(targets: Sequence[str], governing: Governing) -> List[str]:
     """Other files of the Workers projects the targets belong to: a named file (or stdin) is analysed
     with its helpers and reported alone, as the flake8 plugin does. Only projects with a wrangler
     config have a known extent."""
@@ -275,13 +377,14 @@ def _project_companions(targets: Sequence[str], settings: Settings) -> List[str]
     roots: Set[Path] = set()
     companions: List[str] = []
     for directory in sorted({Path(os.path.abspath(path)).parent for path in targets}):
+        settings = governing.settings_for(str(directory / "_"))
         if not settings.wrangler_config and find_wrangler_config(directory) is None:
             continue
         root = project_root(directory, settings, directory)
         if root in roots:
             continue
         roots.add(root)
-        for path in project_files_of(str(directory / "_"), settings)[1]:
+        for path in project_files_of(str(directory / "_"), governing)[1]:
             if path not in present:
                 present.add(path)
                 companions.append(path)
@@ -299,26 +402,30 @@ def _statistics(findings) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def _read_stdin(name: str) -> str:
-    """Code piped in, decoded as Python decodes a file (coding cookie, BOM), not by the locale."""
+def _read_stdin(name: str) -> bytes:
+    """Code piped in, as bytes: it is decoded as Python decodes a file (coding cookie, BOM), not by
+    the locale."""
     if sys.stdin is None:
         raise ConfigError(name, "no standard input to read")
-    text, problem = decode_source(sys.stdin.buffer.read())
-    if text is None:
-        raise ConfigError(name, problem or "cannot decode")
-    return text
+    return sys.stdin.buffer.read()
 
 
-def _write(text: str, output: Optional[str]) -> None:
+def _write(text: Union[str, bytes], output: Optional[str]) -> None:
+    """The report (or code fixed from stdin: bytes when it could not be decoded) to stdout or `output`."""
+    if isinstance(text, bytes) and not output:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text)
+        return
     if not output:
         sys.stdout.write(text)
         return
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
     try:
         if os.path.exists(output) and not os.path.isfile(output) and not os.path.isdir(output):
-            with open(output, "w", encoding="utf-8") as stream:  # a pipe or a device: written in place
-                stream.write(text)
+            with open(output, "wb") as stream:  # a pipe or a device: written in place
+                stream.write(data)
         else:
-            write_atomic(output, text.encode("utf-8"))  # a file: replaced whole, never half-written
+            write_atomic(output, data)  # a file: replaced whole, never half-written
     except OSError as exc:
         raise ConfigError(output, f"cannot write the report: {exc.strerror or exc}") from None
 
@@ -353,10 +460,9 @@ def _rule(args: argparse.Namespace) -> int:
     if not args.code:
         print("edgelint: error: name a rule code (edgelint rule EDG101) or use --all", file=sys.stderr)
         return EXIT_ERROR
-    code = args.code.upper()
-    rule = RULES_BY_CODE.get(code)
+    rule = DOCUMENTED.get(args.code.upper()) or DOCUMENTED.get(args.code.lower())
     if rule is None:
-        print(f"edgelint: error: unknown rule code '{args.code}'", file=sys.stderr)
+        print(f"edgelint: error: unknown rule code or name '{args.code}'", file=sys.stderr)
         return EXIT_ERROR
     if args.format == "json":
         print(json.dumps(dict(_rule_summary(rule), documentation=rule.documentation()), indent=2))

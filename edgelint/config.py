@@ -1,10 +1,12 @@
 """`[tool.edgelint]` settings: found from the linted paths upward, validated strictly."""
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from edgelint.errors import ConfigError, line_of
 from edgelint.model.bindings import CONFIGURABLE_KINDS, BindingKind
@@ -31,6 +33,7 @@ class Settings:
     rules: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     path: Optional[str] = None  # the file these settings came from
     root: Optional[Path] = None  # its directory: globs and relative paths are resolved from here
+    cli_exclude: List[str] = field(default_factory=list)  # --exclude/--extend-exclude: from the current directory
 
     def is_selected(self, code: str, path: Optional[str] = None) -> bool:
         selected = _longest_match(code, self.select + self.extend_select)
@@ -49,6 +52,19 @@ class Settings:
             if matches_glob(path, pattern, self.root):
                 codes.extend(pattern_codes)
         return codes
+
+    def settings_for(self, path: str) -> "Settings":
+        """Settings applied alone (`--config`, tests) govern every file: see `Resolver`."""
+        return self
+
+    def is_excluded(self, path: str, base: Path) -> bool:
+        """Whether discovery skips `path`: the default excludes and `exclude`/`extend-exclude`,
+        relative to the config's directory (`base` without one), and the command line's relative to
+        the current directory."""
+        from edgelint.discovery import DEFAULT_EXCLUDES, is_excluded
+
+        return is_excluded(path, [*DEFAULT_EXCLUDES, *self.exclude, *self.extend_exclude], self.root or base) or \
+            bool(self.cli_exclude) and is_excluded(path, self.cli_exclude, Path(os.getcwd()))
 
     def fingerprint(self) -> str:
         return repr((self.select, self.extend_select, self.ignore, sorted(self.per_file_ignores.items()),
@@ -104,6 +120,48 @@ def load_settings(start: Path, known_codes: Sequence[str], rule_options: Mapping
         return Settings()
     path, table = found
     return parse_settings(table, str(path), known_codes, rule_options)
+
+
+class Resolver:
+    """The settings that govern each file: those of the nearest configuration file above it, as
+    ruff finds them, with the command line's `overrides` (Settings attributes) applied. One
+    object per configuration file, looked up once per directory."""
+
+    def __init__(self, known_codes: Sequence[str], rule_options: Mapping[str, Mapping[str, type]],
+                 overrides: Optional[Mapping[str, Any]] = None):
+        self.known_codes = known_codes
+        self.rule_options = rule_options
+        self.overrides = dict(overrides or {})
+        self.probed: Set[str] = set()  # every candidate config path looked at (what a memo depends on)
+        self._by_directory: Dict[str, Settings] = {}
+        self._by_file: Dict[Optional[str], Settings] = {}
+
+    def settings_for(self, path: str) -> Settings:
+        """The settings of the file `path` (which need not exist): those of its directory."""
+        return self.directory_settings(os.path.dirname(os.path.abspath(path)))
+
+    def directory_settings(self, directory: str) -> Settings:
+        found = self._by_directory.get(directory)
+        if found is None:
+            found = self._by_directory[directory] = self._lookup(directory)
+        return found
+
+    def _lookup(self, directory: str) -> Settings:
+        for name in CONFIG_FILES:
+            candidate = os.path.join(directory, name)
+            self.probed.add(candidate)
+            if os.path.isfile(candidate):
+                table = read_table(Path(candidate))
+                if table is not None:
+                    return self._parsed(candidate, table)
+        parent = os.path.dirname(directory)
+        return self.directory_settings(parent) if parent != directory else self._parsed(None, {})
+
+    def _parsed(self, path: Optional[str], table: Mapping[str, Any]) -> Settings:
+        if path not in self._by_file:
+            settings = parse_settings(table, path, self.known_codes, self.rule_options) if path else Settings()
+            self._by_file[path] = dataclasses.replace(settings, **self.overrides)
+        return self._by_file[path]
 
 
 _LIST_KEYS = ("select", "extend-select", "ignore", "exclude", "extend-exclude", "admin-markers")

@@ -6,7 +6,10 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path, PurePath
-from typing import FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, FrozenSet, Iterable, Iterator, List, Optional, Protocol, Sequence, Set, Tuple
+
+if TYPE_CHECKING:
+    from edgelint.config import Settings
 
 DEFAULT_EXCLUDES = (".venv", "venv", ".git", "node_modules", ".wrangler", "__pycache__", ".tox", ".nox",
                     ".mypy_cache", ".pytest_cache", ".ruff_cache", ".edgelint_cache", "build", "dist",
@@ -53,9 +56,17 @@ def _matches(relative: PurePath, pattern: str) -> bool:
         fnmatch.fnmatchcase(text, pattern + "/*") or text.startswith(pattern.lstrip("./") + "/")
 
 
-def discover(paths: Sequence[str], excludes: Sequence[str], root: Optional[Path],
-             errors: List[Tuple[str, str]], warnings: Optional[List[Tuple[str, str]]] = None) -> List[str]:
-    """Python files under `paths` (explicit files are always kept), sorted and de-duplicated.
+class Governing(Protocol):
+    """What says which settings govern a file: a Settings alone, or a config.Resolver."""
+
+    def settings_for(self, path: str) -> "Settings": ...
+
+
+def discover(paths: Sequence[str], governing: Governing, errors: List[Tuple[str, str]],
+             warnings: Optional[List[Tuple[str, str]]] = None, force_exclude: bool = False) -> List[str]:
+    """Python files under `paths`, sorted and de-duplicated. Each file or directory found is
+    skipped when the settings that govern it exclude it; a file named explicitly is kept unless
+    `force_exclude` (pre-commit names every file: excludes must apply to it too).
 
     `errors` collects paths that cannot be walked, `warnings` symbolic link loops (not followed:
     every file below them is linted once).
@@ -68,7 +79,9 @@ def discover(paths: Sequence[str], excludes: Sequence[str], root: Optional[Path]
             errors.append((raw, "no such file or directory"))
             continue
         if path.is_dir():
-            candidates: Iterable[str] = _walk(path, excludes, root, errors, warnings)
+            candidates: Iterable[str] = _walk(path, governing, errors, warnings)
+        elif force_exclude and governing.settings_for(raw).is_excluded(raw, Path(os.getcwd())):
+            continue
         else:  # a file, or a FIFO or device that reading then reports
             candidates = [raw]
         for candidate in candidates:
@@ -79,12 +92,14 @@ def discover(paths: Sequence[str], excludes: Sequence[str], root: Optional[Path]
     return found
 
 
-def _walk(directory: Path, excludes: Sequence[str], root: Optional[Path],
-          errors: List[Tuple[str, str]], warnings: Optional[List[Tuple[str, str]]]) -> Iterator[str]:
+def _walk(directory: Path, governing: Governing, errors: List[Tuple[str, str]],
+          warnings: Optional[List[Tuple[str, str]]]) -> Iterator[str]:
     visited: Set[str] = set()
-    # Without a configured root, excludes apply below the directory named: a checkout under
-    # ~/build/ or a project named on the command line is not excluded by where it lives.
-    root = root if root is not None else directory
+
+    def excluded(path: str) -> bool:
+        # Without a configured root, excludes apply below the directory named: a checkout under
+        # ~/build/ or a project named on the command line is not excluded by where it lives.
+        return governing.settings_for(path).is_excluded(path, directory)
 
     def on_error(exc: OSError) -> None:
         errors.append((exc.filename or str(directory), exc.strerror or str(exc)))
@@ -97,10 +112,10 @@ def _walk(directory: Path, excludes: Sequence[str], root: Optional[Path],
             dirnames[:] = []
             continue
         visited.add(real)
-        dirnames[:] = sorted(d for d in dirnames if not is_excluded(os.path.join(current, d), excludes, root))
+        dirnames[:] = sorted(d for d in dirnames if not excluded(os.path.join(current, d)))
         for name in sorted(filenames):
             full = os.path.join(current, name)
-            if name.endswith((".py", ".pyi")) and not is_excluded(full, excludes, root):
+            if name.endswith((".py", ".pyi")) and not excluded(full):
                 yield full
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import (
     Any,
     Callable,
+    Collection,
     Dict,
     FrozenSet,
     Iterable,
@@ -31,9 +32,8 @@ from typing import (
 
 import libcst as cst
 
-from edgelint.config import Settings
 from edgelint.deepstack import call_with_deep_stack
-from edgelint.discovery import is_relevant
+from edgelint.discovery import Governing, is_relevant
 from edgelint.candidates import Item, Positions, combine, place, respelled
 from edgelint.findings import Choice, Finding, Fix, Report
 from edgelint.fixes import fix_for
@@ -61,6 +61,7 @@ from edgelint.projects import (  # noqa: F401 - re-exported: the engine's API fo
     Source,
     binding_table,
     filter_findings,
+    source_of,
     group_projects,
     load_source,
     project_files_of,
@@ -68,7 +69,7 @@ from edgelint.projects import (  # noqa: F401 - re-exported: the engine's API fo
     read_source,
 )
 from edgelint.rules import ALL_RULES, INTERNAL_ERROR, RULES_BY_CODE, SYNTAX_ERROR
-from edgelint.textio import compact, content_digest, expand, syntax_error
+from edgelint.textio import expand, python_syntax_error, syntax_error
 
 
 @dataclass
@@ -123,10 +124,10 @@ def module_name(path: str, root: Path) -> str:
 class ProjectRun:
     """Parse what is relevant in one project, build the model, run the rules."""
 
-    def __init__(self, group: ProjectInput, settings: Settings, use_filter: bool = True, helpers: int = 0,
+    def __init__(self, group: ProjectInput, use_filter: bool = True, helpers: int = 0,
                  memory: Optional[Memory] = None, remember: bool = False):
         self.group = group
-        self.settings = settings
+        self.settings = group.settings  # the analysis's options; selection is the files' own
         self.use_filter = use_filter
         self.helpers = helpers  # worker processes that may outline the files
         spelling = {os.path.abspath(path): path for path in group.sources}
@@ -135,6 +136,7 @@ class ProjectRun:
         self.remember = remember  # leave a memory for the next analysis (`memory`)
         self.memory: Optional[Memory] = None  # what this one leaves
         self._outlines: Dict[str, Any] = {}
+        self._tables: Dict[int, BindingTable] = {}  # by id of the settings whose `bindings` apply
         self.shared: Optional[SharedWork] = None  # the outlines they compute, while the files are parsed
         self.findings: List[Finding] = []
         self.modules: Dict[str, ModuleInfo] = {}
@@ -142,21 +144,21 @@ class ProjectRun:
         self.deployed: Dict[str, Tuple[WranglerConfig, ...]] = {}  # path -> the configs that deploy it
 
     def run(self) -> List[Finding]:
-        table = binding_table(self.group, self.settings)
-        pending = [path for path, source in self.group.sources.items() if self._wanted(source, table)]
+        pending = [path for path in self.group.sources if self._wanted(path)]
         # Worker processes start here, on the main thread (forking from another thread is unsafe);
         # deeply nested code needs more than Python's default 1,000 frames: see edgelint.deepstack.
         with fewer_collections(), self._outline_helpers([path for path in pending if self._known_outline(path) is None]):
-            return call_with_deep_stack(partial(self._run, table, pending))
+            return call_with_deep_stack(partial(self._run, pending))
 
-    def _run(self, table: BindingTable, pending: List[str]) -> List[Finding]:
+    def _run(self, pending: List[str]) -> List[Finding]:
         module_names = {path: module_name(path, self.group.root) for path in self.group.sources}
         names = ModuleIndex({name: path for path, name in module_names.items()})
-        self.deployed = deployed_by(table.configs, names, module_names, lambda path: self.group.sources[path].text or "")
+        configs = binding_table(self.group).configs  # settings add bindings, not configs
+        self.deployed = deployed_by(configs, names, module_names, lambda path: self.group.sources[path].text or "")
         queued: Set[str] = set(pending)
         while pending:
             path = pending.pop()
-            module = self._parse(path, names, table)
+            module = self._parse(path, names)
             if module is None:
                 continue
             for target in imported_paths(module, names):
@@ -191,10 +193,10 @@ class ProjectRun:
             return self.findings
         for run in project.runs:
             for message in run.errors or ():
-                self.findings.append(self._file_finding(INTERNAL_ERROR, run.function.module.path, 1, 0, message))
+                self.findings.append(engine_finding(INTERNAL_ERROR, run.function.module.path, 1, 0, message))
         for memory in project.replayed.values():
             for path, message in memory.errors:
-                self.findings.append(self._file_finding(INTERNAL_ERROR, path, 1, 0, message))
+                self.findings.append(engine_finding(INTERNAL_ERROR, path, 1, 0, message))
         self._run_rules(project, previous)
         errors = self._chunk_errors(previous, changed)
         for found in errors.values():
@@ -237,16 +239,27 @@ class ProjectRun:
             finally:
                 self.shared = None
 
-    def _wanted(self, source: Source, table: BindingTable) -> bool:
+    def _wanted(self, path: str) -> bool:
+        source = self.group.sources[path]
         load_source(source)
         if source.error is not None:
             return False
-        return not self.use_filter or is_relevant(source.text or "", table.bindings)
+        if self.use_filter:
+            source.skipped = not is_relevant(source.text or "", self._table(path).bindings)
+        return not source.skipped
 
-    def _parse(self, path: str, names: ModuleIndex[str], table: BindingTable) -> Optional[ModuleInfo]:
+    def _table(self, path: str) -> BindingTable:
+        """The bindings a module sees: its settings' `bindings` over the wrangler config's."""
+        settings = self.group.governed.get(path, self.group.settings)
+        table = self._tables.get(id(settings))
+        if table is None:
+            table = self._tables[id(settings)] = binding_table(self.group, settings)
+        return table
+
+    def _parse(self, path: str, names: ModuleIndex[str]) -> Optional[ModuleInfo]:
         source = self.group.sources[path]
         if source.stored is None:
-            self._wanted(source, table)
+            self._wanted(path)
         stored = source.stored
         if stored is None:
             return None
@@ -271,7 +284,7 @@ class ProjectRun:
             chunks = whole_module(stored, tree, calls)
         # Judged inside the project: a checkout under /tmp/test/ does not make every file a test.
         is_test = is_test_path(os.path.relpath(os.path.abspath(path), self.group.root))
-        module = ModuleInfo(path, module_name(path, self.group.root), stored, table, chunks, is_test,
+        module = ModuleInfo(path, module_name(path, self.group.root), stored, self._table(path), chunks, is_test,
                             self.deployed.get(path, ()))
         index_module(module, imports)
         self.modules[path] = module
@@ -287,7 +300,7 @@ class ProjectRun:
             return parse_module(text, calls)
         except cst.ParserSyntaxError as exc:
             line, column, message = syntax_error(text, exc)
-            self.findings.append(self._file_finding(SYNTAX_ERROR, path, line, column, message))
+            self.findings.append(engine_finding(SYNTAX_ERROR, path, line, column, message))
         except (RecursionError, MemoryError, Exception) as exc:  # noqa: BLE001
             self._internal_error(path, exc)
         return None
@@ -306,26 +319,22 @@ class ProjectRun:
             for chunk, exc in module.chunk_errors:
                 if isinstance(exc, cst.ParserSyntaxError):
                     line, column, message = syntax_error(chunk.text, exc, chunk.first)
-                    found.append(self._file_finding(SYNTAX_ERROR, module.path, line, column, message))
+                    found.append(engine_finding(SYNTAX_ERROR, module.path, line, column, message))
                 else:
                     message = f"internal error while analysing this file: {type(exc).__name__}: {exc}"
-                    found.append(self._file_finding(INTERNAL_ERROR, module.path, 1, 0, message.splitlines()[0]))
+                    found.append(engine_finding(INTERNAL_ERROR, module.path, 1, 0, message.splitlines()[0]))
             errors[path] = (digest, found)
         return errors
 
     def _internal_error(self, path: str, exc: BaseException) -> None:
         message = f"internal error while analysing this file: {type(exc).__name__}: {exc}".splitlines()[0]
-        self.findings.append(self._file_finding(INTERNAL_ERROR, path, 1, 0, message))
-
-    def _file_finding(self, code: str, path: str, line: int, column: int, message: str) -> Finding:
-        return Finding(code, message, path, max(line, 1), column + 1, max(line, 1), column + 1, "error",
-                       "syntax-error" if code == SYNTAX_ERROR else "internal-error")
+        self.findings.append(engine_finding(INTERNAL_ERROR, path, 1, 0, message))
 
     def _run_rules(self, project: Project, previous: Optional[Memory]) -> None:
         reports: List[Union[Report, Choice]] = []
         for rule_class in ALL_RULES:
-            if not self.settings.is_selected(rule_class.code):
-                continue
+            if not any(settings.is_selected(rule_class.code) for settings in self.group.all_settings()):
+                continue  # no file selects it
             rule = rule_class()
             options = self.settings.rules.get(rule.code, {})
             try:
@@ -369,7 +378,7 @@ class ProjectRun:
 
     def _rule_of(self, code: str) -> Tuple[str, str, Tuple[str, ...]]:
         rule = RULES_BY_CODE[code]
-        return self.settings.severity.get(code, rule.severity), rule.name, rule.supersedes
+        return rule.severity, rule.name, rule.supersedes  # severity overridden per file: see `_with_severity`
 
     def _position_index(self, module: ModuleInfo) -> PositionIndex:
         parts = [(chunk.first, chunk.last, chunk.tree) for chunk in module.chunks if chunk.tree is not None]
@@ -413,39 +422,39 @@ def imported_paths(module: ModuleInfo, names: ModuleIndex[str]) -> Iterable[str]
                 yield found
 
 
-def lint_project(group: ProjectInput, settings: Settings, use_filter: bool = True, use_cache: bool = False,
+def lint_project(group: ProjectInput, use_filter: bool = True, use_cache: bool = False,
                  helpers: int = 0) -> List[Finding]:
     """One project's findings before selection and noqa, from the cache when nothing changed;
     up to `helpers` worker processes outline its files when it has to be analysed and enough of
     them pass the relevance filter."""
     if not use_cache:
-        return ProjectRun(group, settings, use_filter, helpers).run()
-    cached = CachedProject(group, settings, use_filter)
+        return ProjectRun(group, use_filter, helpers).run()
+    cached = CachedProject(group, use_filter)
     findings = cached.findings()
     if findings is None:
-        run = ProjectRun(group, settings, use_filter, helpers, cached.analysis(), remember=True)
+        run = ProjectRun(group, use_filter, helpers, cached.analysis(), remember=True)
         findings = run.run()
         cached.store(findings, run.memory)
     return findings
 
 
-def _lint_in_worker(group: ProjectInput, settings: Settings, use_filter: bool,
+def _lint_in_worker(group: ProjectInput, use_filter: bool,
                     use_cache: bool) -> Tuple[List[Finding], Dict[str, Source]]:
-    findings = lint_project(group, settings, use_filter, use_cache)
+    findings = lint_project(group, use_filter, use_cache)
     return findings, group.sources
 
 
-def _run_projects(groups: Sequence[ProjectInput], settings: Settings, use_filter: bool, jobs: int,
+def _run_projects(groups: Sequence[ProjectInput], use_filter: bool, jobs: int,
                   use_cache: bool) -> List[List[Finding]]:
     """Each project's findings on up to `jobs` processes: the same findings, in the same order, as on one."""
     for group in groups:
-        binding_table(group, settings)  # a broken wrangler config stops the run here, not in a worker
+        binding_table(group)  # a broken wrangler config stops the run here, not in a worker
     workers = worker_count(jobs, sum(len(group.sources) for group in groups))
     if workers <= 1:
-        return [lint_project(group, settings, use_filter, use_cache) for group in groups]
+        return [lint_project(group, use_filter, use_cache) for group in groups]
     if len(groups) == 1:  # one project: the parent analyses it, workers outline its files
-        return [lint_project(groups[0], settings, use_filter, use_cache, helpers=workers - 1)]
-    run = partial(_lint_in_worker, settings=settings, use_filter=use_filter, use_cache=use_cache)
+        return [lint_project(groups[0], use_filter, use_cache, helpers=workers - 1)]
+    run = partial(_lint_in_worker, use_filter=use_filter, use_cache=use_cache)
     with process_pool(workers) as pool:
         outcomes = ordered_map(pool, run, groups, cost=lambda group: len(group.sources))
     for group, (_, sources) in zip(groups, outcomes):
@@ -453,22 +462,61 @@ def _run_projects(groups: Sequence[ProjectInput], settings: Settings, use_filter
     return [findings for findings, _ in outcomes]
 
 
-def lint_files(paths: Sequence[str], settings: Settings, fallback_root: Path, use_filter: bool = True,
-               overrides: Optional[Mapping[str, str]] = None, apply_noqa: bool = True, jobs: int = 1,
-               use_cache: bool = False) -> LintResult:
-    """Lint `paths` (already discovered) as projects. `overrides` replaces file contents (stdin)."""
+def engine_finding(code: str, path: str, line: int, column: int, message: str) -> Finding:
+    """A finding of edgelint's own (EDG999, EDG998) at a 1-based line and 0-based column."""
+    return Finding(code, message, path, max(line, 1), column + 1, max(line, 1), column + 1, "error",
+                   "syntax-error" if code == SYNTAX_ERROR else "internal-error")
+
+
+def lint_files(paths: Sequence[str], governing: Governing, fallback_root: Path, use_filter: bool = True,
+               overrides: Optional[Mapping[str, Union[str, bytes]]] = None, apply_noqa: bool = True, jobs: int = 1,
+               use_cache: bool = False, named: Collection[str] = ()) -> LintResult:
+    """Lint `paths` (already discovered) as projects. `overrides` replaces file contents: a text
+    (an editor's buffer) or bytes (stdin). The `named` files' syntax errors are reported even where
+    the relevance filter skips them."""
     result = LintResult(files=len(paths))
-    groups = group_projects(paths, settings, fallback_root)
+    groups = group_projects(paths, governing, fallback_root)
     for group in groups:
-        for path, text in (overrides or {}).items():
+        for path, content in (overrides or {}).items():
             if path in group.sources:
-                digest = content_digest(text.encode("utf-8", "surrogatepass"))
-                group.sources[path] = Source(path, compact(text), digest=digest)
-    for group, findings in zip(groups, _run_projects(groups, settings, use_filter, jobs, use_cache)):
+                group.sources[path] = source_of(path, content)
+    for group, findings in zip(groups, _run_projects(groups, use_filter, jobs, use_cache)):
         result.findings.extend(findings)
+        if use_filter and named:
+            result.findings.extend(_skipped_syntax_errors(group, named, findings))
         for path, source in group.sources.items():
             result.sources[path] = source
-            if source.error is not None:
+            if source.error_at is not None:  # read, but not Python text: a syntax error, as Python says
+                result.findings.append(engine_finding(SYNTAX_ERROR, path, source.error_at[0], source.error_at[1] - 1,
+                                                      source.error or ""))
+            elif source.error is not None:
                 result.errors.append(f"{path}: {source.error}")
-    result.findings = filter_findings(result.findings, settings, result.sources, apply_noqa)
+    result.findings = _with_severity(filter_findings(result.findings, governing, result.sources, apply_noqa), governing)
     return result
+
+
+def _skipped_syntax_errors(group: ProjectInput, named: Collection[str], findings: Sequence[Finding]) -> List[Finding]:
+    """Syntax errors of the named files the relevance filter kept from the analysis (it parses
+    only what can involve a binding): a file named on the command line is checked whole, as ruff
+    and flake8 check it."""
+    reported = {finding.path for finding in findings if finding.code == SYNTAX_ERROR}
+    found: List[Finding] = []
+    for path in sorted(set(named) & group.sources.keys() - reported):
+        source = group.sources[path]
+        if not source.skipped:
+            continue  # analysed (its syntax errors are among the findings), or not Python text
+        load_source(source)
+        try:
+            error = python_syntax_error(source.text or "")
+        except ValueError:
+            continue  # Python cannot say where: nothing to report on
+        if error is not None:
+            found.append(engine_finding(SYNTAX_ERROR, path, *error))
+    return found
+
+
+def _with_severity(findings: List[Finding], governing: Governing) -> List[Finding]:
+    """Each finding at the severity the settings of its file give its code."""
+    severities = [(finding, governing.settings_for(finding.path).severity.get(finding.code)) for finding in findings]
+    return [finding if severity in (None, finding.severity) else dataclasses.replace(finding, severity=severity)
+            for finding, severity in severities]

@@ -30,7 +30,7 @@ from edgelint.errors import ConfigError
 from edgelint.noqa import file_is_ignored
 
 if TYPE_CHECKING:
-    from edgelint.config import Settings
+    from edgelint.config import Resolver
     from edgelint.findings import Finding
     from edgelint.projects import ProjectInput
 
@@ -75,64 +75,64 @@ def lint_in_project(filename: str, text: str) -> List[Reported]:
 def _lint(target: str, buffer: Any) -> List[Reported]:
     """Load the settings, find the project, take its findings from the cache or analyse it; for a
     buffer that is the file on disk (`buffer` None), remember what is reported in its directory."""
-    from edgelint.config import load_settings
+    from edgelint.config import Resolver
     from edgelint.projects import group_projects
 
     stats = Stats()  # before anything is read: what changes later is not trusted
-    settings = load_settings(Path(target), _KnownCodes(), _RuleOptions())
+    resolver = Resolver(_KnownCodes(), _RuleOptions())
     directory = os.path.dirname(target)
-    root, files, stamps = _project_of(directory, settings)
+    root, files, stamps, configs = _project_of(directory, resolver)
     if target not in files:
         files = files + [target]
-    group = next(group for group in group_projects(files, settings, root) if target in group.sources)
+    group = next(group for group in group_projects(files, resolver, root) if target in group.sources)
     if buffer is not None:
         from edgelint.engine import lint_files
 
-        findings = lint_files(list(group.sources), settings, root, overrides={target: buffer}, apply_noqa=False).findings
+        findings = lint_files(list(group.sources), resolver, root, overrides={target: buffer}, apply_noqa=False).findings
         return [_reported(finding) for finding in findings if os.path.abspath(finding.path) == target]
-    key = (str(group.root), group.wrangler, settings.path, settings.fingerprint(), stamps)
+    key = (str(group.root), group.wrangler, *((s.path, s.fingerprint()) for s in group.all_settings()), stamps)
     findings = _PROJECT_CACHE.get(key)
     if findings is None:
-        findings = _PROJECT_CACHE[key] = _project_findings(group, settings, root)
+        findings = _PROJECT_CACHE[key] = _project_findings(group, resolver, root)
     by_file: Dict[str, List[Reported]] = {os.path.basename(path): [] for path in group.sources
                                           if os.path.dirname(os.path.abspath(path)) == directory}
     for finding in findings:
         if os.path.dirname(os.path.abspath(finding.path)) == directory:
             by_file[os.path.basename(finding.path)].append(_reported(finding))
-    _remember(target, settings, root, group, by_file, stats)
+    _remember(target, resolver, root, group, by_file, stats, configs)
     return by_file[os.path.basename(target)]
 
 
-def _project_findings(group: ProjectInput, settings: Settings, root: Path) -> List[Finding]:
+def _project_findings(group: ProjectInput, resolver: Resolver, root: Path) -> List[Finding]:
     """A project's selected findings, from the result cache when nothing changed (then neither the
     parser nor the rules are imported), else from an analysis that updates the cache."""
     from edgelint.projects import CachedProject, filter_findings
 
-    cached = CachedProject(group, settings, use_filter=True).findings()
+    cached = CachedProject(group, use_filter=True).findings()
     if cached is not None:
-        return filter_findings(cached, settings, group.sources, apply_noqa=False)
+        return filter_findings(cached, resolver, group.sources, apply_noqa=False)
     from edgelint.engine import lint_files
 
-    return lint_files(list(group.sources), settings, root, apply_noqa=False, use_cache=True).findings
+    return lint_files(list(group.sources), resolver, root, apply_noqa=False, use_cache=True).findings
 
 
-def _remember(target: str, settings: Settings, root: Path, group: ProjectInput,
-              by_file: Dict[str, List[Reported]], stats: Stats) -> None:
+def _remember(target: str, resolver: Resolver, root: Path, group: ProjectInput,
+              by_file: Dict[str, List[Reported]], stats: Stats, configs: Sequence[str]) -> None:
     """Write the directory's memo, witnessed by every path the answer was derived from: the
-    configuration files looked for (edgelint's and wrangler's, from the directory up to the ones
-    found), the directories of the project (a file added or removed), its files and wrangler config."""
-    from edgelint.config import CONFIG_FILES
+    configuration files looked for (edgelint's from every directory of the project up, wrangler's
+    from the directory up to the one found), the directories of the project (a file added or
+    removed), its files and wrangler config."""
     from edgelint.projects import walked_directories
     from edgelint.wrangler import WRANGLER_FILES, find_wrangler_config
 
     directory = Path(os.path.dirname(target))
     if group.root != directory.resolve() and group.root not in directory.resolve().parents:
         return  # a wrangler config elsewhere (`wrangler-config`): the memo would not be found
-    directories = walked_directories(root, settings)
+    directories = walked_directories(root, resolver)
     if directories is None:
         return
-    witnesses = _probes(Path(target).resolve().parent, CONFIG_FILES, settings.path)
-    if not settings.wrangler_config:
+    witnesses = [*configs, *resolver.probed]
+    if not resolver.settings_for(target).wrangler_config:
         witnesses += _probes(directory.resolve(), WRANGLER_FILES, find_wrangler_config(directory))
     witnesses += [*directories, *group.sources, *group.wrangler]
     Memo(str(directory)).store(group.root, by_file, [os.path.abspath(path) for path in witnesses], stats)
@@ -149,25 +149,27 @@ def _probes(start: Path, names: Sequence[str], found: Any) -> List[str]:
     return probes
 
 
-def _project_of(directory: str, settings: Settings) -> Tuple[Path, List[str], Tuple[str, ...]]:
-    """A directory's project files and their stamps, walked once per process while neither the
-    files nor the directories walked change (a long-running host sees edits; without this each
-    file of one flake8 run would re-walk the project)."""
+def _project_of(directory: str, resolver: Resolver) -> Tuple[Path, List[str], Tuple[str, ...], Tuple[str, ...]]:
+    """A directory's project files, their stamps and the configuration files looked for while
+    walking it, walked once per process while neither the files, the directories walked nor the
+    configurations change (a long-running host sees edits; without this each file of one flake8
+    run would re-walk the project)."""
     from edgelint.projects import project_files_of, walked_directories
 
-    key = (directory, settings.fingerprint())
+    key = (directory, resolver.settings_for(os.path.join(directory, "_")).fingerprint())
     found = _FILES_CACHE.get(key)
     if found is not None:
-        root, files, stamps, folders = found
+        root, files, stamps, folders, configs = found
         if tuple(_stamp(path) for path in files) == stamps and all(_stamp(path) == path_stamp for path, path_stamp in
                                                                        zip(folders[::2], folders[1::2])):
-            return root, files, stamps
-    root, files = project_files_of(os.path.join(directory, "_"), settings)
+            return root, files, stamps, configs
+    root, files = project_files_of(os.path.join(directory, "_"), resolver)
     stamps = tuple(_stamp(path) for path in files)
-    walked = walked_directories(root, settings) or [""]  # "": a symbolic link walked, never trusted again
-    folders = tuple(part for folder in walked for part in (folder, _stamp(folder) if folder else "?"))
-    _FILES_CACHE[key] = (root, files, stamps, folders)
-    return root, files, stamps
+    configs = tuple(sorted(resolver.probed))
+    walked = walked_directories(root, resolver) or [""]  # "": a symbolic link walked, never trusted again
+    folders = tuple(part for folder in [*walked, *configs] for part in (folder, _stamp(folder) if folder else "?"))
+    _FILES_CACHE[key] = (root, files, stamps, folders, configs)
+    return root, files, stamps, configs
 
 
 def _reported(finding: Finding) -> Reported:

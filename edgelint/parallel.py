@@ -65,8 +65,8 @@ def ordered_map(pool: Executor, function: Callable[[Item], Outcome], items: Sequ
 
 def outline_file(path: str) -> Tuple[str, Optional[Outline]]:
     """A worker's job: read and outline a file, and say which content it outlined (its digest)."""
-    text, _, digest = read_text(path)
-    return digest, (outline(text) if text is not None else None)
+    found = read_text(path)
+    return found.digest, (outline(found.text) if found.text is not None else None)
 
 
 class SharedWork:

@@ -10,16 +10,17 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from edgelint.cache import FileState, Slot
 from edgelint.findings import Finding, Subject
 from edgelint.noqa import NoqaIndex, file_is_ignored
-from edgelint.textio import StoredText, compact, expand, read_text
+from edgelint.textio import FileText, StoredText, compact, content_digest, expand, read_text, text_of
 from edgelint.wrangler import find_wrangler_config, load_bindings
 
 if TYPE_CHECKING:
     from edgelint.config import Settings
+    from edgelint.discovery import Governing
     from edgelint.model.bindings import BindingTable
 
 
@@ -31,6 +32,8 @@ class Source:
     stored: Optional[StoredText] = None  # the text, kept for the whole run: see textio.compact
     error: Optional[str] = None
     digest: str = ""  # of the bytes read (textio.content_digest); the bytes themselves are not kept
+    error_at: Optional[Sequence[int]] = None  # where bytes read fail to decode: see textio.FileText
+    skipped: Optional[bool] = None  # whether the relevance filter kept it from the analysis (None: not known)
 
     @property
     def text(self) -> Optional[str]:
@@ -42,42 +45,73 @@ class Source:
 
     def state(self) -> FileState:
         """What the cache knows the file by."""
-        return FileState(self.digest, self.error, self.stored is not None and _mentions_noqa(self.stored))
+        return FileState(self.digest, self.error, self.stored is not None and _mentions_noqa(self.stored),
+                         self.error_at, self.skipped)
 
 
 def read_source(path: str) -> Source:
-    text, error, digest = read_text(path)
-    return Source(path, None if text is None else compact(text), error, digest)
+    return _source(path, read_text(path))
+
+
+def source_of(path: str, content: Union[str, bytes]) -> Source:
+    """A file's source from what a run already has: a text (an editor's buffer, a fixed text) or
+    bytes (stdin), decoded as a file is."""
+    if isinstance(content, bytes):
+        return _source(path, text_of(content))
+    return Source(path, compact(content), digest=content_digest(content.encode("utf-8", "surrogatepass")))
+
+
+def _source(path: str, found: FileText) -> Source:
+    return Source(path, None if found.text is None else compact(found.text), found.error, found.digest, found.error_at)
 
 
 def load_source(source: Source) -> None:
     """Read a file's text (or the reason it has none) into `source`, once."""
     if not source.loaded:
         loaded = read_source(source.path)
-        source.stored, source.error, source.digest = loaded.stored, loaded.error, loaded.digest
+        source.stored, source.error, source.digest, source.error_at = (loaded.stored, loaded.error, loaded.digest,
+                                                                       loaded.error_at)
 
 
 @dataclass
 class ProjectInput:
-    """Files that share one wrangler config (or none), analysed together."""
+    """Files that share one wrangler config (or none), analysed together. `settings` are those
+    that govern the project's root (the directory of its wrangler config): its bindings, rule
+    options and admin markers; `governed` holds the settings of each file (selection, severity),
+    which may differ from file to file."""
 
     root: Path
     wrangler: Tuple[str, ...]
+    settings: Settings
     sources: Dict[str, Source] = field(default_factory=dict)
+    governed: Dict[str, Settings] = field(default_factory=dict)
+
+    def add(self, path: str, settings: Settings) -> None:
+        self.sources[path] = Source(path)
+        self.governed[path] = settings
+
+    def all_settings(self) -> List[Settings]:
+        """The distinct settings of the project and its files, in a stable order."""
+        distinct = {id(self.settings): self.settings}
+        distinct.update((id(settings), settings) for settings in self.governed.values())
+        return sorted(distinct.values(), key=lambda settings: str(settings.path))
 
 
-def group_projects(paths: Iterable[str], settings: Settings, fallback_root: Path) -> List[ProjectInput]:
-    groups: Dict[Tuple[str, ...], ProjectInput] = {}
-    by_directory: Dict[str, Tuple[str, ...]] = {}  # most files share a directory with others
+def group_projects(paths: Iterable[str], governing: Governing, fallback_root: Path) -> List[ProjectInput]:
+    groups: Dict[Tuple[Tuple[str, ...], Path], ProjectInput] = {}
+    by_directory: Dict[str, Tuple[Settings, Tuple[str, ...], Path]] = {}  # most files share a directory
     for path in paths:
         directory = os.path.dirname(path)
-        wrangler = by_directory.get(directory)
-        if wrangler is None:
-            wrangler = by_directory[directory] = _wrangler_files(Path(directory), settings)
-        group = groups.get(wrangler)
+        known = by_directory.get(directory)
+        if known is None:
+            settings = governing.settings_for(path)
+            wrangler = _wrangler_files(Path(directory), settings)
+            known = by_directory[directory] = (settings, wrangler, _root(wrangler, settings, fallback_root))
+        settings, wrangler, root = known
+        group = groups.get((wrangler, root))
         if group is None:
-            group = groups[wrangler] = ProjectInput(_root(wrangler, settings, fallback_root), wrangler)
-        group.sources[path] = Source(path)
+            group = groups[(wrangler, root)] = ProjectInput(root, wrangler, governing.settings_for(str(root / "_")))
+        group.add(path, settings)
     return list(groups.values())
 
 
@@ -97,7 +131,7 @@ def _root(wrangler: Tuple[str, ...], settings: Settings, fallback_root: Path) ->
     return (Path(wrangler[0]).parent if wrangler else (settings.root or fallback_root)).resolve()
 
 
-def project_files_of(target: str, settings: Settings) -> Tuple[Path, List[str]]:
+def project_files_of(target: str, governing: Governing) -> Tuple[Path, List[str]]:
     """The root and Python files (absolute paths) of the project a single file belongs to.
 
     Used when one file is linted on its own (flake8, stdin): its helpers live in the other files.
@@ -105,36 +139,30 @@ def project_files_of(target: str, settings: Settings) -> Tuple[Path, List[str]]:
     from edgelint.discovery import discover
 
     directory = Path(os.path.abspath(target)).parent
-    root = project_root(directory, settings, directory)
+    root = project_root(directory, governing.settings_for(target), directory)
     if not root.is_dir():
         return root, []
-    return root, [os.path.abspath(found) for found in discover([str(root)], _excludes(settings), settings.root, [])]
+    return root, [os.path.abspath(found) for found in discover([str(root)], governing, [])]
 
 
-def walked_directories(root: Path, settings: Settings) -> Optional[List[str]]:
+def walked_directories(root: Path, governing: Governing) -> Optional[List[str]]:
     """The directories `project_files_of` walks below `root`: adding, removing or renaming a file
     in one changes its mtime. None when a symbolic link leads to a directory (changes below its
     target would go unseen)."""
-    from edgelint.discovery import is_excluded
-
-    excludes = _excludes(settings)
-    base = settings.root if settings.root is not None else root  # as discovery applies excludes
     found: List[str] = []
     for current, dirnames, _ in os.walk(root):
         found.append(current)
-        dirnames[:] = [name for name in dirnames if not is_excluded(os.path.join(current, name), excludes, base)]
+        dirnames[:] = [name for name in dirnames
+                       if not governing.settings_for(os.path.join(current, name)).is_excluded(
+                           os.path.join(current, name), root)]
         if any(os.path.islink(os.path.join(current, name)) for name in dirnames):
             return None
     return found
 
 
-def _excludes(settings: Settings) -> List[str]:
-    from edgelint.discovery import DEFAULT_EXCLUDES
-
-    return list(DEFAULT_EXCLUDES) + settings.exclude + settings.extend_exclude
-
-
-def binding_table(group: ProjectInput, settings: Settings) -> BindingTable:
+def binding_table(group: ProjectInput, settings: Optional[Settings] = None) -> BindingTable:
+    """The project's wrangler bindings under the `bindings` of `settings` (default: the root's)."""
+    settings = settings or group.settings
     table = load_bindings(group.wrangler)
     return table.overlay(settings.bindings) if settings.bindings else table
 
@@ -143,10 +171,10 @@ class CachedProject:
     """A project's entry in the result cache (see edgelint.cache), read and written with its sources:
     the files a run already has (code from stdin) count as they are, the others as they are on disk."""
 
-    def __init__(self, group: ProjectInput, settings: Settings, use_filter: bool):
+    def __init__(self, group: ProjectInput, use_filter: bool):
         self.group = group
-        self.settings = settings
-        identity = (settings.fingerprint(), f"filter={use_filter}")
+        # The findings before selection depend on the rules any file selects (the others do not run).
+        identity = (*(settings.fingerprint() for settings in group.all_settings()), f"filter={use_filter}")
         self.slot = Slot(group.root, identity, group.sources, group.wrangler)
 
     def findings(self) -> Optional[List[Finding]]:
@@ -156,8 +184,10 @@ class CachedProject:
         if hit is None:
             return None
         for path, source in self.group.sources.items():
-            if not source.loaded and hit.states[path].error is not None:
-                source.error = hit.states[path].error  # reported as the run reports an unreadable file
+            state = hit.states[path]
+            source.skipped = state.skipped  # as the analysis that made the entry found
+            if not source.loaded:  # reported as the run reports a file that cannot be read or decoded
+                source.error, source.error_at = state.error, state.error_at
         for finding in hit.findings:
             # The texts a report needs: where a noqa comment may suppress a finding, where a fix applies.
             source = self.group.sources.get(finding.path)
@@ -184,16 +214,17 @@ class CachedProject:
         return source.state()
 
     def _bindings(self) -> str:
-        return binding_table(self.group, self.settings).fingerprint()
+        return binding_table(self.group).fingerprint()
 
 
-def filter_findings(findings: Iterable[Finding], settings: Settings, sources: Mapping[str, Source],
+def filter_findings(findings: Iterable[Finding], governing: Governing, sources: Mapping[str, Source],
                     apply_noqa: bool = True) -> List[Finding]:
-    """Apply select/ignore/per-file-ignores, then precedence among the selected findings, then
-    (unless flake8 does it) noqa comments."""
+    """Apply select/ignore/per-file-ignores of the settings that govern each file, then precedence
+    among the selected findings, then (unless flake8 does it) noqa comments."""
     kept: List[Finding] = []
     noqa: Dict[str, Optional[NoqaIndex]] = {}
-    selected = [finding for finding in findings if settings.is_selected(finding.code, finding.path)]
+    selected = [finding for finding in findings
+                if governing.settings_for(finding.path).is_selected(finding.code, finding.path)]
     for finding in without_superseded(selected):
         if not apply_noqa:
             kept.append(finding)

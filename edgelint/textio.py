@@ -17,7 +17,6 @@ import libcst as cst
 MAX_FILE_BYTES = 20 * 1024 * 1024
 _LIBCST_POSITION = re.compile(r"error at (\d+):(\d+)")
 
-Decoded = Tuple[Optional[str], Optional[str]]  # (text, None) or (None, the problem)
 # A text kept for the whole run in the smaller of two forms (see `compact`): offsets into it count
 # its own units, characters of a str or bytes of UTF-8.
 StoredText = Union[str, bytes]
@@ -47,10 +46,22 @@ def content_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+Position = Tuple[int, int]  # 1-based line and column
+
+
+class Decoded(NamedTuple):
+    text: Optional[str]
+    problem: Optional[str] = None  # why there is no text
+    position: Position = (1, 1)  # where decoding fails
+
+
 class FileText(NamedTuple):
     text: Optional[str]
     error: Optional[str]  # why there is no text
     digest: str  # content digest of the bytes read ("" when they could not be read)
+    # Where bytes that were read fail to decode: the file is then a syntax error (EDG999) there,
+    # as Python would report it, rather than a file that cannot be read.
+    error_at: Optional[Position] = None
 
 
 def read_text(path: str) -> FileText:
@@ -58,8 +69,14 @@ def read_text(path: str) -> FileText:
     data, error = read_bytes(path)
     if error is not None:
         return FileText(None, error, "")
-    text, error = decode_source(data)
-    return FileText(text, error, content_digest(data))
+    return text_of(data)
+
+
+def text_of(data: bytes) -> FileText:
+    """The text of a file's bytes (from the disk or stdin), or where and why they do not decode."""
+    decoded = decode_source(data)
+    return FileText(decoded.text, decoded.problem, content_digest(data),
+                    None if decoded.text is not None else decoded.position)
 
 
 def compact(text: str) -> StoredText:
@@ -91,24 +108,33 @@ def line_starts(text: StoredText) -> List[int]:
 def decode_source(data: bytes) -> Decoded:
     """Decode like Python does (BOM, coding cookie, UTF-8 by default); refuse binary data."""
     if b"\0" in data:
-        return None, "binary file (contains NUL bytes)"
+        return Decoded(None, "binary file (contains NUL bytes)", _position(data, data.index(b"\0"), "utf-8"))
     try:
         encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
     except SyntaxError as exc:
         # Also raised when the first two lines are not UTF-8: decoding them says where exactly.
-        return None, _decode(data, "utf-8")[1] or f"cannot decode: {exc.msg}"
+        undecodable = _decode(data, "utf-8")
+        return undecodable if undecodable.text is None else Decoded(None, f"cannot decode: {exc.msg}", _cookie(data))
     return _decode(data, encoding)  # "utf-8-sig" (a BOM) keeps the BOM out of the text
 
 
 def _decode(data: bytes, encoding: str) -> Decoded:
     try:
-        return data.decode(encoding), None
+        return Decoded(data.decode(encoding))
     except UnicodeDecodeError as exc:
-        line_start = data.rfind(b"\n", 0, exc.start) + 1
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = len(data[line_start:exc.start].decode(encoding, errors="replace")) + 1
-        return None, (f"cannot decode as {encoding}: invalid byte 0x{data[exc.start]:02x} at line {line}, "
-                      f"column {column}")
+        return Decoded(None, f"cannot decode as {encoding}: invalid byte 0x{data[exc.start]:02x}",
+                       _position(data, exc.start, encoding))
+
+
+def _position(data: bytes, offset: int, encoding: str) -> Position:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset) + 1, len(data[line_start:offset].decode(encoding, errors="replace")) + 1
+
+
+def _cookie(data: bytes) -> Position:
+    """Where the coding cookie is (on one of the first two lines)."""
+    first, _, rest = data.partition(b"\n")
+    return (1, 1) if b"coding" in first or b"coding" not in rest.partition(b"\n")[0] else (2, 1)
 
 
 def syntax_error(text: str, exc: cst.ParserSyntaxError, first_line: int = 1) -> Tuple[int, int, str]:
@@ -121,18 +147,30 @@ def syntax_error(text: str, exc: cst.ParserSyntaxError, first_line: int = 1) -> 
     """
     shift = first_line - 1
     try:
+        python_error = python_syntax_error(text)
+    except ValueError:  # Python refuses it too, but does not say where: libcst's position
+        line, column = _libcst_position(exc)
+        return line + shift, column, f"syntax error: {_shift_message(exc.message, shift)}"
+    if python_error is not None:
+        line, column, message = python_error
+        return line + shift, column, message
+    line, column = _libcst_position(exc)
+    return (line + shift, column, "unsupported syntax: Python accepts this code but libcst, edgelint's parser, "
+            f"does not: {_shift_message(exc.message, shift)}")
+
+
+def python_syntax_error(text: str) -> Optional[Tuple[int, int, str]]:
+    """Line (1-based), column (0-based) and message where Python's own parser refuses `text`;
+    None when it accepts it. ValueError when it refuses it without a position."""
+    try:
         parse_ast(text)
     except SyntaxError as error:
-        if error.lineno:
-            return error.lineno + shift, max((error.offset or 1) - 1, 0), f"syntax error: {error.msg}"
-    except (ValueError, RecursionError, MemoryError):
-        pass
-    else:
-        line, column = _libcst_position(exc)
-        return (line + shift, column, "unsupported syntax: Python accepts this code but libcst, edgelint's parser, "
-                f"does not: {_shift_message(exc.message, shift)}")
-    line, column = _libcst_position(exc)
-    return line + shift, column, f"syntax error: {_shift_message(exc.message, shift)}"
+        if not error.lineno:
+            raise ValueError(error.msg) from None
+        return error.lineno, max((error.offset or 1) - 1, 0), f"syntax error: {error.msg}"
+    except (RecursionError, MemoryError) as error:
+        raise ValueError(type(error).__name__) from None
+    return None
 
 
 def _libcst_position(exc: cst.ParserSyntaxError) -> Tuple[int, int]:

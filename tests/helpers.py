@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Dict, Iterable, Set, Tuple
 
-from edgelint.config import load_settings
-from edgelint.discovery import DEFAULT_EXCLUDES, discover
+from edgelint.config import Resolver
+from edgelint.discovery import discover
 from edgelint.engine import lint_files
 from edgelint.rules import KNOWN_CODES, RULE_OPTIONS
 from edgelint.rules.base import EXPECT_MARKER
@@ -22,11 +24,11 @@ def write_project(root: Path, files: Dict[str, str]) -> None:
         target.write_text(text, encoding="utf-8")
 
 
-def lint_directory(root: Path, use_filter: bool = True):
-    settings = load_settings(root, KNOWN_CODES, RULE_OPTIONS)
+def lint_directory(root: Path, use_filter: bool = True, use_cache: bool = False):
+    resolver = Resolver(KNOWN_CODES, RULE_OPTIONS)
     errors: list = []
-    files = discover([str(root)], list(DEFAULT_EXCLUDES) + settings.exclude, settings.root, errors)
-    result = lint_files(files, settings, root, use_filter=use_filter)
+    files = discover([str(root)], resolver, errors)
+    result = lint_files(files, resolver, root, use_filter=use_filter, use_cache=use_cache)
     assert not errors, errors
     return result
 
@@ -45,3 +47,29 @@ def expected_markers(root: Path) -> Set[Marker]:
                 for code in match.group(1).replace(",", " ").split():
                     expected.add((relative, number, code))
     return expected
+
+
+def git(*args: str, cwd: Path) -> str:
+    identity = ("-c", "user.name=edgelint tests", "-c", "user.email=tests@edgelint.invalid",
+                "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main")
+    completed = subprocess.run(["git", *identity, *args], cwd=cwd, capture_output=True, text=True, check=True)
+    return completed.stdout.strip()
+
+
+def pre_commit(project: Path, files: Dict[str, str], hook_repo: Tuple[str, str], home: str,
+               hook: str = "edgelint", *args: str, **env: str) -> subprocess.CompletedProcess:
+    """`pre-commit run` of `hook` (`args`, by default --all-files) in a new git repository of
+    `files` at `project`, with `env` added to the environment."""
+    path, sha = hook_repo
+    config = f"repos:\n  - repo: {path}\n    rev: {sha}\n    hooks:\n      - id: {hook}\n"
+    write_project(project, dict(files, **{".pre-commit-config.yaml": config}))
+    git("init", "-q", cwd=project)
+    git("add", "-A", cwd=project)
+    return run_pre_commit(project, home, *args, **env)
+
+
+def run_pre_commit(project: Path, home: str, *args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PRE_COMMIT_HOME": home, "PRE_COMMIT_COLOR": "never", **env}
+    environment.pop("PYTHONPATH", None)  # the hook must run the edgelint pre-commit installed
+    return subprocess.run([sys.executable, "-m", "pre_commit", "run", *(args or ("--all-files",))], cwd=project,
+                          capture_output=True, text=True, env=environment, timeout=600)

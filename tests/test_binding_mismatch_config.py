@@ -8,10 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from edgelint.config import load_settings
-from edgelint.discovery import DEFAULT_EXCLUDES, discover
-from edgelint.engine import lint_files
-from edgelint.rules import KNOWN_CODES, RULE_OPTIONS
 from tests.helpers import lint_directory, write_project
 
 MISUSED = textwrap.dedent("""
@@ -123,9 +119,7 @@ def test_a_module_imported_by_main_later_is_deployed_on_the_next_cached_run(tmp_
 
 
 def _lint_cached(root):
-    settings = load_settings(root, KNOWN_CODES, RULE_OPTIONS)
-    files = discover([str(root)], list(DEFAULT_EXCLUDES), settings.root, [])
-    return lint_files(files, settings, root, use_cache=True).findings
+    return lint_directory(root, use_cache=True).findings
 
 
 STAGING_ONLY = textwrap.dedent("""

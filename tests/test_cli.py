@@ -140,7 +140,32 @@ def test_rule_documentation(run_cli):
     for heading in ("## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Fix safety"):
         assert heading in out
     assert run_cli("rule", "EDG000")[0] == 2
+    assert run_cli("rule", "kv-read-modify-write") == (code, out, "")  # a rule's name works as its code
 
+
+@pytest.mark.parametrize("code, name", [("EDG999", "syntax-error"), ("EDG998", "internal-error")])
+def test_engine_codes_document_themselves(run_cli, code, name):
+    for spelling in (code, code.lower(), name):
+        exit_code, out, _ = run_cli("rule", spelling)
+        assert exit_code == 0 and out.startswith(f"# {code} {name}\n") and "## What it does" in out
+
+
+def test_a_named_file_that_does_not_parse_is_reported_even_where_the_filter_skips_it(tmp_path, run_cli):
+    # utils.py names no binding and no Workers API: a directory run does not parse it (README), a
+    # named file is checked whole, as pre-commit and editors name the files they care about.
+    counter_project(tmp_path, extra={"src/utils.py": "def total(items:\n    return sum(items)\n"})
+    for _ in range(2):  # the second runs are answered from the cache
+        code, out, _ = run_cli("check", "src/utils.py", "src/entry.py")
+        assert code == 1
+        assert out.splitlines()[1] == "src/utils.py:1:10: EDG999 syntax error: '(' was never closed"
+        assert "src/utils.py" not in run_cli("check", ".")[1]
+        assert run_cli("check", "--stdin-filename", "src/new.py", stdin="def f(:\n")[:2] == (
+            1, "src/new.py:1:7: EDG999 syntax error: invalid syntax\n")
+
+
+def test_no_python_files_is_a_warning_and_exit_0_like_ruff(tmp_path, run_cli):
+    (tmp_path / "docs").mkdir()
+    assert run_cli("check", "docs") == (0, "", "edgelint: warning: No Python files found under the given paths\n")
 
 def test_fixing_a_named_file_reports_and_touches_only_that_file(tmp_path, run_cli):
     """As the pre-commit fix hook runs: the re-lint after the fix is reported like the first lint."""
@@ -194,3 +219,10 @@ def test_each_path_is_linted_under_its_own_configuration(tmp_path, run_cli, orde
     code, out, _ = run_cli("check", "--no-cache", *order)
     assert code == 1
     assert [line.split(":")[0] for line in out.splitlines()] == [str(Path("p2/src/entry.py"))]
+
+
+def test_a_wrangler_config_named_stands_for_its_project(tmp_path, run_cli):
+    counter_project(tmp_path / "worker", extra={"src/helpers.py": COUNTER.format(comment="")})
+    code, out, _ = run_cli("check", "worker/wrangler.toml")
+    assert code == 1
+    assert [line.split(":")[0] for line in out.splitlines()] == ["worker/src/entry.py", "worker/src/helpers.py"]

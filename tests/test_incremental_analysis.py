@@ -14,8 +14,8 @@ from typing import Callable, List, Tuple
 import pytest
 
 from edgelint import flake8_plugin
-from edgelint.config import load_settings
-from edgelint.discovery import DEFAULT_EXCLUDES, discover
+from edgelint.config import Resolver
+from edgelint.discovery import discover
 from edgelint.engine import lint_files
 from edgelint.rules import KNOWN_CODES, RULE_OPTIONS
 from tests.helpers import FIXTURES
@@ -25,9 +25,9 @@ from corpus import write_corpus  # noqa: E402 - the bench's generator of Workers
 
 
 def _lint(root: Path, use_cache: bool) -> List[Tuple]:
-    settings = load_settings(root, KNOWN_CODES, RULE_OPTIONS)
-    files = discover([str(root)], list(DEFAULT_EXCLUDES) + settings.exclude, settings.root, [])
-    result = lint_files(files, settings, root, use_cache=use_cache)
+    resolver = Resolver(KNOWN_CODES, RULE_OPTIONS)
+    files = discover([str(root)], resolver, [])
+    result = lint_files(files, resolver, root, use_cache=use_cache)
     return [(f.path, f.line, f.column, f.code, f.message, f.related, f.fix) for f in result.findings]
 
 

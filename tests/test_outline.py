@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from edgelint.config import Settings
-from edgelint.discovery import DEFAULT_EXCLUDES, discover
+from edgelint.discovery import discover
 from edgelint.engine import ProjectRun, group_projects, read_source
 from edgelint.model.bindings import BindingTable
 from edgelint.model.chunks import chunks_of, whole_module
@@ -140,9 +140,9 @@ def test_statements_sharing_a_line_become_one_chunk():
 
 
 def project_run(root: Path) -> ProjectRun:
-    files = discover([str(root)], list(DEFAULT_EXCLUDES), None, [])
+    files = discover([str(root)], Settings(), [])
     [group] = group_projects(files, Settings(), root)
-    run = ProjectRun(group, Settings())
+    run = ProjectRun(group)
     run.run()
     return run
 

@@ -253,3 +253,45 @@ def test_a_file_name_that_is_not_utf8_is_reported(tmp_path, run_cli, flags, show
     code, out, err = run_cli("check", ".", *flags)
     assert code in (0, 1) and "Traceback" not in err
     assert shown in (out or (tmp_path / "baseline.json").read_text())
+
+
+# ---- problems that are not findings: SARIF invocations, JSON notification items
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_file_that_cannot_be_read_is_an_invocation_notification(tmp_path, run_cli):
+    counter_project(tmp_path)
+    os.mkfifo(tmp_path / "src" / "pipe.py")
+    code, out, err = run_cli("check", ".", "--format", "sarif")
+    assert code == 2 and "edgelint: error: src/pipe.py: cannot read: not a regular file" in err
+    run = valid_sarif(out)["runs"][0]
+    assert [result["ruleId"] for result in run["results"]] == ["EDG101"]
+    [invocation] = run["invocations"]
+    assert invocation["executionSuccessful"] is False
+    [notification] = invocation["toolExecutionNotifications"]
+    assert notification["level"] == "error" and notification["message"]["text"] == "cannot read: not a regular file"
+    assert notification["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/pipe.py"
+    finding_item, notice = json.loads(run_cli("check", ".", "--format", "json")[1])
+    assert finding_item["code"] == "EDG101"
+    assert notice == {"code": None, "name": "notification", "severity": "error",
+                      "message": "cannot read: not a regular file", "path": "src/pipe.py", "line": None,
+                      "column": None, "end_line": None, "end_column": None, "fix": None, "related": [], "url": None}
+
+
+def test_a_clean_invocation_is_successful_without_notifications(tmp_path, run_cli):
+    counter_project(tmp_path)
+    run = valid_sarif(run_cli("check", ".", "--format", "sarif")[1])["runs"][0]
+    assert run["invocations"] == [{"executionSuccessful": True, "toolExecutionNotifications": []}]
+
+
+def test_a_configuration_error_still_leaves_a_valid_document_naming_it(tmp_path, run_cli):
+    counter_project(tmp_path, extra={"pyproject.toml": "[tool.edgelint]\nselct = ['EDG101']\n"})
+    code, out, err = run_cli("check", ".", "--format", "sarif")
+    assert code == 2 and err.count("\n") == 1 and "unknown key 'selct'" in err
+    run = valid_sarif(out)["runs"][0]
+    assert run["results"] == [] and run["invocations"][0]["executionSuccessful"] is False
+    [notification] = run["invocations"][0]["toolExecutionNotifications"]
+    assert notification["locations"][0]["physicalLocation"]["region"] == {"startLine": 2}
+    assert notification["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("pyproject.toml")
+    [notice] = json.loads(run_cli("check", ".", "--format", "json")[1])
+    assert notice["code"] is None and "unknown key 'selct'" in notice["message"]

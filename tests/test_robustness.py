@@ -1,11 +1,12 @@
 """Bad input through the real CLI (issue 6, robustness): one clear line each, the rest linted.
 
-Exit codes, as decided here: a file that cannot be read or decoded (unreadable, not a regular file,
-a broken link, invalid encoding, binary data) is reported on stderr as one line
-`edgelint: error: PATH: PROBLEM`, every other file is still linted and reported, and the run exits
-2 (interfaces.md: unreadable input is an error, not a finding; like a missing path). A file that
-decodes but does not parse is the finding EDG999 at the position Python's own parser gives, and the
-run exits 1 as for any finding. A symbolic link loop is a warning line: every file below it is
+Exit codes, as decided here: a file that cannot be read (unreadable, not a regular file, a broken
+link) is reported on stderr as one line `edgelint: error: PATH: PROBLEM`, every other file is still
+linted and reported, and the run exits 2 (like a missing path). A file that is read but is not
+Python source is the finding EDG999 at the position of the problem, and the run exits 1 as for any
+finding (interfaces.md: "a file that cannot be parsed or decoded is reported as a finding EDG999"):
+one that does not decode (invalid encoding, binary data) where decoding fails, one that does not
+parse where Python's own parser says. A symbolic link loop is a warning line: every file below it is
 still linted exactly once, so the exit code is unchanged.
 
 Each test puts the known KV read-modify-write of `tests.test_cli.COUNTER` in `src/entry.py` beside
@@ -54,21 +55,23 @@ def finding_at(text: str, needle: str, path: str) -> str:
 
 
 @pytest.mark.parametrize("name, data, problem", [
-    ("invalid_utf8.py", b'x = "\xff"\n', "cannot decode as utf-8: invalid byte 0xff at line 1, column 6"),
-    ("late_invalid_utf8.py", b'x = 1\ny = 2\nz = "\xc3\xa9\xe9"\n',
-     "cannot decode as utf-8: invalid byte 0xe9 at line 3, column 7"),
-    ("ascii_cookie.py", b'# coding: ascii\nname = "caf\xc3\xa9"\n',
-     "cannot decode as ascii: invalid byte 0xc3 at line 2, column 12"),
-    ("unknown_cookie.py", b"# -*- coding: klingon -*-\nx = 1\n", "cannot decode: unknown encoding: klingon"),
-    ("binary.py", b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)), "binary file (contains NUL bytes)"),
-    ("nul_in_text.py", b"x = 1\x00\n", "binary file (contains NUL bytes)"),
+    ("invalid_utf8.py", b'x = "\xff"\n', "1:6: EDG999 cannot decode as utf-8: invalid byte 0xff"),
+    ("late_invalid_utf8.py", b'x = 1\ny = 2\nz = "\xc3\xa9\xe9"\n', "3:7: EDG999 cannot decode as utf-8: invalid byte 0xe9"),
+    ("ascii_cookie.py", b'# coding: ascii\nname = "caf\xc3\xa9"\n', "2:12: EDG999 cannot decode as ascii: invalid byte 0xc3"),
+    ("unknown_cookie.py", b"# -*- coding: klingon -*-\nx = 1\n", "1:1: EDG999 cannot decode: unknown encoding: klingon"),
+    ("second_line_cookie.py", b"#!/usr/bin/env python\n# coding: klingon\n", "2:1: EDG999 cannot decode: unknown encoding"),
+    ("binary.py", b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)), "1:8: EDG999 binary file (contains NUL bytes)"),
+    ("nul_in_text.py", b"x = 1\x00\n", "1:6: EDG999 binary file (contains NUL bytes)"),
 ])
-def test_undecodable_file_is_one_error_line_and_exit_2(tmp_path, run_cli, name, data, problem):
+@pytest.mark.parametrize("named", [False, True], ids=["directory", "named"])
+def test_undecodable_file_is_edg999_where_decoding_fails_and_exit_1(tmp_path, run_cli, name, data, problem, named):
     bad_project(tmp_path, name, data)
-    code, out, err = run_cli("check", ".")
-    assert problem_lines(err) == [f"edgelint: error: src/{name}: {problem}"]
-    assert ENTRY_FINDING in out
-    assert code == 2
+    for _ in range(2):  # the second run is answered from the cache
+        code, out, err = run_cli("check", *([f"src/{name}", "src/entry.py"] if named else ["."]))
+        assert f"src/{name}:{problem}" in out
+        assert ENTRY_FINDING in out
+        assert problem_lines(err) == []
+        assert code == 1
 
 
 @pytest.mark.parametrize("text, expected", [

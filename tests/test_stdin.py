@@ -69,6 +69,13 @@ def test_stdin_is_decoded_as_python_decodes_a_file(tmp_path):
     code, out, _ = run_bytes(tmp_path, latin, "--stdin-filename", "worker/src/entry.py")
     assert code == 1 and out.startswith("worker/src/entry.py:5:11: EDG101")
     code, out, err = run_bytes(tmp_path, b'x = "\xff"\n', "--stdin-filename", "worker/src/entry.py")
-    assert (code, out) == (2, "")
-    assert err == ("edgelint: error: worker/src/entry.py: cannot decode as utf-8: "
-                   "invalid byte 0xff at line 1, column 6\n")
+    assert (code, out) == (1, "worker/src/entry.py:1:6: EDG999 cannot decode as utf-8: invalid byte 0xff\n")
+    assert "error" not in err
+
+
+def test_stdin_filename_without_a_path_reads_stdin_not_the_file_on_disk(tmp_path, run_cli):
+    # As ruff does: an editor passes the buffer and its name, the file on disk is the last saved one.
+    write_project(tmp_path, {"wrangler.toml": WRANGLER, "src/entry.py": CODE})
+    assert run_cli("check", "--stdin-filename", "src/entry.py", stdin="x = 1\n") == (0, "", "")
+    code, out, _ = run_cli("check", "--stdin-filename", "src/other.py", stdin=CODE)
+    assert code == 1 and out.startswith("src/other.py:3:11: EDG101")

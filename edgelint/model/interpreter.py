@@ -22,7 +22,7 @@ from edgelint.model.project import (
     FunctionInfo,
     ModuleInfo,
     Project,
-    Route,
+    RoutePath,
     index_import,
     submodule_name,
 )
@@ -418,7 +418,7 @@ class Interpreter:
             return "read" if text.lstrip().upper().startswith(("SELECT", "WITH")) else ("write" if text else None)
         return STORAGE_EFFECTS.get(method)
 
-    def _is_admin_route(self, paths: Sequence[Route], methods: Sequence[str]) -> bool:
+    def _is_admin_route(self, paths: Sequence[RoutePath], methods: Sequence[str]) -> bool:
         self.sink.use_methods()  # the caller's route methods decide (model.summaries)
         return self.project.is_admin_route(paths, methods)
 
@@ -1219,10 +1219,10 @@ def _is_text(term: Term) -> bool:
     return (term[0] == "lit" and isinstance(term[1], str)) or term[0] == "fmt"
 
 
-def _route_literals(test: cst.BaseExpression) -> Tuple[List[Route], List[str]]:
+def _route_literals(test: cst.BaseExpression) -> Tuple[List[RoutePath], List[str]]:
     """The routes a condition compares with (string literals that look like URL paths, and path
     segments), and the HTTP methods it compares with."""
-    paths: List[Route] = []
+    paths: List[RoutePath] = []
     methods: List[str] = []
     stack: List[cst.CSTNode] = [test]
     while stack:
@@ -1267,7 +1267,7 @@ def _clock_method(clock: Term, method: str, args: "Args") -> Term:
     return ("clock", period) if period is not None else clock
 
 
-def _segments(node: cst.CSTNode) -> Optional[Route]:
+def _segments(node: cst.CSTNode) -> Optional[RoutePath]:
     """The segments of a route written as a list or tuple of string literals (`["admin", "flags"]`,
     as `url.path.strip("/").split("/")` gives)."""
     if isinstance(node, (cst.List, cst.Tuple)) and node.elements:
@@ -1286,9 +1286,9 @@ def _positional_item(node: cst.CSTNode) -> bool:
     return isinstance(index, cst.Integer)
 
 
-def _pattern_routes(pattern: cst.MatchPattern) -> List[Route]:
+def _pattern_routes(pattern: cst.MatchPattern) -> List[RoutePath]:
     """The routes a `case` pattern matches: URL paths, and segments (`case ["admin", "reset"]:`)."""
-    found: List[Route] = []
+    found: List[RoutePath] = []
     stack: List[cst.CSTNode] = [pattern]
     while stack:
         node = stack.pop()

@@ -53,7 +53,7 @@ BACKGROUND_HANDLERS = frozenset({"scheduled", "queue", "on_scheduled", "on_queue
 ADMIN_CONFIG_WORDS = frozenset({"config", "settings", "flags"})
 CONFIG_WORDS = ADMIN_CONFIG_WORDS | {"configuration", "setting", "flag", "features"}
 MAX_CONSTANT_SIZE = 20_000  # characters (or UTF-8 bytes) of a module-level `NAME = value` worth parsing
-Route = Union[str, Tuple[str, ...]]  # a URL path, or its segments
+RoutePath = Union[str, Tuple[str, ...]]  # a URL path, or its segments
 DEFAULT_ADMIN_WORDS = ("admin", "publish", "internal", "setup", "deploy", "migrate", "migration", "maintenance")
 
 
@@ -813,7 +813,7 @@ class Project:
     def is_admin_name(self, name: str) -> bool:
         return any(word in self.admin_words for word in identifier_words(name))
 
-    def is_admin_route(self, paths: Iterable[Route], methods: Iterable[str]) -> bool:
+    def is_admin_route(self, paths: Iterable[RoutePath], methods: Iterable[str]) -> bool:
         """Whether a route is administrative (rules.md). A route written as segments counts whole
         segments only (`["admin", "reset"]`, not `["deploy-settings"]`): a list of words compared
         with is less surely a URL path than a string with slashes."""

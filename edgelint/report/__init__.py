@@ -1,12 +1,13 @@
 """Reporters: each turns findings into one output format. A new format is one module plus one line."""
 from __future__ import annotations
 
-from typing import Callable, Dict, Sequence
+from typing import Callable, Dict
 
-from edgelint.findings import Finding
 from edgelint.report import github, json_format, junit, sarif, text
 
-Reporter = Callable[[Sequence[Finding]], str]
+Reporter = Callable[..., str]  # (findings) -> report; WITH_NOTIFICATIONS also take the problems
+# Formats that carry the run's problems (unreadable files, configuration errors) beside the findings.
+WITH_NOTIFICATIONS = ("json", "sarif")
 
 REPORTERS: Dict[str, Reporter] = {
     "text": text.render,

@@ -2,20 +2,21 @@
 
 The driver lists every rule whether or not it fired, so viewers can show rule help for any result,
 plus the two engine codes (syntax and internal errors), which are results like any other here so
-that an unparsable file shows up in code scanning instead of silently being skipped.
+that an unparsable file shows up in code scanning instead of silently being skipped. Files that
+could not be read at all are the invocation's notifications.
 """
 from __future__ import annotations
 
 import json
 import re
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Sequence
 from urllib.parse import quote
 
 from edgelint import __version__
 from edgelint.findings import Edit, Finding, Fix, RelatedLocation
 from edgelint.fingerprints import VERSION as FINGERPRINT_KEY
 from edgelint.fingerprints import fingerprints, normalized_path
-from edgelint.rules import ALL_RULES, INTERNAL_ERROR, SYNTAX_ERROR
+from edgelint.rules import ALL_RULES, ENGINE_RULES, Documented
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/edgelint/edgelint"
@@ -25,7 +26,9 @@ LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 Json = Dict[str, Any]
 
 
-def render(findings: Sequence[Finding]) -> str:
+def render(findings: Sequence[Finding], notifications: Sequence[str] = ()) -> str:
+    """The log of one run; `notifications` are its problems that are not findings ("PATH: PROBLEM":
+    a file that cannot be read, a configuration error), which make the execution unsuccessful."""
     rules = _rules()
     index = {rule["id"]: position for position, rule in enumerate(rules)}
     prints = fingerprints(findings)
@@ -38,42 +41,39 @@ def render(findings: Sequence[Finding]) -> str:
             # Engine columns count characters, not the UTF-16 units SARIF consumers may assume.
             "columnKind": "unicodeCodePoints",
             "results": [_result(f, index[f.code], prints[id(f)]) for f in findings],
+            "invocations": [{"executionSuccessful": not notifications,
+                             "toolExecutionNotifications": [_notification(text) for text in notifications]}],
         }],
     }
     return json.dumps(log, indent=2) + "\n"
 
 
+def _notification(text: str) -> Json:
+    """A problem "PATH: PROBLEM" (a configuration error's PATH is "FILE:LINE")."""
+    path, _, problem = text.partition(": ")
+    at_line = re.fullmatch(r"(.+):(\d+)", path)
+    location: Json = {"artifactLocation": _artifact(at_line[1] if at_line else path)}
+    if at_line:
+        location["region"] = {"startLine": int(at_line[2])}
+    return {"level": "error", "message": {"text": problem or path}, "locations": [{"physicalLocation": location}]}
+
+
 def _rules() -> List[Json]:
-    rules = [
-        _descriptor(rule.code, rule.name, rule.severity, rule.summary, _plain(rule.what), rule.documentation(),
-                    rule.url())
-        for rule in ALL_RULES
-    ]
-    rules.append(_descriptor(
-        SYNTAX_ERROR, "syntax-error", "error", "The file could not be parsed.",
-        "The file is not valid Python, so no rule could check it; the result points at the syntax error.",
-    ))
-    rules.append(_descriptor(
-        INTERNAL_ERROR, "internal-error", "error", "edgelint failed while analysing the file.",
-        "An unexpected error stopped the analysis of this file; the other files were still checked. "
-        "Please report it with the file that triggers it.",
-    ))
-    return rules
+    return [_descriptor(rule) for rule in [*ALL_RULES, *ENGINE_RULES]]
 
 
-def _descriptor(code: str, name: str, severity: str, summary: str, what: str,
-                documentation: Optional[str] = None, help_uri: Optional[str] = None) -> Json:
-    help_text = documentation or f"{summary}\n\n{what}\n"
+def _descriptor(rule: Documented) -> Json:
+    help_text = rule.documentation()
     descriptor: Json = {
-        "id": code,
-        "name": name,
-        "shortDescription": {"text": summary},
-        "fullDescription": {"text": what},
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": _plain(rule.what)},
         "help": {"text": help_text, "markdown": help_text},
-        "defaultConfiguration": {"level": LEVELS[severity]},
+        "defaultConfiguration": {"level": LEVELS[rule.severity]},
     }
-    if help_uri:
-        descriptor["helpUri"] = help_uri
+    if rule.url():
+        descriptor["helpUri"] = rule.url()
     return descriptor
 
 

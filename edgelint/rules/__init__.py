@@ -1,7 +1,8 @@
 """The rule registry: every rule, in code order. A new rule is one module plus one line here."""
 from __future__ import annotations
 
-from typing import Dict, List, Type
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Type, Union
 
 from edgelint.rules.base import Rule
 from edgelint.rules.binding_mismatch import BindingMismatch
@@ -31,5 +32,44 @@ RULES_BY_CODE: Dict[str, Type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 SYNTAX_ERROR = "EDG999"
 INTERNAL_ERROR = "EDG998"
 ENGINE_CODES = (INTERNAL_ERROR, SYNTAX_ERROR)
+
+
+@dataclass(frozen=True)
+class EngineCode:
+    """A code edgelint reports itself rather than a rule: documented like a rule (`edgelint rule`, SARIF)."""
+
+    code: str
+    name: str
+    summary: str
+    what: str
+    todo: str
+    severity: str = "error"
+    fixable: bool = False
+
+    def url(self) -> Optional[str]:
+        return None
+
+    def documentation(self) -> str:
+        return (f"# {self.code} {self.name}\n\nSeverity: {self.severity}. Automatic fix: no.\n\n"
+                f"## What it does\n{self.what}\n\n## What to do\n{self.todo}\n")
+
+
+ENGINE_RULES = (
+    EngineCode(INTERNAL_ERROR, "internal-error", "edgelint failed while analysing the file.",
+               "An unexpected error stopped the analysis of this file (the message names it); the other files were "
+               "still checked, and the run exits 2.",
+               "Please report it with the file that triggers it."),
+    EngineCode(SYNTAX_ERROR, "syntax-error", "The file could not be parsed or decoded.",
+               "Reports a file that is not Python source, at the position Python's own parser gives: a syntax "
+               "error, code Python accepts but libcst (edgelint's parser) does not (the message says so), or bytes "
+               "that do not decode (invalid UTF-8, a wrong or unknown coding cookie, binary data). No rule can "
+               "check such a file; the other files are still linted and the run exits 1.",
+               "Fix the syntax or the encoding (save the file as UTF-8, or correct its `# -*- coding: ... -*-` "
+               "line). A file the relevance filter skips is checked only when it is named on the command line."),
+)
+Documented = Union[Type[Rule], EngineCode]
+DOCUMENTED: Dict[str, Documented] = {**{rule.code: rule for rule in ALL_RULES},
+                                     **{rule.code: rule for rule in ENGINE_RULES}}
+DOCUMENTED.update({rule.name: rule for rule in list(DOCUMENTED.values())})  # `edgelint rule NAME` too
 KNOWN_CODES = tuple(RULES_BY_CODE) + ENGINE_CODES
 RULE_OPTIONS = {rule.code: rule.options for rule in ALL_RULES}
