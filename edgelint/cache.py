@@ -220,11 +220,13 @@ class Slot:
 class Memo:
     """A value derived from files, directories and configuration, valid while none of the paths it
     was derived from (its witnesses) changes its stats. `key` names it (an absolute directory):
-    it is looked for in the cache directories of the directory and its parents."""
+    it is looked for in the cache directories of the directory and its parents. `variant` tells
+    apart values derived under different options (flake8's selection)."""
 
-    def __init__(self, key: str):
+    def __init__(self, key: str, variant: str = ""):
         self.key = key
-        self.name = f"{MEMO_PREFIX}{_checksum(key)}.json"
+        self.variant = variant
+        self.name = f"{MEMO_PREFIX}{_checksum(key + chr(0) + variant if variant else key)}.json"
 
     def load(self) -> Optional[Any]:
         """The value of the nearest valid memo, or None."""
@@ -242,12 +244,12 @@ class Memo:
         """Record `value` in `root`'s cache (`root` is the key or one of its parents)."""
         records = [stats.record(path) for path in dict.fromkeys(witnesses)]
         _write(root / CACHE_DIR / self.name, {"format": FORMAT, "code": _code_id(), "key": self.key,
-                                              "witnesses": records, "value": value})
+                                              "variant": self.variant, "witnesses": records, "value": value})
 
     def _load(self, file: str) -> Optional[Any]:
         entry = _load(file)
         try:
-            if entry is None or entry["key"] != self.key:
+            if entry is None or (entry["key"], entry["variant"]) != (self.key, self.variant):
                 return None
             if not all(unchanged(record, _stat(record[0])) for record in entry["witnesses"]):
                 return None

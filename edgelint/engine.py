@@ -57,6 +57,7 @@ from edgelint.parallel import COMPUTE, SharedWork, ordered_map, process_pool, wo
 from edgelint.positions import PositionIndex, Span
 from edgelint.projects import (  # noqa: F401 - re-exported: the engine's API for the CLI and tests
     CachedProject,
+    HostIgnores,
     ProjectInput,
     Source,
     binding_table,
@@ -470,10 +471,11 @@ def engine_finding(code: str, path: str, line: int, column: int, message: str) -
 
 def lint_files(paths: Sequence[str], governing: Governing, fallback_root: Path, use_filter: bool = True,
                overrides: Optional[Mapping[str, Union[str, bytes]]] = None, apply_noqa: bool = True, jobs: int = 1,
-               use_cache: bool = False, named: Collection[str] = ()) -> LintResult:
+               use_cache: bool = False, named: Collection[str] = (),
+               host_ignores: Optional[HostIgnores] = None) -> LintResult:
     """Lint `paths` (already discovered) as projects. `overrides` replaces file contents: a text
     (an editor's buffer) or bytes (stdin). The `named` files' syntax errors are reported even where
-    the relevance filter skips them."""
+    the relevance filter skips them. `host_ignores`: the codes flake8 drops, before precedence."""
     result = LintResult(files=len(paths))
     groups = group_projects(paths, governing, fallback_root)
     for group in groups:
@@ -491,7 +493,7 @@ def lint_files(paths: Sequence[str], governing: Governing, fallback_root: Path, 
                                                       source.error or ""))
             elif source.error is not None:
                 result.errors.append(f"{path}: {source.error}")
-    result.findings = _with_severity(filter_findings(result.findings, governing, result.sources, apply_noqa), governing)
+    result.findings = _with_severity(filter_findings(result.findings, governing, result.sources, apply_noqa, host_ignores), governing)
     return result
 
 

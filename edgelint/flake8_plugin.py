@@ -15,14 +15,19 @@ from edgelint's on-disk result cache, cheapest first:
 The last two write the memo. A buffer that differs from the file (an unsaved editor buffer) is
 analysed with the project as it is, and nothing is cached. Within one flake8 process, a project's
 findings are also kept in memory for its other files. flake8 applies `# noqa` itself.
+
+flake8's own selection (`--select`, `--ignore`, their `extend-` forms, `per-file-ignores`) comes
+before edgelint's precedence, as edgelint's does: with `--extend-ignore EDG104`, the EDG101 that
+EDG104 supersedes is reported. Memos and in-memory results are kept per selection.
 """
 from __future__ import annotations
 
+import argparse
 import ast
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Tuple, Type
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple, Type
 
 from edgelint import __version__
 from edgelint.cache import Memo, Stats
@@ -44,16 +49,23 @@ class Plugin:
     name = "edgelint"
     version = __version__
 
+    selection: Optional[Flake8Selection] = None  # set by parse_options
+
     def __init__(self, tree: ast.AST, filename: str, lines: Sequence[str]):
         self.filename = filename
         self.lines = lines
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        """flake8 hands every plugin its parsed options (in each worker process too)."""
+        cls.selection = Flake8Selection(options)
 
     def run(self) -> Iterator[Tuple[int, int, str, Type[Any]]]:
         text = "".join(self.lines)
         if file_is_ignored(text, include_flake8=False):
             return
         try:
-            reported = lint_in_project(self.filename, text)
+            reported = lint_in_project(self.filename, text, self.selection)
         except ConfigError as exc:
             yield 1, 0, f"EDG998 configuration error: {exc}", type(self)
             return
@@ -61,18 +73,42 @@ class Plugin:
             yield line, column, message, type(self)
 
 
-def lint_in_project(filename: str, text: str) -> List[Reported]:
+class Flake8Selection:
+    """The codes flake8 itself drops for a file (its select/ignore options and per-file-ignores):
+    dropped before precedence, so that they do not hide the codes they supersede."""
+
+    OPTIONS = ("select", "extend_select", "ignore", "extend_ignore", "extended_default_select",
+               "extended_default_ignore", "per_file_ignores")
+
+    def __init__(self, options: Optional[argparse.Namespace]):  # None: outside flake8, nothing dropped
+        self.options = options
+        self.key = repr([getattr(options, name, None) for name in self.OPTIONS]) if options else ""
+        self._guides: Any = None
+
+    def ignores(self, code: str, path: str) -> bool:
+        if self.options is None:
+            return False
+        from flake8.style_guide import Decision, StyleGuideManager
+
+        if self._guides is None:  # the formatter is only used to print, which this never does
+            self._guides = StyleGuideManager(self.options, formatter=None)  # type: ignore[arg-type]
+        guide = self._guides.style_guide_for(os.path.abspath(path))
+        return guide.should_report_error(code) is Decision.Ignored
+
+
+def lint_in_project(filename: str, text: str, selection: Optional[Flake8Selection] = None) -> List[Reported]:
     """What flake8 reports for one file, analysed together with the project it belongs to."""
+    selection = selection or Flake8Selection(None)
     target = os.path.abspath(filename)
     if _read(target) != text:  # an editor's unsaved buffer: linted as it is, not cached
-        return _lint(target, text)
-    by_file = Memo(os.path.dirname(target)).load()
+        return _lint(target, text, selection)
+    by_file = Memo(os.path.dirname(target), selection.key).load()
     if by_file is not None and os.path.basename(target) in by_file:
         return [(line, column, message) for line, column, message in by_file[os.path.basename(target)]]
-    return _lint(target, None)
+    return _lint(target, None, selection)
 
 
-def _lint(target: str, buffer: Any) -> List[Reported]:
+def _lint(target: str, buffer: Any, selection: Flake8Selection) -> List[Reported]:
     """Load the settings, find the project, take its findings from the cache or analyse it; for a
     buffer that is the file on disk (`buffer` None), remember what is reported in its directory."""
     from edgelint.config import Resolver
@@ -88,36 +124,39 @@ def _lint(target: str, buffer: Any) -> List[Reported]:
     if buffer is not None:
         from edgelint.engine import lint_files
 
-        findings = lint_files(list(group.sources), resolver, root, overrides={target: buffer}, apply_noqa=False).findings
+        findings = lint_files(list(group.sources), resolver, root, overrides={target: buffer}, apply_noqa=False,
+                              host_ignores=selection.ignores).findings
         return [_reported(finding) for finding in findings if os.path.abspath(finding.path) == target]
-    key = (str(group.root), group.wrangler, *((s.path, s.fingerprint()) for s in group.all_settings()), stamps)
+    key = (str(group.root), group.wrangler, *((s.path, s.fingerprint()) for s in group.all_settings()), stamps,
+           selection.key)
     findings = _PROJECT_CACHE.get(key)
     if findings is None:
-        findings = _PROJECT_CACHE[key] = _project_findings(group, resolver, root)
+        findings = _PROJECT_CACHE[key] = _project_findings(group, resolver, root, selection)
     by_file: Dict[str, List[Reported]] = {os.path.basename(path): [] for path in group.sources
                                           if os.path.dirname(os.path.abspath(path)) == directory}
     for finding in findings:
         if os.path.dirname(os.path.abspath(finding.path)) == directory:
             by_file[os.path.basename(finding.path)].append(_reported(finding))
-    _remember(target, resolver, root, group, by_file, stats, configs)
+    _remember(target, resolver, root, group, by_file, stats, configs, selection)
     return by_file[os.path.basename(target)]
 
 
-def _project_findings(group: ProjectInput, resolver: Resolver, root: Path) -> List[Finding]:
+def _project_findings(group: ProjectInput, resolver: Resolver, root: Path, selection: Flake8Selection) -> List[Finding]:
     """A project's selected findings, from the result cache when nothing changed (then neither the
     parser nor the rules are imported), else from an analysis that updates the cache."""
     from edgelint.projects import CachedProject, filter_findings
 
     cached = CachedProject(group, use_filter=True).findings()
     if cached is not None:
-        return filter_findings(cached, resolver, group.sources, apply_noqa=False)
+        return filter_findings(cached, resolver, group.sources, apply_noqa=False, host_ignores=selection.ignores)
     from edgelint.engine import lint_files
 
-    return lint_files(list(group.sources), resolver, root, apply_noqa=False, use_cache=True).findings
+    return lint_files(list(group.sources), resolver, root, apply_noqa=False, use_cache=True,
+                      host_ignores=selection.ignores).findings
 
 
-def _remember(target: str, resolver: Resolver, root: Path, group: ProjectInput,
-              by_file: Dict[str, List[Reported]], stats: Stats, configs: Sequence[str]) -> None:
+def _remember(target: str, resolver: Resolver, root: Path, group: ProjectInput, by_file: Dict[str, List[Reported]],
+              stats: Stats, configs: Sequence[str], selection: Flake8Selection) -> None:
     """Write the directory's memo, witnessed by every path the answer was derived from: the
     configuration files looked for (edgelint's from every directory of the project up, wrangler's
     from the directory up to the one found), the directories of the project (a file added or
@@ -135,7 +174,7 @@ def _remember(target: str, resolver: Resolver, root: Path, group: ProjectInput,
     if not resolver.settings_for(target).wrangler_config:
         witnesses += _probes(directory.resolve(), WRANGLER_FILES, find_wrangler_config(directory))
     witnesses += [*directories, *group.sources, *group.wrangler]
-    Memo(str(directory)).store(group.root, by_file, [os.path.abspath(path) for path in witnesses], stats)
+    Memo(str(directory), selection.key).store(group.root, by_file, [os.path.abspath(path) for path in witnesses], stats)
 
 
 def _probes(start: Path, names: Sequence[str], found: Any) -> List[str]:

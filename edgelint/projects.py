@@ -10,7 +10,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from edgelint.cache import FileState, Slot
 from edgelint.findings import Finding, Subject
@@ -217,14 +217,19 @@ class CachedProject:
         return binding_table(self.group).fingerprint()
 
 
+HostIgnores = Callable[[str, str], bool]  # (code, path) -> the host (flake8) drops the code there
+
+
 def filter_findings(findings: Iterable[Finding], governing: Governing, sources: Mapping[str, Source],
-                    apply_noqa: bool = True) -> List[Finding]:
-    """Apply select/ignore/per-file-ignores of the settings that govern each file, then precedence
-    among the selected findings, then (unless flake8 does it) noqa comments."""
+                    apply_noqa: bool = True, host_ignores: Optional[HostIgnores] = None) -> List[Finding]:
+    """Apply select/ignore/per-file-ignores of the settings that govern each file (and of the host
+    that shows the findings), then precedence among the selected findings, then (unless flake8
+    does it) noqa comments."""
     kept: List[Finding] = []
     noqa: Dict[str, Optional[NoqaIndex]] = {}
     selected = [finding for finding in findings
-                if governing.settings_for(finding.path).is_selected(finding.code, finding.path)]
+                if governing.settings_for(finding.path).is_selected(finding.code, finding.path)
+                and not (host_ignores and host_ignores(finding.code, finding.path))]
     for finding in without_superseded(selected):
         if not apply_noqa:
             kept.append(finding)

@@ -34,6 +34,18 @@ def test_findings_exit_1_with_text_lines_and_summary(tmp_path, run_cli):
     assert "Found 1 problem" in err
 
 
+def test_the_summary_follows_the_findings_in_one_stream(tmp_path):
+    """`edgelint check . 2>&1 | less`: the report is flushed before the summary goes to stderr."""
+    import subprocess
+    import sys
+
+    counter_project(tmp_path)
+    merged = subprocess.run([sys.executable, "-m", "edgelint", "check", "."], cwd=tmp_path, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT).stdout
+    assert merged.splitlines()[-1] == "Found 1 problem (0 fixable with --fix)."
+    assert merged.startswith("src/entry.py:3:11: EDG101 ")
+
+
 def test_subcommand_is_optional(tmp_path, run_cli):
     counter_project(tmp_path)
     assert run_cli("src")[0] == 1

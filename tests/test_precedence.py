@@ -90,3 +90,30 @@ def test_precedence_is_declared_on_the_rules():
     assert RULES_BY_CODE["EDG101"].supersedes == ("EDG105",)
     for rule in RULES_BY_CODE.values():
         assert set(rule.supersedes) <= set(RULES_BY_CODE) - {rule.code}
+
+
+def flake8_findings(project, *args):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "EDG", "--format", "%(path)s|%(row)d|%(code)s", *args, "."],
+        cwd=project, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert completed.returncode in (0, 1), completed.stderr
+    rows = [line.split("|") for line in completed.stdout.splitlines()]
+    return {(os.path.normpath(path), int(row), code) for path, row, code in rows}
+
+
+@pytest.mark.parametrize("options, expected", [
+    ((), {LIMITER + ("EDG104",), COUNTER + ("EDG101",)}),
+    (("--extend-ignore", "EDG104"), {LIMITER + ("EDG101",), COUNTER + ("EDG101",)}),
+    (("--extend-ignore", "EDG104,EDG101"), {COUNTER + ("EDG105",)}),
+    (("--per-file-ignores", "src/entry.py:EDG104 src/hits.py:EDG101"), {LIMITER + ("EDG101",), COUNTER + ("EDG105",)}),
+])
+def test_flake8_selection_comes_before_precedence(project, options, expected):
+    flake8_findings(project)  # memos written under flake8's default selection are not reused
+    assert flake8_findings(project, *options) == expected
+    assert flake8_findings(project, *options) == expected  # from the memo of this selection
