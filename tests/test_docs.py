@@ -88,3 +88,12 @@ def test_readme_configuration_explains_every_accepted_key():
     options = [option for rule_options in RULE_OPTIONS.values() for option in rule_options]
     missing = [key for key in keys + options if f"`{key}`" not in section]
     assert not missing, f"README's Configuration section does not explain {missing}"
+
+
+def test_every_check_option_is_documented_in_the_readme():
+    from edgelint.cli import build_parser
+
+    check = build_parser()._subparsers._group_actions[0].choices["check"]  # argparse keeps subparsers here
+    options = {option for action in check._actions for option in action.option_strings if option.startswith("--")}
+    text = README.read_text(encoding="utf-8")
+    assert options and not {option for option in options if not re.search(re.escape(option) + r"\b", text)}
