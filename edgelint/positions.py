@@ -46,16 +46,34 @@ def _fields(node_type: type) -> Tuple[str, ...]:
     return names
 
 
+# What a field value is, by its type: a node, a sequence, or neither (a string, a sentinel, None).
+# `CSTNode` is an ABC, and `isinstance` with an ABC costs several times a dict look-up.
+_NODE, _SEQUENCE, _OTHER = 1, 2, 0
+_KIND: Dict[type, int] = {}
+
+
+def _kind(value: object) -> int:
+    kind = _KIND.get(type(value))
+    if kind is None:
+        kind = _KIND[type(value)] = (_NODE if isinstance(value, cst.CSTNode) else
+                                     _SEQUENCE if isinstance(value, (list, tuple)) else _OTHER)
+    return kind
+
+
 def children(node: cst.CSTNode) -> List[cst.CSTNode]:
     """The syntax children of a node in source order, whitespace left out (libcst's own
     `node.children` rebuilds the node to collect them)."""
     found: List[cst.CSTNode] = []
+    kinds = _KIND
     for name in _fields(type(node)):
         value = getattr(node, name, None)
-        if isinstance(value, cst.CSTNode):
+        kind = kinds.get(type(value))
+        if kind is None:
+            kind = _kind(value)
+        if kind == _NODE:
             found.append(value)
-        elif isinstance(value, (list, tuple)):
-            found.extend(item for item in value if isinstance(item, cst.CSTNode))
+        elif kind == _SEQUENCE:
+            found.extend(item for item in value if (kinds.get(type(item)) or _kind(item)) == _NODE)
     return found
 
 

@@ -11,8 +11,9 @@ distinct value can serve every tree. That takes ~60 % off the memory of the tree
 
 libcst's native parser builds each node by calling the class of that name on the `libcst` module.
 While `parse_module` runs, each of these classes there is replaced by a caching factory that returns
-real instances of the class, and put back afterwards. Code on another thread that used one of
-these names *during* a parse would see the factory; edgelint parses on one thread.
+real instances of the class, and put back afterwards; node validation (`CSTNode.__post_init__`) is
+left out the same way, the grammar having checked what it checks. Code on another thread that used
+one of these names *during* a parse would see the factory; edgelint parses on one thread.
 """
 from __future__ import annotations
 
@@ -76,6 +77,41 @@ def _factory(cls: type) -> Callable[..., cst.CSTNode]:
     return make
 
 
+def _value_factory(cls: type, general: Callable[..., cst.CSTNode]) -> Callable[..., cst.CSTNode]:
+    """The factory of a class built from its text alone (`SimpleWhitespace`, `Newline`: 40 % of
+    all nodes): keyed by the text, without the general factory's key building."""
+    def make(value: Any = None, **fields: Any) -> cst.CSTNode:
+        if fields:
+            return general(value=value, **fields)
+        key = (cls, value)
+        node = _shared.get(key)
+        if node is None:
+            node = cls(value=value)
+            if len(_shared) < MAX_SHARED and (type(value) is not str or len(value) <= MAX_SHARED_TEXT):
+                _shared[key] = node
+                _shared_ids.add(id(node))
+        return node
+
+    return make
+
+
+def _leaf_factory(cls: type, general: Callable[..., cst.CSTNode]) -> Callable[..., cst.CSTNode]:
+    """The factory of an identifier or literal: one without parentheses is keyed by its text."""
+    def make(value: Any = None, lpar: Any = (), rpar: Any = (), **fields: Any) -> cst.CSTNode:
+        if fields or lpar or rpar or type(value) is not str:
+            return general(value=value, lpar=lpar, rpar=rpar, **fields)
+        key = (cls, value)
+        node = _shared.get(key)
+        if node is None:
+            node = cls(value=value, lpar=lpar, rpar=rpar)
+            if len(_shared) < MAX_SHARED and len(value) <= MAX_SHARED_TEXT:
+                _shared[key] = node
+                _shared_ids.add(id(node))
+        return node
+
+    return make
+
+
 def is_shared(node: cst.CSTNode) -> bool:
     """Whether `node` may stand in several places of several trees (so it has no one position)."""
     return id(node) in _shared_ids
@@ -86,7 +122,18 @@ def _factories() -> Tuple[Tuple[str, type, Callable[..., cst.CSTNode]], ...]:
     """(name, class, factory) of each node class the parser builds through a factory. Built on the
     first parse: a run that finds everything in its cache never imports libcst."""
     classes = [(name, getattr(cst, name)) for name in SHARED_CLASSES if hasattr(cst, name)]
-    return tuple((name, cls, _factory(cls)) for name, cls in classes)
+    return tuple((name, cls, _special.get(name, _plain)(cls, _factory(cls))) for name, cls in classes)
+
+
+def _plain(cls: type, general: Callable[..., cst.CSTNode]) -> Callable[..., cst.CSTNode]:
+    return general
+
+
+# Factories with a cheaper key for the commonest shapes (the general key is the class, the field
+# names and the values: a tuple of seven for a `Name`). Their keys are (class, text): no general key
+# has two items, so the two kinds never meet in `_shared`.
+_special = {"SimpleWhitespace": _value_factory, "Newline": _value_factory,
+            **{name: _leaf_factory for name in LEAF_CLASSES}}
 
 
 def parse_module(text: str, calls: Optional[List[cst.Call]] = None) -> cst.Module:
@@ -99,12 +146,21 @@ def parse_module(text: str, calls: Optional[List[cst.Call]] = None) -> cst.Modul
     real_call = cst.Call
     if calls is not None:
         cst.Call = _recording(real_call, calls)
+    validate = cst.CSTNode.__post_init__
+    cst.CSTNode.__post_init__ = _unchecked  # type: ignore[method-assign]
     try:
         return cst.parse_module(for_parser(text))
     finally:
+        cst.CSTNode.__post_init__ = validate  # type: ignore[method-assign]
         cst.Call = real_call
         for name, cls, _ in factories:
             setattr(cst, name, cls)
+
+
+def _unchecked(self: cst.CSTNode) -> None:
+    """Stands for `CSTNode.__post_init__` (which calls `_validate`) while the parser builds a tree:
+    the grammar already guarantees what validation checks of a node, and it costs ~9 % of a parse.
+    Nodes edgelint builds itself (fixes) are validated as usual."""
 
 
 def _recording(cls: type, made: List[cst.CSTNode]) -> Callable[..., cst.CSTNode]:

@@ -8,14 +8,16 @@ over libcst trees; they never run the interpreter and never guess binding kinds.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from pathlib import PurePath
 from dataclasses import dataclass
-from typing import Callable, Collection, Dict, FrozenSet, Iterable, Iterator, List, Optional, Set, Tuple
+from typing import Any, Callable, Collection, Dict, FrozenSet, Iterable, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
 from edgelint.model.literals import dotted_name, string_value
 from edgelint.model.project import ModuleInfo, identifier_words
+from edgelint.model.parsing import is_shared
 from edgelint.positions import children, is_scope
 
 SECONDS_CLOCKS = frozenset({"time.time", "time.monotonic"})
@@ -62,6 +64,52 @@ def path_to(root: cst.CSTNode, target: cst.CSTNode) -> List[cst.CSTNode]:
             parents[id(child)] = node
             stack.append(child)
     return []
+
+
+# Facts of one function that several questions about it share (a dispatching `fetch` is asked once
+# per route it reaches): kept for the few functions asked about last, with the node itself, so that
+# an id is never taken for another node's.
+_MEMO: "OrderedDict[Tuple[int, str], Tuple[cst.CSTNode, Any]]" = OrderedDict()
+_MEMO_SIZE = 8
+
+
+def _memo(node: cst.CSTNode, what: str, compute: Callable[[], Any]) -> Any:
+    key = (id(node), what)
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0] is node:
+        _MEMO.move_to_end(key)
+        return hit[1]
+    value = compute()
+    _MEMO[key] = (node, value)
+    if len(_MEMO) > _MEMO_SIZE:
+        _MEMO.popitem(last=False)
+    return value
+
+
+def _parents(root: cst.CSTNode) -> Dict[int, cst.CSTNode]:
+    """id(node) -> its parent, for every node under `root` (nested scopes included)."""
+    parents: Dict[int, cst.CSTNode] = {}
+    stack: List[cst.CSTNode] = [root]
+    while stack:
+        node = stack.pop()
+        for child in children(node):
+            parents[id(child)] = node
+            stack.append(child)
+    return parents
+
+
+def _path_in_function(function: cst.FunctionDef, target: cst.CSTNode) -> List[cst.CSTNode]:
+    """`path_to(function, target)`, from a parent map made once per function. A shared leaf has
+    no one parent: it is looked for the slow way."""
+    if is_shared(target):
+        return path_to(function, target)
+    parents = _memo(function, "parents", lambda: _parents(function))
+    if target is not function and id(target) not in parents:
+        return []
+    path = [target]
+    while path[-1] is not function:
+        path.append(parents[id(path[-1])])
+    return path[::-1]
 
 
 def innermost_function(root: cst.CSTNode, target: cst.CSTNode) -> Optional[cst.FunctionDef]:
@@ -458,10 +506,10 @@ def gated_by_fetched_response(function: cst.FunctionDef, target: cst.CSTNode) ->
     """Whether `target` runs only under a condition on the response of an awaited GET `fetch`
     (`resp = await fetch(url)`, then `if resp.status == 404:`): what it does there records what
     the origin answered, as a cache does."""
-    responses = _names_bound(function, lambda value, names: _is_fetched(value))
+    responses = _memo(function, "fetched", lambda: _names_bound(function, lambda value, names: _is_fetched(value)))
     if not responses:
         return False
-    ancestors = path_to(function, target)
+    ancestors = _path_in_function(function, target)
     return any(isinstance(node, cst.If) and not contains(node.test, target) and _mentions(node.test, responses)
                for node in ancestors)
 
@@ -470,9 +518,8 @@ def guarded_by_module_cache(function: cst.FunctionDef, target: cst.CSTNode) -> b
     """Whether `target` runs only under a condition on a per-isolate cache: a module global the
     function rebinds (`global _flags` ... `if _flags is None or now - _flags_at > 60:`) or a
     module-level dict it fills (`if key not in _CACHE: _CACHE[key] = ...`)."""
-    declared = {name.name.value for node in walk(function) if isinstance(node, cst.Global) for name in node.names}
-    local = _names_bound(function, lambda value, names: True) - declared
-    for node in path_to(function, target):
+    declared, local = _memo(function, "globals", lambda: _globals_and_locals(function))
+    for node in _path_in_function(function, target):
         if not isinstance(node, cst.If) or contains(node.test, target):
             continue
         filled = {last_name(element.target.value) for element in walk(node.body)
@@ -480,6 +527,12 @@ def guarded_by_module_cache(function: cst.FunctionDef, target: cst.CSTNode) -> b
         if _mentions(node.test, declared | (filled - local - {None})):
             return True
     return False
+
+
+def _globals_and_locals(function: cst.FunctionDef) -> Tuple[Set[str], Set[str]]:
+    """The names `function` declares `global`, and the other names it assigns."""
+    declared = {name.name.value for node in walk(function) if isinstance(node, cst.Global) for name in node.names}
+    return declared, _names_bound(function, lambda value, names: True) - declared
 
 
 def _is_fetched(value: cst.BaseExpression) -> bool:
