@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Tuple, Type
 
@@ -28,6 +28,7 @@ from edgelint import __version__
 from edgelint.cache import Memo, Stats
 from edgelint.errors import ConfigError
 from edgelint.noqa import file_is_ignored
+from edgelint.registry import KNOWN_CODES, RULE_OPTIONS
 
 if TYPE_CHECKING:
     from edgelint.config import Resolver
@@ -79,7 +80,7 @@ def _lint(target: str, buffer: Any) -> List[Reported]:
     from edgelint.projects import group_projects
 
     stats = Stats()  # before anything is read: what changes later is not trusted
-    resolver = Resolver(_KnownCodes(), _RuleOptions())
+    resolver = Resolver(KNOWN_CODES, RULE_OPTIONS)
     directory = os.path.dirname(target)
     root, files, stamps, configs = _project_of(directory, resolver)
     if target not in files:
@@ -190,33 +191,3 @@ def _stamp(path: str) -> str:
     except OSError:
         return path
     return f"{path}:{status.st_mtime_ns}:{status.st_size}"
-
-
-def _rules() -> Any:
-    import edgelint.rules
-
-    return edgelint.rules
-
-
-class _KnownCodes(Sequence):
-    """edgelint.rules.KNOWN_CODES, imported when a configuration first names a code (loading every
-    rule costs more than a cached answer)."""
-
-    def __getitem__(self, index: Any) -> Any:
-        return _rules().KNOWN_CODES[index]
-
-    def __len__(self) -> int:
-        return len(_rules().KNOWN_CODES)
-
-
-class _RuleOptions(Mapping):
-    """edgelint.rules.RULE_OPTIONS, imported when a configuration first sets a rule's option."""
-
-    def __getitem__(self, code: str) -> Any:
-        return _rules().RULE_OPTIONS[code]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(_rules().RULE_OPTIONS)
-
-    def __len__(self) -> int:
-        return len(_rules().RULE_OPTIONS)

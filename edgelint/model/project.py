@@ -33,7 +33,7 @@ from typing import (
 import libcst as cst
 
 from edgelint.discovery import is_relevant
-from edgelint.model import SLOTS
+from edgelint.model import DEFAULT_ADMIN_WORDS, SLOTS
 from edgelint.model.bindings import BindingKind, BindingTable, WranglerConfig
 from edgelint.model.inference import infer_binding_kinds
 from edgelint.model.chunks import Chunk, bound_names, is_whole
@@ -54,7 +54,6 @@ ADMIN_CONFIG_WORDS = frozenset({"config", "settings", "flags"})
 CONFIG_WORDS = ADMIN_CONFIG_WORDS | {"configuration", "setting", "flag", "features"}
 MAX_CONSTANT_SIZE = 20_000  # characters (or UTF-8 bytes) of a module-level `NAME = value` worth parsing
 RoutePath = Union[str, Tuple[str, ...]]  # a URL path, or its segments
-DEFAULT_ADMIN_WORDS = ("admin", "publish", "internal", "setup", "deploy", "migrate", "migration", "maintenance")
 
 
 @dataclass(eq=False, **SLOTS)
