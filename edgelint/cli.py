@@ -22,7 +22,7 @@ from edgelint.textio import NEWLINE
 from edgelint.wrangler import WRANGLER_FILES, find_wrangler_config
 
 if TYPE_CHECKING:
-    from edgelint.engine import LintResult
+    from edgelint.linting import LintResult
     from edgelint.findings import Finding
 
 # The engine, the rules, fixes, baselines and all but the requested reporter are imported where they
@@ -311,7 +311,7 @@ def _prepare(args: argparse.Namespace, governing: Governing, overrides: Dict[str
 
     def lint() -> LintResult:
         """The targets' findings: companions are only context for them."""
-        from edgelint.engine import lint_files
+        from edgelint.linting import lint_files
         from edgelint.parallel import default_jobs
 
         result = lint_files(files, governing, Path(os.getcwd()), use_filter=not args.no_filter, overrides=overrides,

@@ -87,7 +87,7 @@ def _lint(target: str, buffer: Any) -> List[Reported]:
         files = files + [target]
     group = next(group for group in group_projects(files, resolver, root) if target in group.sources)
     if buffer is not None:
-        from edgelint.engine import lint_files
+        from edgelint.linting import lint_files
 
         findings = lint_files(list(group.sources), resolver, root, overrides={target: buffer}, apply_noqa=False).findings
         return [_reported(finding) for finding in findings if os.path.abspath(finding.path) == target]
@@ -112,7 +112,7 @@ def _project_findings(group: ProjectInput, resolver: Resolver, root: Path) -> Li
     cached = CachedProject(group, use_filter=True).findings()
     if cached is not None:
         return filter_findings(cached, resolver, group.sources, apply_noqa=False)
-    from edgelint.engine import lint_files
+    from edgelint.linting import lint_files
 
     return lint_files(list(group.sources), resolver, root, apply_noqa=False, use_cache=True).findings
 

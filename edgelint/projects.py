@@ -6,11 +6,13 @@ when a project has to be analysed).
 """
 from __future__ import annotations
 
+import gc
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from edgelint.cache import FileState, Slot
 from edgelint.findings import Finding, Subject
@@ -180,7 +182,8 @@ class CachedProject:
     def findings(self) -> Optional[List[Finding]]:
         """The cached findings (before selection and noqa) if nothing they depend on changed."""
         known = {path: source.state() for path, source in self.group.sources.items() if source.loaded}
-        hit = self.slot.lookup(known, self._read, self._bindings)
+        with fewer_collections():
+            hit = self.slot.lookup(known, self._read, self._bindings)
         if hit is None:
             return None
         for path, source in self.group.sources.items():
@@ -215,6 +218,21 @@ class CachedProject:
 
     def _bindings(self) -> str:
         return binding_table(self.group).fingerprint()
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run the cycle collector less often. libcst trees and the model are millions of small objects
+    with few cycles; at Python's default thresholds the collector keeps re-scanning the growing
+    heap (a quarter of the CPU of a 2,000-file project, a sixth of a 300-file one). Reading a
+    cache entry or an analysis's memory builds as many objects: half the time of unpickling the
+    memory of a 600-file project went to the collector."""
+    previous = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
 
 
 def filter_findings(findings: Iterable[Finding], governing: Governing, sources: Mapping[str, Source],

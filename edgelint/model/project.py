@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import os
 import re
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
@@ -145,7 +146,8 @@ class ModuleInfo:
         return contains(self.source, needle)
 
     def is_package_init(self) -> bool:
-        return PurePath(self.path).name == "__init__.py"
+        # os.path, not PurePath: asked for every import of every module of a project.
+        return os.path.basename(self.path) == "__init__.py"
 
     @property
     def tree(self) -> cst.Module:
