@@ -120,6 +120,10 @@ class Slot:
         self.file = root / CACHE_DIR / f"{name}.json"
         self.analysis_file = root / CACHE_DIR / f"{name}{ANALYSIS_SUFFIX}"
         self.stats = Stats()
+        # What the entry recorded of each file (by path as spelled), hit or miss, when the binding
+        # table is the one it was made under: a file whose content is the same (same digest) needs
+        # neither its relevance nor its noqa mention found again.
+        self.recorded: Dict[str, FileState] = {}
 
     def lookup(self, known: Mapping[str, FileState], read: Callable[[str], FileState],
                bindings: Callable[[], str]) -> Optional[Hit]:
@@ -176,13 +180,12 @@ class Slot:
     def _validate(self, entry: Dict[str, Any], known: Mapping[str, FileState], read: Callable[[str], FileState],
                   bindings: Callable[[], str]) -> Optional[Hit]:
         records = {record[0]: (record[:3], FileState(*record[3:])) for record in entry["files"]}
+        refresh = not all(unchanged(record, self.stats.taken.get(record[0])) for record in entry["governing"])
+        if refresh and bindings() != entry["bindings"]:
+            return None
+        self.recorded = {spelled: records[path][1] for spelled, path in self.absolute.items() if path in records}
         if records.keys() != self.spelled.keys():
             return None
-        refresh = False
-        if not all(unchanged(record, self.stats.taken.get(record[0])) for record in entry["governing"]):
-            if bindings() != entry["bindings"]:
-                return None
-            refresh = True
         states: Dict[str, FileState] = {}
         dirty: List[str] = []
         for spelled, path in self.absolute.items():

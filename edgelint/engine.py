@@ -242,7 +242,11 @@ class ProjectRun:
         if source.error is not None:
             return False
         if self.use_filter:
-            source.skipped = not is_relevant(source.text or "", self._table(path).bindings)
+            known = source.known_state()  # the cache's record of this very content, under these bindings
+            if known is not None and known.skipped is not None:
+                source.skipped = known.skipped
+            else:
+                source.skipped = not is_relevant(source.text or "", self._table(path).bindings)
         return not source.skipped
 
     def _table(self, path: str) -> BindingTable:

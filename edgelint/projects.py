@@ -36,6 +36,7 @@ class Source:
     digest: str = ""  # of the bytes read (textio.content_digest); the bytes themselves are not kept
     error_at: Optional[Sequence[int]] = None  # where bytes read fail to decode: see textio.FileText
     skipped: Optional[bool] = None  # whether the relevance filter kept it from the analysis (None: not known)
+    recorded: Optional[FileState] = None  # what the result cache recorded of the file (see `known_state`)
 
     @property
     def text(self) -> Optional[str]:
@@ -47,8 +48,18 @@ class Source:
 
     def state(self) -> FileState:
         """What the cache knows the file by."""
-        return FileState(self.digest, self.error, self.stored is not None and _mentions_noqa(self.stored),
-                         self.error_at, self.skipped)
+        known = self.known_state()
+        noqa = known.noqa if known is not None else self.stored is not None and _mentions_noqa(self.stored)
+        return FileState(self.digest, self.error, noqa, self.error_at, self.skipped)
+
+    def known_state(self) -> Optional[FileState]:
+        """What the result cache recorded of this very content (same digest) under the same
+        settings and bindings, once the file is read: whether it mentions noqa, and whether the
+        relevance filter skipped it (None: not recorded, or another content)."""
+        recorded = self.recorded
+        if recorded is None or not self.loaded or (recorded.digest, recorded.error) != (self.digest, self.error):
+            return None
+        return recorded
 
 
 def read_source(path: str) -> Source:
@@ -185,6 +196,8 @@ class CachedProject:
         with fewer_collections():
             hit = self.slot.lookup(known, self._read, self._bindings)
         if hit is None:
+            for path, source in self.group.sources.items():
+                source.recorded = self.slot.recorded.get(path)  # for the analysis that follows
             return None
         for path, source in self.group.sources.items():
             state = hit.states[path]
