@@ -12,6 +12,7 @@ root that reported it.
 from __future__ import annotations
 
 import dataclasses
+import operator
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
@@ -252,20 +253,28 @@ def _where(path: str, place: Place) -> str:
 
 def respelled(items: Iterable[Item], spell: Callable[[str], str]) -> List[Item]:
     """`items` with every path passed through `spell` (the cache keeps them absolute; a run shows
-    them as its arguments spelled them)."""
+    them as its arguments spelled them). An item whose paths all stay as they are is kept as it is."""
     return [_respelled_pending(item, spell) if isinstance(item, Pending) else _respelled(item, spell) for item in items]
 
 
 def _respelled(candidate: Candidate, spell: Callable[[str], str]) -> Candidate:
+    path = spell(candidate.path)
+    if (path == candidate.path and all(spell(place.path) == place.path for place in candidate.related)
+            and (candidate.ref is None or spell(candidate.ref[0]) == candidate.ref[0])
+            and all(spell(subject[0]) == subject[0] for chain in candidate.subjects for subject in chain)):
+        return candidate
     related = tuple(Place(place.kind, place.message, spell(place.path), place.span, place.label)
                     for place in candidate.related)
     ref = (spell(candidate.ref[0]), *candidate.ref[1:]) if candidate.ref is not None else None
     subjects = tuple(tuple((spell(path), *position) for path, *position in chain) for chain in candidate.subjects)
-    return Candidate(candidate.code, spell(candidate.path), candidate.span, candidate.message, candidate.context,
+    return Candidate(candidate.code, path, candidate.span, candidate.message, candidate.context,
                      candidate.fix, related, ref, subjects)
 
 
 def _respelled_pending(pending: Pending, spell: Callable[[str], str]) -> Pending:
-    return Pending(pending.code, (spell(pending.call[0]), *pending.call[1:]),
-                   tuple(_respelled(option, spell) for option in pending.options),
+    options = tuple(_respelled(option, spell) for option in pending.options)
+    if (spell(pending.call[0]) == pending.call[0] and all(map(operator.is_, options, pending.options))
+            and all(spell(place[0]) == place[0] for place in pending.passes)):
+        return pending
+    return Pending(pending.code, (spell(pending.call[0]), *pending.call[1:]), options,
                    tuple((spell(place[0]), *place[1:]) for place in pending.passes))

@@ -8,25 +8,25 @@ import os
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from edgelint import __version__
-from edgelint.add_noqa import add_noqa
-from edgelint.atomic import write_atomic
-from edgelint.baseline import new_findings, write_baseline
 from edgelint.cache import CACHE_DIR, remove_cache
 from edgelint.config import Resolver, check_codes, load_settings, parse_settings, read_table
 from edgelint.discovery import DEFAULT_EXCLUDES, Governing, discover
-from edgelint.engine import LintResult, lint_files, project_files_of, project_root
 from edgelint.errors import ConfigError
-from edgelint.findings import Finding
-from edgelint.fixes import is_applicable, plan_fixes, render_diff, write_fix
-from edgelint.parallel import default_jobs
-from edgelint.projects import load_source
+from edgelint.projects import load_source, project_files_of, project_root
+from edgelint.registry import KNOWN_CODES, RULE_OPTIONS
 from edgelint.report import REPORTERS, WITH_NOTIFICATIONS, text
-from edgelint.rules import ALL_RULES, DOCUMENTED, KNOWN_CODES, RULE_OPTIONS, RULES_BY_CODE
 from edgelint.textio import NEWLINE
 from edgelint.wrangler import WRANGLER_FILES, find_wrangler_config
+
+if TYPE_CHECKING:
+    from edgelint.linting import LintResult
+    from edgelint.findings import Finding
+
+# The engine, the rules, fixes, baselines and all but the requested reporter are imported where they
+# are used: a run the cache answers needs none of them, and importing them would be most of its time.
 
 SUBCOMMANDS = ("check", "rule", "clean")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -211,6 +211,8 @@ def _check(args: argparse.Namespace) -> int:
     _write(output, args.output)
     _tell(args, warnings, problems)
     if result.findings and not args.quiet:
+        from edgelint.fixes import is_applicable
+
         fixable = sum(1 for f in result.findings if is_applicable(f.fix, args.unsafe_fixes))
         noun = "problem" if len(result.findings) == 1 else "problems"
         print(f"Found {len(result.findings)} {noun} ({fixable} fixable with --fix).", file=sys.stderr)
@@ -309,6 +311,9 @@ def _prepare(args: argparse.Namespace, governing: Governing, overrides: Dict[str
 
     def lint() -> LintResult:
         """The targets' findings: companions are only context for them."""
+        from edgelint.linting import lint_files
+        from edgelint.parallel import default_jobs
+
         result = lint_files(files, governing, Path(os.getcwd()), use_filter=not args.no_filter, overrides=overrides,
                             jobs=args.jobs or default_jobs(), use_cache=not args.no_cache, named=named)
         if len(files) > len(targets):
@@ -324,14 +329,20 @@ def _prepare(args: argparse.Namespace, governing: Governing, overrides: Dict[str
 def _adopt(args: argparse.Namespace, findings: List[Finding]) -> List[Finding]:
     """Baseline and --add-noqa: the findings still to report."""
     if args.write_baseline:
+        from edgelint.baseline import write_baseline
+
         write_baseline(args.write_baseline, findings)
         print(f"Wrote {_count(len(findings), 'finding')} to baseline {args.write_baseline}.", file=sys.stderr)
         return []
     if args.baseline:
+        from edgelint.baseline import new_findings
+
         findings = new_findings(args.baseline, findings)
     if args.add_noqa:
         if "-" in args.paths or args.diff:
             raise ConfigError("--add-noqa", "writes files: not possible with stdin or --diff")
+        from edgelint.add_noqa import add_noqa
+
         outcome = add_noqa(findings)
         print(f"Added {_count(outcome.added, 'noqa suppression')} in {_count(outcome.files, 'file')}.", file=sys.stderr)
         return outcome.remaining
@@ -342,6 +353,8 @@ def _fix(args: argparse.Namespace, result: LintResult, lint: Callable[[], LintRe
          overrides: Dict[str, str], problems: List[str]) -> Tuple[LintResult, str]:
     """--fix / --diff: apply (or only show) the fixes; after writing, lint again so the report shows
     what remains. Code read from stdin is never written to a file: its fixed text goes to stdout."""
+    from edgelint.fixes import plan_fixes, render_diff, write_fix
+
     fixed_paths = {finding.path for finding in result.findings if finding.fix is not None}
     texts = {path: result.sources[path].text for path in fixed_paths if path in result.sources}
     planned, refused = plan_fixes(result.findings, texts, args.unsafe_fixes)
@@ -392,6 +405,8 @@ def _project_companions(targets: Sequence[str], governing: Governing) -> List[st
 
 
 def _statistics(findings) -> str:
+    from edgelint.rules import RULES_BY_CODE
+
     counts = Counter(f.code for f in findings)
     lines = []
     for code, count in sorted(counts.items()):
@@ -425,6 +440,8 @@ def _write(text: Union[str, bytes], output: Optional[str]) -> None:
             with open(output, "wb") as stream:  # a pipe or a device: written in place
                 stream.write(data)
         else:
+            from edgelint.atomic import write_atomic
+
             write_atomic(output, data)  # a file: replaced whole, never half-written
     except OSError as exc:
         raise ConfigError(output, f"cannot write the report: {exc.strerror or exc}") from None
@@ -450,6 +467,8 @@ def _clean(args: argparse.Namespace) -> int:
 
 
 def _rule(args: argparse.Namespace) -> int:
+    from edgelint.rules import ALL_RULES, DOCUMENTED
+
     if args.all:
         if args.format == "json":
             print(json.dumps([_rule_summary(rule) for rule in ALL_RULES], indent=2))

@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from edgelint.errors import ConfigError, line_of
 from edgelint.model.bindings import CONFIGURABLE_KINDS, BindingKind
-from edgelint.model.project import DEFAULT_ADMIN_WORDS
+from edgelint.model import DEFAULT_ADMIN_WORDS
 from edgelint.tomlcompat import load_toml
 
 CONFIG_FILES = ("edgelint.toml", ".edgelint.toml", "pyproject.toml")

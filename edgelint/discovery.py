@@ -39,12 +39,16 @@ def matches_glob(path: str, pattern: str, root: Optional[Path] = None) -> bool:
 
 
 def _relative(path: str, root: Optional[Path]) -> PurePath:
+    return PurePath(_relative_text(path, root))
+
+
+def _relative_text(path: str, root: Optional[Path]) -> str:
     if root is not None:
         try:
-            return PurePath(os.path.relpath(path, root))
+            return os.path.relpath(path, root)
         except ValueError:  # another drive (Windows)
             pass
-    return PurePath(path)
+    return path
 
 
 def _matches(relative: PurePath, pattern: str) -> bool:
@@ -79,13 +83,12 @@ def discover(paths: Sequence[str], governing: Governing, errors: List[Tuple[str,
             errors.append((raw, "no such file or directory"))
             continue
         if path.is_dir():
-            candidates: Iterable[str] = _walk(path, governing, errors, warnings)
+            candidates: Iterable[Tuple[str, str]] = _walk(path, governing, errors, warnings)
         elif force_exclude and governing.settings_for(raw).is_excluded(raw, Path(os.getcwd())):
             continue
         else:  # a file, or a FIFO or device that reading then reports
-            candidates = [raw]
-        for candidate in candidates:
-            key = os.path.realpath(candidate)
+            candidates = [(raw, os.path.realpath(raw))]
+        for candidate, key in candidates:
             if key not in seen:
                 seen.add(key)
                 found.append(os.path.normpath(candidate))
@@ -93,7 +96,9 @@ def discover(paths: Sequence[str], governing: Governing, errors: List[Tuple[str,
 
 
 def _walk(directory: Path, governing: Governing, errors: List[Tuple[str, str]],
-          warnings: Optional[List[Tuple[str, str]]]) -> Iterator[str]:
+          warnings: Optional[List[Tuple[str, str]]]) -> Iterator[Tuple[str, str]]:
+    """The Python files below `directory`, each with its real path (what tells two spellings of
+    one file apart): its directory's, unless the file itself is a symbolic link."""
     visited: Set[str] = set()
 
     def excluded(path: str) -> bool:
@@ -116,7 +121,7 @@ def _walk(directory: Path, governing: Governing, errors: List[Tuple[str, str]],
         for name in sorted(filenames):
             full = os.path.join(current, name)
             if name.endswith((".py", ".pyi")) and not excluded(full):
-                yield full
+                yield full, os.path.realpath(full) if os.path.islink(full) else os.path.join(real, name)
 
 
 def _is_loop(link: str, target: str) -> bool:
@@ -126,8 +131,13 @@ def _is_loop(link: str, target: str) -> bool:
 
 
 def is_excluded(path: str, excludes: Sequence[str], root: Optional[Path]) -> bool:
-    relative = _relative(path, root)
     names, globs = _split_patterns(tuple(excludes))
+    if not globs:  # plain names only (the defaults): no PurePath, asked for every file of a project
+        text = _relative_text(path, root)
+        if os.altsep:
+            text = text.replace(os.altsep, os.sep)
+        return not names.isdisjoint(part for part in text.split(os.sep) if part not in ("", "."))  # PurePath's parts
+    relative = _relative(path, root)
     return not names.isdisjoint(relative.parts) or any(_matches(relative, pattern) for pattern in globs)
 
 

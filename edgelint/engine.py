@@ -7,22 +7,20 @@ from the cache uses without importing this module.
 from __future__ import annotations
 
 import dataclasses
-import gc
+import functools
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import (
     Any,
     Callable,
-    Collection,
     Dict,
     FrozenSet,
     Iterable,
     Iterator,
     List,
-    Mapping,
     Optional,
     Sequence,
     Set,
@@ -33,7 +31,7 @@ from typing import (
 import libcst as cst
 
 from edgelint.deepstack import call_with_deep_stack
-from edgelint.discovery import Governing, is_relevant
+from edgelint.discovery import is_relevant
 from edgelint.candidates import Item, Positions, combine, place, respelled
 from edgelint.findings import Choice, Finding, Fix, Report
 from edgelint.fixes import fix_for
@@ -53,11 +51,11 @@ from edgelint.model.project import (
     index_module,
     is_test_path,
 )
-from edgelint.parallel import COMPUTE, SharedWork, ordered_map, process_pool, worker_count
+from edgelint.parallel import COMPUTE, SharedWork, process_pool, worker_count
 from edgelint.positions import PositionIndex, Span
 from edgelint.projects import (  # noqa: F401 - re-exported: the engine's API for the CLI and tests
     CachedProject,
-    HostIgnores,
+    fewer_collections,
     ProjectInput,
     Source,
     binding_table,
@@ -69,8 +67,14 @@ from edgelint.projects import (  # noqa: F401 - re-exported: the engine's API fo
     project_root,
     read_source,
 )
+from edgelint.linting import (  # noqa: F401 - re-exported: the engine's API for the CLI and tests
+    LintResult,
+    engine_finding,
+    lint_files,
+    lint_project,
+)
 from edgelint.rules import ALL_RULES, INTERNAL_ERROR, RULES_BY_CODE, SYNTAX_ERROR
-from edgelint.textio import expand, python_syntax_error, syntax_error
+from edgelint.textio import expand, syntax_error
 
 
 @dataclass
@@ -95,22 +99,14 @@ class Memory:
             return dataclasses.replace(found, path=spell(found.path), related=tuple(
                 dataclasses.replace(place, path=spell(place.path)) for place in found.related))
 
-        roots = {key: (dataclasses.replace(memory, errors=tuple((spell(path), text) for path, text in memory.errors)),
-                       respelled(items, spell)) for key, (memory, items) in self.roots.items()}
+        roots = {key: (dataclasses.replace(memory, errors=tuple((spell(path), text) for path, text in memory.errors))
+                       if memory.errors else memory, respelled(items, spell)) for key, (memory, items) in self.roots.items()}
         return Memory(
             self.index, {spell(path): value for path, value in self.outlines.items()}, roots,
             {key: (modules, respelled(items, spell)) for key, (modules, items) in self.classes.items()},
             {spell(path): (digest, [finding(found) for found in found_list])
              for path, (digest, found_list) in self.errors.items()},
             {spell(path): value for path, value in self.clues.items()}, self.replayable)
-
-
-@dataclass
-class LintResult:
-    findings: List[Finding] = field(default_factory=list)
-    errors: List[str] = field(default_factory=list)  # one-line problems that make the run exit 2
-    files: int = 0
-    sources: Dict[str, Source] = field(default_factory=dict)
 
 
 def module_name(path: str, root: Path) -> str:
@@ -246,7 +242,11 @@ class ProjectRun:
         if source.error is not None:
             return False
         if self.use_filter:
-            source.skipped = not is_relevant(source.text or "", self._table(path).bindings)
+            known = source.known_state()  # the cache's record of this very content, under these bindings
+            if known is not None and known.skipped is not None:
+                source.skipped = known.skipped
+            else:
+                source.skipped = not is_relevant(source.text or "", self._table(path).bindings)
         return not source.skipped
 
     def _table(self, path: str) -> BindingTable:
@@ -371,7 +371,7 @@ class ProjectRun:
                    for cls in project.durable_object_classes(kept=True)}
         outlines = {path: (self.group.sources[path].digest, self._outlines.get(path)) for path in self.modules}
         memory = Memory(index, outlines, roots, classes, errors, clues, not project.runtime_globals)
-        return memory.spelled(os.path.abspath)
+        return memory.spelled(functools.lru_cache(maxsize=None)(os.path.abspath))
 
     def _fix(self, report: Report, index: PositionIndex, span: Span) -> Optional[Fix]:
         module = self.modules[report.module_path]
@@ -400,19 +400,6 @@ def _consults_hold(project: Project, memory: RootMemory) -> bool:
     return all(project.fact(fact) == value for fact, value in memory.consults)
 
 
-@contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Run the cycle collector less often. libcst trees and the model are millions of small objects
-    with few cycles; at Python's default thresholds the collector keeps re-scanning the growing
-    heap (a quarter of the CPU of a 2,000-file project, a sixth of a 300-file one)."""
-    previous = gc.get_threshold()
-    gc.set_threshold(50_000, 20, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*previous)
-
-
 def imported_paths(module: ModuleInfo, names: ModuleIndex[str]) -> Iterable[str]:
     """Files of the project that `module` imports (helpers the relevance filter may have skipped)."""
     for source, attr in module.imports.values():
@@ -421,104 +408,3 @@ def imported_paths(module: ModuleInfo, names: ModuleIndex[str]) -> Iterable[str]
             found = names.get(candidate)
             if found is not None:
                 yield found
-
-
-def lint_project(group: ProjectInput, use_filter: bool = True, use_cache: bool = False,
-                 helpers: int = 0) -> List[Finding]:
-    """One project's findings before selection and noqa, from the cache when nothing changed;
-    up to `helpers` worker processes outline its files when it has to be analysed and enough of
-    them pass the relevance filter."""
-    if not use_cache:
-        return ProjectRun(group, use_filter, helpers).run()
-    cached = CachedProject(group, use_filter)
-    findings = cached.findings()
-    if findings is None:
-        run = ProjectRun(group, use_filter, helpers, cached.analysis(), remember=True)
-        findings = run.run()
-        cached.store(findings, run.memory)
-    return findings
-
-
-def _lint_in_worker(group: ProjectInput, use_filter: bool,
-                    use_cache: bool) -> Tuple[List[Finding], Dict[str, Source]]:
-    findings = lint_project(group, use_filter, use_cache)
-    return findings, group.sources
-
-
-def _run_projects(groups: Sequence[ProjectInput], use_filter: bool, jobs: int,
-                  use_cache: bool) -> List[List[Finding]]:
-    """Each project's findings on up to `jobs` processes: the same findings, in the same order, as on one."""
-    for group in groups:
-        binding_table(group)  # a broken wrangler config stops the run here, not in a worker
-    workers = worker_count(jobs, sum(len(group.sources) for group in groups))
-    if workers <= 1:
-        return [lint_project(group, use_filter, use_cache) for group in groups]
-    if len(groups) == 1:  # one project: the parent analyses it, workers outline its files
-        return [lint_project(groups[0], use_filter, use_cache, helpers=workers - 1)]
-    run = partial(_lint_in_worker, use_filter=use_filter, use_cache=use_cache)
-    with process_pool(workers) as pool:
-        outcomes = ordered_map(pool, run, groups, cost=lambda group: len(group.sources))
-    for group, (_, sources) in zip(groups, outcomes):
-        group.sources.update(sources)
-    return [findings for findings, _ in outcomes]
-
-
-def engine_finding(code: str, path: str, line: int, column: int, message: str) -> Finding:
-    """A finding of edgelint's own (EDG999, EDG998) at a 1-based line and 0-based column."""
-    return Finding(code, message, path, max(line, 1), column + 1, max(line, 1), column + 1, "error",
-                   "syntax-error" if code == SYNTAX_ERROR else "internal-error")
-
-
-def lint_files(paths: Sequence[str], governing: Governing, fallback_root: Path, use_filter: bool = True,
-               overrides: Optional[Mapping[str, Union[str, bytes]]] = None, apply_noqa: bool = True, jobs: int = 1,
-               use_cache: bool = False, named: Collection[str] = (),
-               host_ignores: Optional[HostIgnores] = None) -> LintResult:
-    """Lint `paths` (already discovered) as projects. `overrides` replaces file contents: a text
-    (an editor's buffer) or bytes (stdin). The `named` files' syntax errors are reported even where
-    the relevance filter skips them. `host_ignores`: the codes flake8 drops, before precedence."""
-    result = LintResult(files=len(paths))
-    groups = group_projects(paths, governing, fallback_root)
-    for group in groups:
-        for path, content in (overrides or {}).items():
-            if path in group.sources:
-                group.sources[path] = source_of(path, content)
-    for group, findings in zip(groups, _run_projects(groups, use_filter, jobs, use_cache)):
-        result.findings.extend(findings)
-        if use_filter and named:
-            result.findings.extend(_skipped_syntax_errors(group, named, findings))
-        for path, source in group.sources.items():
-            result.sources[path] = source
-            if source.error_at is not None:  # read, but not Python text: a syntax error, as Python says
-                result.findings.append(engine_finding(SYNTAX_ERROR, path, source.error_at[0], source.error_at[1] - 1,
-                                                      source.error or ""))
-            elif source.error is not None:
-                result.errors.append(f"{path}: {source.error}")
-    result.findings = _with_severity(filter_findings(result.findings, governing, result.sources, apply_noqa, host_ignores), governing)
-    return result
-
-
-def _skipped_syntax_errors(group: ProjectInput, named: Collection[str], findings: Sequence[Finding]) -> List[Finding]:
-    """Syntax errors of the named files the relevance filter kept from the analysis (it parses
-    only what can involve a binding): a file named on the command line is checked whole, as ruff
-    and flake8 check it."""
-    reported = {finding.path for finding in findings if finding.code == SYNTAX_ERROR}
-    found: List[Finding] = []
-    for path in sorted(set(named) & group.sources.keys() - reported):
-        source = group.sources[path]
-        if not source.skipped:
-            continue  # analysed (its syntax errors are among the findings), or not Python text
-        load_source(source)
-        try:
-            error = python_syntax_error(source.text or "")
-        except ValueError:
-            continue  # Python cannot say where: nothing to report on
-        if error is not None:
-            found.append(engine_finding(SYNTAX_ERROR, path, *error))
-    return found
-
-
-def _with_severity(findings: List[Finding], governing: Governing) -> List[Finding]:
-    """Each finding at the severity the settings of its file give its code."""
-    severities = [(finding, governing.settings_for(finding.path).severity.get(finding.code)) for finding in findings]
-    return [finding if severity in (None, finding.severity) else dataclasses.replace(finding, severity=severity)
-            for finding, severity in severities]

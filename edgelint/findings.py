@@ -7,6 +7,10 @@ from typing import Optional, Tuple
 import libcst as cst
 
 
+# Findings the engine itself produces (documented in edgelint.rules beside the rules' codes).
+SYNTAX_ERROR = "EDG999"
+INTERNAL_ERROR = "EDG998"
+
 Subject = Tuple[Tuple[str, int, int], ...]  # a recording of an operation: its call chain, positioned
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 import ast
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple, Type
 
@@ -33,6 +33,7 @@ from edgelint import __version__
 from edgelint.cache import Memo, Stats
 from edgelint.errors import ConfigError
 from edgelint.noqa import file_is_ignored
+from edgelint.registry import KNOWN_CODES, RULE_OPTIONS
 
 if TYPE_CHECKING:
     from edgelint.config import Resolver
@@ -115,14 +116,14 @@ def _lint(target: str, buffer: Any, selection: Flake8Selection) -> List[Reported
     from edgelint.projects import group_projects
 
     stats = Stats()  # before anything is read: what changes later is not trusted
-    resolver = Resolver(_KnownCodes(), _RuleOptions())
+    resolver = Resolver(KNOWN_CODES, RULE_OPTIONS)
     directory = os.path.dirname(target)
     root, files, stamps, configs = _project_of(directory, resolver)
     if target not in files:
         files = files + [target]
     group = next(group for group in group_projects(files, resolver, root) if target in group.sources)
     if buffer is not None:
-        from edgelint.engine import lint_files
+        from edgelint.linting import lint_files
 
         findings = lint_files(list(group.sources), resolver, root, overrides={target: buffer}, apply_noqa=False,
                               host_ignores=selection.ignores).findings
@@ -149,7 +150,7 @@ def _project_findings(group: ProjectInput, resolver: Resolver, root: Path, selec
     cached = CachedProject(group, use_filter=True).findings()
     if cached is not None:
         return filter_findings(cached, resolver, group.sources, apply_noqa=False, host_ignores=selection.ignores)
-    from edgelint.engine import lint_files
+    from edgelint.linting import lint_files
 
     return lint_files(list(group.sources), resolver, root, apply_noqa=False, use_cache=True,
                       host_ignores=selection.ignores).findings
@@ -229,33 +230,3 @@ def _stamp(path: str) -> str:
     except OSError:
         return path
     return f"{path}:{status.st_mtime_ns}:{status.st_size}"
-
-
-def _rules() -> Any:
-    import edgelint.rules
-
-    return edgelint.rules
-
-
-class _KnownCodes(Sequence):
-    """edgelint.rules.KNOWN_CODES, imported when a configuration first names a code (loading every
-    rule costs more than a cached answer)."""
-
-    def __getitem__(self, index: Any) -> Any:
-        return _rules().KNOWN_CODES[index]
-
-    def __len__(self) -> int:
-        return len(_rules().KNOWN_CODES)
-
-
-class _RuleOptions(Mapping):
-    """edgelint.rules.RULE_OPTIONS, imported when a configuration first sets a rule's option."""
-
-    def __getitem__(self, code: str) -> Any:
-        return _rules().RULE_OPTIONS[code]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(_rules().RULE_OPTIONS)
-
-    def __len__(self) -> int:
-        return len(_rules().RULE_OPTIONS)

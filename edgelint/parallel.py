@@ -9,14 +9,15 @@ parses with libcst what the analysis needs up front; the pool stops before the a
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, TypeVar
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
 from edgelint.model.outline import Outline, outline
 from edgelint.textio import read_text
+
+if TYPE_CHECKING:  # imported by process_pool: a run that starts no pool does not pay for them
+    from concurrent.futures import Executor, Future
 
 # Below this many files a run is over before a pool has started.
 MIN_PARALLEL_FILES = 32
@@ -43,6 +44,9 @@ def worker_count(jobs: int, files: int) -> int:
 
 @contextmanager
 def process_pool(workers: int) -> Iterator[Executor]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     # fork: workers start in milliseconds with edgelint already imported; elsewhere the default.
     methods = multiprocessing.get_all_start_methods()
     pool = ProcessPoolExecutor(max_workers=workers,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import itertools
 import os
 import re
 import stat
@@ -101,8 +102,16 @@ def contains(stored: StoredText, needle: str) -> bool:
 def line_starts(text: StoredText) -> List[int]:
     """The offset in `text` where each physical line starts (as Python numbers lines: not at form
     feeds or other separators `str.splitlines` knows). UTF-8 never has a newline byte inside a character."""
-    newline = NEWLINE if isinstance(text, str) else _NEWLINE_BYTES
-    return [0] + [match.end() for match in newline.finditer(text)]
+    if isinstance(text, str) and text.isascii():
+        text = text.encode("ascii")  # the same offsets
+    if isinstance(text, bytes):
+        # bytes.splitlines breaks exactly at \r\n, \r and \n (str.splitlines at more); in C, where a
+        # regular expression's matches cost a Python object each.
+        starts = [0, *itertools.accumulate(map(len, text.splitlines(True)))]
+        if text and text[-1] not in b"\r\n":
+            starts.pop()  # the last line has no line end: no line starts after it
+        return starts
+    return [0] + [match.end() for match in NEWLINE.finditer(text)]
 
 
 def decode_source(data: bytes) -> Decoded:

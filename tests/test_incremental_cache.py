@@ -205,6 +205,26 @@ def test_wrangler_config_compared_by_its_bindings(project):
     assert run["libcst"] and changed != cold and changed == uncached(project, "check", ".")
 
 
+def test_an_analysis_reuses_what_the_entry_recorded_only_under_the_same_bindings(project):
+    """After a miss, a file whose content the entry recorded keeps its relevance (it is not checked
+    again); once the binding table changes, relevance is found again: a binding named in a
+    skipped file makes it relevant."""
+    tally = "src/tally.py"
+    (project / tally).write_text('def label():\n    return "TALLY"\n', encoding="utf-8")
+    age(project)
+    cli(project, "check", ".")
+    assert file_record(project, tally)[-1] is True  # skipped: it names no binding
+    with open(project / STORE, "a", encoding="utf-8") as handle:
+        handle.write("# edited: a miss, under the same bindings\n")
+    edited, run = cli(project, "check", ".")
+    assert run["libcst"] and file_record(project, tally)[-1] is True and edited == uncached(project, "check", ".")
+    (project / "wrangler.toml").write_text(WORKER["wrangler.toml"] + '\n[[kv_namespaces]]\nbinding = "TALLY"\nid = "2"\n',
+                                           encoding="utf-8")
+    rebound, run = cli(project, "check", ".")
+    assert run["libcst"] and file_record(project, tally)[-1] is False
+    assert rebound == uncached(project, "check", ".")
+
+
 def test_flake8_answers_from_the_cli_entry_then_from_its_memo(project):
     report, _ = cli(project, "check", ".")
     [entry] = entries(project)
@@ -322,7 +342,10 @@ def test_cheap_paths_import_nothing_heavy(project):
     age(project, files=False)
     flake8(project, STORE)
     cli_modules = imported(["-m", "edgelint", "check", "."], project)
-    assert "edgelint.cli" in cli_modules and not [name for name in cli_modules if name.startswith("libcst")]
+    assert "edgelint.cli" in cli_modules and "edgelint.linting" in cli_modules
+    # Neither the parser nor the engine, the rules or a pool: the entry answers.
+    cli_heavy = ("libcst", "edgelint.engine", "edgelint.rules", "edgelint.model.project", "multiprocessing")
+    assert not [name for name in cli_modules if name.startswith(cli_heavy)]
     # flake8 loads the plugin with importlib.import_module, which -X importtime does not show: the
     # modules the plugin imports are shown.
     plugin_modules = imported(["-m", "flake8", "-j1", "--select", "EDG", STORE], project)

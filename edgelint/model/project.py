@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import os
 import re
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from typing import (
 import libcst as cst
 
 from edgelint.discovery import is_relevant
-from edgelint.model import SLOTS
+from edgelint.model import DEFAULT_ADMIN_WORDS, SLOTS
 from edgelint.model.bindings import BindingKind, BindingTable, WranglerConfig
 from edgelint.model.inference import infer_binding_kinds
 from edgelint.model.chunks import Chunk, bound_names, is_whole
@@ -54,7 +55,6 @@ ADMIN_CONFIG_WORDS = frozenset({"config", "settings", "flags"})
 CONFIG_WORDS = ADMIN_CONFIG_WORDS | {"configuration", "setting", "flag", "features"}
 MAX_CONSTANT_SIZE = 20_000  # characters (or UTF-8 bytes) of a module-level `NAME = value` worth parsing
 RoutePath = Union[str, Tuple[str, ...]]  # a URL path, or its segments
-DEFAULT_ADMIN_WORDS = ("admin", "publish", "internal", "setup", "deploy", "migrate", "migration", "maintenance")
 
 
 @dataclass(eq=False, **SLOTS)
@@ -146,7 +146,8 @@ class ModuleInfo:
         return contains(self.source, needle)
 
     def is_package_init(self) -> bool:
-        return PurePath(self.path).name == "__init__.py"
+        # os.path, not PurePath: asked for every import of every module of a project.
+        return os.path.basename(self.path) == "__init__.py"
 
     @property
     def tree(self) -> cst.Module:

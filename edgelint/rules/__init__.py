@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Type, Union
 
+from edgelint.findings import INTERNAL_ERROR, SYNTAX_ERROR
 from edgelint.rules.base import Rule
 from edgelint.rules.binding_mismatch import BindingMismatch
 from edgelint.rules.do_global_singleton import DoGlobalSingleton
@@ -28,9 +29,7 @@ ALL_RULES: List[Type[Rule]] = sorted(
 )
 RULES_BY_CODE: Dict[str, Type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 
-# Findings the engine itself produces.
-SYNTAX_ERROR = "EDG999"
-INTERNAL_ERROR = "EDG998"
+# Findings the engine itself produces (edgelint.findings names them: linting reports them without the rules).
 ENGINE_CODES = (INTERNAL_ERROR, SYNTAX_ERROR)
 
 

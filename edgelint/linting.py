@@ -1,0 +1,146 @@
+"""Linting files: group them into projects, answer each from the result cache or analyse it, then
+select, order and grade the findings.
+
+A run the cache answers ends here: it imports neither the engine (`edgelint.engine`: parsing, the
+model, the rules) nor libcst. `lint_project` imports the engine when a project has to be analysed.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Collection, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+from edgelint.discovery import Governing
+from edgelint.findings import SYNTAX_ERROR, Finding
+from edgelint.parallel import ordered_map, process_pool, worker_count
+from edgelint.projects import (
+    CachedProject,
+    HostIgnores,
+    ProjectInput,
+    Source,
+    binding_table,
+    fewer_collections,
+    filter_findings,
+    group_projects,
+    load_source,
+    source_of,
+)
+from edgelint.textio import python_syntax_error
+
+
+@dataclass
+class LintResult:
+    findings: List[Finding] = field(default_factory=list)
+    errors: List[str] = field(default_factory=list)  # one-line problems that make the run exit 2
+    files: int = 0
+    sources: Dict[str, Source] = field(default_factory=dict)
+
+
+def lint_project(group: ProjectInput, use_filter: bool = True, use_cache: bool = False,
+                 helpers: int = 0) -> List[Finding]:
+    """One project's findings before selection and noqa, from the cache when nothing changed;
+    up to `helpers` worker processes outline its files when it has to be analysed and enough of
+    them pass the relevance filter. The engine (the parser, the model, the rules) is imported only
+    for an analysis."""
+    if not use_cache:
+        from edgelint import engine
+
+        return engine.ProjectRun(group, use_filter, helpers).run()
+    with fewer_collections():  # reading and writing the cache builds many objects, as an analysis does
+        cached = CachedProject(group, use_filter)
+        findings = cached.findings()
+        if findings is None:
+            from edgelint import engine
+
+            run = engine.ProjectRun(group, use_filter, helpers, cached.analysis(), remember=True)
+            findings = run.run()
+            cached.store(findings, run.memory)
+    return findings
+
+
+def _lint_in_worker(group: ProjectInput, use_filter: bool,
+                    use_cache: bool) -> Tuple[List[Finding], Dict[str, Source]]:
+    findings = lint_project(group, use_filter, use_cache)
+    return findings, group.sources
+
+
+def _run_projects(groups: Sequence[ProjectInput], use_filter: bool, jobs: int,
+                  use_cache: bool) -> List[List[Finding]]:
+    """Each project's findings on up to `jobs` processes: the same findings, in the same order, as on one."""
+    for group in groups:
+        binding_table(group)  # a broken wrangler config stops the run here, not in a worker
+    workers = worker_count(jobs, sum(len(group.sources) for group in groups))
+    if workers <= 1:
+        return [lint_project(group, use_filter, use_cache) for group in groups]
+    if len(groups) == 1:  # one project: the parent analyses it, workers outline its files
+        return [lint_project(groups[0], use_filter, use_cache, helpers=workers - 1)]
+    run = partial(_lint_in_worker, use_filter=use_filter, use_cache=use_cache)
+    with process_pool(workers) as pool:
+        outcomes = ordered_map(pool, run, groups, cost=lambda group: len(group.sources))
+    for group, (_, sources) in zip(groups, outcomes):
+        group.sources.update(sources)
+    return [findings for findings, _ in outcomes]
+
+
+def engine_finding(code: str, path: str, line: int, column: int, message: str) -> Finding:
+    """A finding of edgelint's own (EDG999, EDG998) at a 1-based line and 0-based column."""
+    return Finding(code, message, path, max(line, 1), column + 1, max(line, 1), column + 1, "error",
+                   "syntax-error" if code == SYNTAX_ERROR else "internal-error")
+
+
+def lint_files(paths: Sequence[str], governing: Governing, fallback_root: Path, use_filter: bool = True,
+               overrides: Optional[Mapping[str, Union[str, bytes]]] = None, apply_noqa: bool = True, jobs: int = 1,
+               use_cache: bool = False, named: Collection[str] = (),
+               host_ignores: Optional[HostIgnores] = None) -> LintResult:
+    """Lint `paths` (already discovered) as projects. `overrides` replaces file contents: a text
+    (an editor's buffer) or bytes (stdin). The `named` files' syntax errors are reported even where
+    the relevance filter skips them. `host_ignores`: the codes flake8 drops, before precedence."""
+    result = LintResult(files=len(paths))
+    groups = group_projects(paths, governing, fallback_root)
+    for group in groups:
+        for path, content in (overrides or {}).items():
+            if path in group.sources:
+                group.sources[path] = source_of(path, content)
+    for group, findings in zip(groups, _run_projects(groups, use_filter, jobs, use_cache)):
+        result.findings.extend(findings)
+        if use_filter and named:
+            result.findings.extend(_skipped_syntax_errors(group, named, findings))
+        for path, source in group.sources.items():
+            result.sources[path] = source
+            if source.error_at is not None:  # read, but not Python text: a syntax error, as Python says
+                result.findings.append(engine_finding(SYNTAX_ERROR, path, source.error_at[0], source.error_at[1] - 1,
+                                                      source.error or ""))
+            elif source.error is not None:
+                result.errors.append(f"{path}: {source.error}")
+    kept = filter_findings(result.findings, governing, result.sources, apply_noqa, host_ignores)
+    result.findings = _with_severity(kept, governing)
+    return result
+
+
+def _skipped_syntax_errors(group: ProjectInput, named: Collection[str], findings: Sequence[Finding]) -> List[Finding]:
+    """Syntax errors of the named files the relevance filter kept from the analysis (it parses
+    only what can involve a binding): a file named on the command line is checked whole, as ruff
+    and flake8 check it."""
+    reported = {finding.path for finding in findings if finding.code == SYNTAX_ERROR}
+    found: List[Finding] = []
+    for path in sorted(set(named) & group.sources.keys() - reported):
+        source = group.sources[path]
+        if not source.skipped:
+            continue  # analysed (its syntax errors are among the findings), or not Python text
+        load_source(source)
+        try:
+            error = python_syntax_error(source.text or "")
+        except ValueError:
+            continue  # Python cannot say where: nothing to report on
+        if error is not None:
+            found.append(engine_finding(SYNTAX_ERROR, path, *error))
+    return found
+
+
+def _with_severity(findings: List[Finding], governing: Governing) -> List[Finding]:
+    """Each finding at the severity the settings of its file give its code."""
+    severities = [(finding, governing.settings_for(finding.path).severity.get(finding.code)) for finding in findings]
+    return [finding if severity in (None, finding.severity) else dataclasses.replace(finding, severity=severity)
+            for finding, severity in severities]
