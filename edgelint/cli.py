@@ -1,4 +1,4 @@
-"""The `edgelint` command: `check` (the default), `rule` and `clean`."""
+"""The `edgelint` command: `check` (the default), `rule`, `clean` and `model`."""
 from __future__ import annotations
 
 import argparse
@@ -16,6 +16,7 @@ from edgelint.atomic import write_atomic
 from edgelint.baseline import new_findings, write_baseline
 from edgelint.cache import CACHE_DIR, remove_cache
 from edgelint.config import Resolver, check_codes, load_settings, parse_settings, read_table
+from edgelint.costmodel.command import add_parser as add_model_parser, run as run_model
 from edgelint.discovery import DEFAULT_EXCLUDES, Governing, discover
 from edgelint.engine import LintResult, lint_files, project_files_of, project_root
 from edgelint.errors import ConfigError
@@ -28,7 +29,7 @@ from edgelint.rules import ALL_RULES, DOCUMENTED, KNOWN_CODES, RULE_OPTIONS, RUL
 from edgelint.textio import NEWLINE
 from edgelint.wrangler import WRANGLER_FILES, find_wrangler_config
 
-SUBCOMMANDS = ("check", "rule", "clean")
+SUBCOMMANDS = ("check", "rule", "clean", "model")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 TEXT_FORMATS = ("text", "concise", "full")  # ruff's names: concise is text, full adds the source
 CHECK_EPILOG = """\
@@ -101,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     clean = commands.add_parser("clean", help=f"remove the {CACHE_DIR}/ result caches")
     clean.add_argument("paths", nargs="*", default=["."], help="projects or directories (default: .)")
     clean.set_defaults(parser=clean)
+
+    add_model_parser(commands, _patterns)
     return parser
 
 
@@ -140,6 +143,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _rule(args)
         if args.command == "clean":
             return _clean(args)
+        if args.command == "model":
+            return _model(args)
         return _check(args)
     except ConfigError as exc:
         print(f"edgelint: error: {exc}", file=sys.stderr)
@@ -428,6 +433,13 @@ def _write(text: Union[str, bytes], output: Optional[str]) -> None:
             write_atomic(output, data)  # a file: replaced whole, never half-written
     except OSError as exc:
         raise ConfigError(output, f"cannot write the report: {exc.strerror or exc}") from None
+
+
+def _model(args: argparse.Namespace) -> int:
+    output, warnings, problems = run_model(args, _governing(args))
+    _write(output, args.output)
+    _tell(args, warnings, problems)
+    return EXIT_ERROR if problems else EXIT_CLEAN
 
 
 def _clean(args: argparse.Namespace) -> int:
