@@ -158,3 +158,52 @@ def test_a_file_that_does_not_parse_is_named_and_left_out(tmp_path, run_cli):
     assert code == 0 and "/loop/*  [request: src.entry:Default.fetch]" in out
     assert "edgelint: warning: src/broken.py:2: EDG999" in err and "(left out of the model)" in err
     assert run_cli("model", "src/nothing-here")[0] == 2
+
+
+def test_a_finding_sits_on_the_route_that_composes_it_not_on_every_user_of_a_shared_wrapper(tmp_path, run_cli):
+    write_project(tmp_path, {"wrangler.toml": WRANGLER, "src/entry.py": textwrap.dedent("""\
+        class Store:
+            def __init__(self, kv):
+                self.kv = kv
+
+            async def get(self, key):
+                return await self.kv.get(f"s:{key}")
+
+            async def put(self, key, value):
+                await self.kv.put(f"s:{key}", value)
+
+
+        async def on_fetch(request, env):
+            store = Store(env.KV)
+            user = request.headers.get("x-user")
+            if request.url == "/count":
+                n = int(await store.get(user) or 0)
+                await store.put(user, str(n + 1))
+                return "ok"
+            if request.url == "/show":
+                return await store.get(user)
+        """)})
+    routes = {route["label"]: route for route in model_of(run_cli, ".")["routes"]}
+    assert [finding["code"] for finding in routes["/count"]["findings"]] == ["EDG101"]
+    assert routes["/show"]["findings"] == []
+    assert counts(routes["/show"]) == {("read", "KV", 'f"s:{key}"', "per-entity"): "1"}
+
+
+def test_match_cases_are_routes_and_the_wildcard_is_the_other_paths(tmp_path, run_cli):
+    write_project(tmp_path, {"wrangler.toml": WRANGLER, "src/entry.py": textwrap.dedent("""\
+        async def on_fetch(request, env):
+            await env.KV.get("seen")
+            match request.url.split("/")[1:]:
+                case ["notes", note]:
+                    return await env.KV.get(f"note:{note}")
+                case ["admin", "reset"]:
+                    await env.KV.delete("seen")
+                case _:
+                    await env.KV.put("misses", "1")
+        """)})
+    routes = {route["label"]: route for route in model_of(run_cli, ".")["routes"]}
+    assert list(routes) == ["/notes", "/admin/reset", "on_fetch (other paths)"]
+    assert counts(routes["/notes"]) == {("read", "KV", '"seen"', "constant"): "1",
+                                        ("read", "KV", 'f"note:{note}"', "per-entity"): "1"}
+    assert counts(routes["on_fetch (other paths)"]) == {("read", "KV", '"seen"', "constant"): "1",
+                                                        ("write", "KV", '"misses"', "constant"): "1"}

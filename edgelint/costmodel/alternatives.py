@@ -15,7 +15,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Set
 from edgelint.costmodel.costs import Assumptions, Estimate, KEEPALIVE_CODE, estimate
 from edgelint.costmodel.counts import Count
 from edgelint.costmodel.pricing import Prices
-from edgelint.costmodel.routes import Line, Position, ProjectModel, Route, subject_operations
+from edgelint.costmodel.routes import Line, ProjectModel, Route, subject_chains
 from edgelint.costmodel.traffic import RouteRate
 from edgelint.findings import Finding
 
@@ -76,18 +76,15 @@ def _index(route: Route, routes: Sequence[Route]) -> Optional[int]:
     return next((index for index, other in enumerate(routes) if (other.entry, other.label) == same), None)
 
 
-def _ends(finding: Finding) -> Set[Position]:
-    """The places the finding is about: where it is reported and where its operations run."""
-    return {(finding.path, finding.line)} | subject_operations(finding)
-
-
-def _involved(model: ProjectModel, line: Line, ends: Set[Position]) -> bool:
-    return any(model.position_of(op) in ends for op in line.ops)
+def _involved(model: ProjectModel, line: Line, finding: Finding) -> bool:
+    """Whether the finding is about the line's operations (reached the same way), or reported at one."""
+    subjects = subject_chains(finding)
+    return any(model.chain_of(op) in subjects or model.position_of(op) == (finding.path, finding.line)
+               for op in line.ops)
 
 
 def _counter_object(model: ProjectModel, route: Route, finding: Finding):
-    ends = _ends(finding)
-    involved = [line for line in route.lines if line.product == "kv" and _involved(model, line, ends)]
+    involved = [line for line in route.lines if line.product == "kv" and _involved(model, line, finding)]
     writes = [line for line in involved if line.action == "write"]
     if not writes:
         return None
@@ -102,8 +99,7 @@ def _counter_object(model: ProjectModel, route: Route, finding: Finding):
 
 
 def _config_in_kv(model: ProjectModel, route: Route, finding: Finding):
-    ends = _ends(finding)
-    involved = [line for line in route.lines if line.product == "durable_object" and _involved(model, line, ends)]
+    involved = [line for line in route.lines if line.product == "durable_object" and _involved(model, line, finding)]
     if not involved:
         return None
     reads = [Line("kv", "read", "(KV)", line.key, "constant", line.count) for line in involved]

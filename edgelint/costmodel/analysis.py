@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from edgelint.costmodel.routes import Position, ProjectModel
+import libcst as cst
+
+from edgelint.costmodel.routes import Chain, Position, ProjectModel
 from edgelint.discovery import Governing
 from edgelint.engine import ProjectRun, group_projects
 from edgelint.model.operations import Operation
-from edgelint.model.project import Project
+from edgelint.model.project import ModuleInfo, Project
 from edgelint.projects import CachedProject, filter_findings
 
 
@@ -22,9 +24,17 @@ class _KeepingRun(ProjectRun):
         self.project = project
         super()._run_rules(project, previous)
 
-    def position(self, op: Operation) -> Position:
-        span = self._position_index(self.modules[op.module.path]).span(op.node, op.part)
-        return op.module.path, span[0]
+    def chain(self, op: Operation) -> Chain:
+        """Where the operation and each call on its way from the root are, innermost first: the
+        shape of a finding's subjects."""
+        places = [self._place(op.module, op.node, op.part)]
+        for frame in reversed(op.context.frames[1:]):
+            if frame.call is not None and frame.caller is not None:
+                places.append(self._place(frame.caller, frame.call, frame.part))
+        return tuple(places)
+
+    def _place(self, module: ModuleInfo, node: cst.CSTNode, part: int) -> Position:
+        return module.path, self._position_index(self.modules[module.path]).span(node, part)[0]
 
 
 def model_projects(paths: Sequence[str], governing: Governing, fallback_root: Path,
@@ -39,7 +49,7 @@ def model_projects(paths: Sequence[str], governing: Governing, fallback_root: Pa
             CachedProject(group, True).store(findings, run.memory)
         if run.project is None:
             continue
-        model = ProjectModel(run.project, run.position, group.settings)
+        model = ProjectModel(run.project, run.chain, group.settings)
         model.attach(filter_findings(findings, governing, group.sources, True))
         models.append(model)
     return models

@@ -5,13 +5,13 @@ from __future__ import annotations
 import ast
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+from typing import Callable, Dict, FrozenSet, Hashable, Iterable, List, Optional, Set, Tuple
 
 import libcst as cst
 
 from edgelint.config import Settings
 from edgelint.costmodel.counts import Count, consistent, count_sites
-from edgelint.costmodel.sites import ELSE, Choice, RouteArm, Site, Sites
+from edgelint.costmodel.sites import Choice, Decision, RouteArm, Site, Sites
 from edgelint.findings import Finding
 from edgelint.model.operations import KV_KINDS, STORAGE_KINDS, Operation, OpKind, PathKind
 from edgelint.model.project import FunctionInfo, Project
@@ -20,9 +20,10 @@ from edgelint.rules import ENGINE_CODES
 
 ACTIONS = {OpKind.KV_GET: "read", OpKind.KV_PUT: "write", OpKind.KV_DELETE: "delete", OpKind.KV_LIST: "list",
            OpKind.STUB_CALL: "request", OpKind.STORAGE_GET: "read", OpKind.STORAGE_PUT: "write",
-           OpKind.STORAGE_DELETE: "delete", OpKind.STORAGE_OTHER: "other"}
+           OpKind.STORAGE_DELETE: "delete"}  # other storage calls: their method (setAlarm, list, exec)
 UNIQUE_WORDS = ("uuid", "token", "secrets", "random", "urandom", "nanoid", "ulid")
 Position = Tuple[str, int]  # (path, line)
+Chain = Tuple[Position, ...]  # an operation and the calls that lead to it, innermost first
 
 
 @dataclass
@@ -53,11 +54,12 @@ class Route:
 class ProjectModel:
     """The routes of one analysed project."""
 
-    def __init__(self, project: Project, position: Callable[[Operation], Position], settings: Settings):
+    def __init__(self, project: Project, chain: Callable[[Operation], Chain], settings: Settings):
         self.project = project
         self.settings = settings  # those of the project's root: its `model` options
         self.sites = Sites(project)
-        self._position = position
+        self._chain = chain
+        self._chains: Dict[int, Chain] = {}
         self.routes: List[Route] = []
         self.unmodelled: List[Finding] = []  # files that did not parse, or whose analysis failed
         for function, kind in project.entry_points():
@@ -66,20 +68,26 @@ class ProjectModel:
     def attach(self, findings: Iterable[Finding]) -> None:
         """Put each finding on the routes whose operations it is about, or whose entry point holds it."""
         ranges = self._function_ranges()
-        positions = [self._positions(route) for route in self.routes]
+        chains = [self._route_chains(route) for route in self.routes]
         for finding in findings:
             if finding.code in ENGINE_CODES:
                 self.unmodelled.append(finding)
                 continue
-            places = {(finding.path, finding.line)} | subject_operations(finding)
-            for route, where in zip(self.routes, positions):
-                if places & where or any(
+            subjects = subject_chains(finding)
+            for route, (whole, places) in zip(self.routes, chains):
+                if (subjects & whole if subjects else (finding.path, finding.line) in places) or any(
                         path == finding.path and start <= finding.line <= end
                         for path, start, end in ranges.get(route.entry, ())):
                     route.findings.append(finding)
 
+    def chain_of(self, op: Operation) -> Chain:
+        """Where the operation runs and the calls that reach it, as `reached` orders them."""
+        if op.id not in self._chains:
+            self._chains[op.id] = reached(self._chain(op))
+        return self._chains[op.id]
+
     def position_of(self, op: Operation) -> Position:
-        return self._position(op)
+        return self.chain_of(op)[0]
 
     def _entry_routes(self, function: FunctionInfo, path: PathKind) -> List[Route]:
         ops = [op for op in self.project.facts.operations if op.context.frames
@@ -88,17 +96,24 @@ class ProjectModel:
         sites = {op.id: self.sites.of(op) for op in ops}
         kind = _entry_kind(function, path)
         name = function.qualname.split(":", 1)[-1]
-        arms = sorted({site.route for site in sites.values() if site.route is not None},
-                      key=lambda arm: len(arm.choices))
+        # In the order the analysis met them: the order of the source.
+        arms = list(dict.fromkeys(sites[op.id].route for op in ops if sites[op.id].route is not None))
         object_class = function.cls.name if kind == "object" and function.cls is not None else ""
         if not arms:
             label = f"{function.route[0].upper()} {function.route[1]}" if function.route else name
             return [self._route(label, function, kind, ops, sites, {}, object_class)]
         routes = [self._route(arm.label, function, kind, [op for op in ops if _on_arm(sites[op.id], arm)], sites,
                               dict(arm.choices)) for arm in arms]
-        unrouted = {arm.choices[-1][0]: ELSE for arm in arms}  # no route arm taken
-        rest = [op for op in ops if sites[op.id].route is None and consistent(sites[op.id].choices, unrouted)]
-        if rest:
+        routed: Dict[Decision, Set[Hashable]] = defaultdict(set)  # the arms that select a route
+        for arm in arms:
+            decision, taken = arm.choices[-1]
+            routed[decision].add(taken)
+        rest = [op for op in ops if sites[op.id].route is None
+                and all(taken not in routed.get(decision, ()) for decision, taken in sites[op.id].choices)]
+        if rest:  # known on the other paths: a routing decision with one arm that is no route took it
+            others = {decision: self.sites.arms.get(decision, frozenset()) - taken
+                      for decision, taken in routed.items()}
+            unrouted = {decision: next(iter(arms)) for decision, arms in others.items() if len(arms) == 1}
             routes.append(self._route(f"{name} (other paths)", function, kind, rest, sites, unrouted))
         return routes
 
@@ -120,7 +135,7 @@ class ProjectModel:
         return lines
 
     def _describe(self, op: Operation) -> Tuple[str, ...]:
-        action = ACTIONS[op.kind]
+        action = op.method if op.kind is OpKind.STORAGE_OTHER else ACTIONS[op.kind]
         if op.kind is OpKind.STUB_CALL:
             address = self.project.ops_by_id.get(op.address) if op.address is not None else None
             cls = self.project.do_class_for(op.binding, op.module)
@@ -129,17 +144,20 @@ class ProjectModel:
             return ("durable_object", action, op.binding or "?", key, key_kind, target, op.method)
         product = "kv" if op.kind in KV_KINDS else "storage"
         key = _key_text(op.key_node, op.key)
-        return (product, action, op.binding or "?", key, key_kind_of(op.key, key) if op.key else "", "", op.method)
+        key_kind = key_kind_of(op.key, _source(op.key_node) + key) if op.key else ""
+        return (product, action, op.binding or "?", key, key_kind, "", op.method)
 
-    def _positions(self, route: Route) -> Set[Position]:
-        found: Set[Position] = set()
+    def _route_chains(self, route: Route) -> Tuple[Set[Chain], Set[Position]]:
+        """The chains of the route's operations (and of the calls that addressed its objects), and
+        every place on them."""
+        chains: Set[Chain] = set()
         for line in route.lines:
             for op in line.ops:
-                found.add(self.position_of(op))
+                chains.add(self.chain_of(op))
                 address = self.project.ops_by_id.get(op.address) if op.address is not None else None
                 if address is not None:
-                    found.add(self.position_of(address))
-        return found
+                    chains.add(self.chain_of(address))
+        return chains, {place for chain in chains for place in chain}
 
     def _function_ranges(self) -> Dict[str, List[Tuple[str, int, int]]]:
         """Each entry point's own lines: (path, first, last)."""
@@ -156,9 +174,15 @@ class ProjectModel:
         return ranges
 
 
-def subject_operations(finding: Finding) -> Set[Position]:
-    """Where the operations a finding is about run (each subject is a call chain, the operation first)."""
-    return {(chain[0][0], chain[0][1]) for chain in finding.subjects if chain}
+def subject_chains(finding: Finding) -> Set[Chain]:
+    """The operations a finding is about, each as the calls that reach it (see `reached`)."""
+    return {reached(tuple((path, line) for path, line, _ in chain)) for chain in finding.subjects}
+
+
+def reached(chain: Chain) -> Chain:
+    """An operation's place first, then the places of the calls that reach it in one order
+    (a finding's subjects list them in another)."""
+    return chain[:1] + tuple(sorted(chain[1:]))
 
 
 def _on_arm(site: Site, arm: RouteArm) -> bool:
@@ -185,7 +209,7 @@ def _object_name(address: Optional[Operation]) -> Tuple[str, str]:
     if address.method == "newUniqueId":
         return "newUniqueId()", "unique"
     key = _key_text(address.key_node, address.key) or "?"
-    return key, key_kind_of(address.key, key) if address.key is not None else "per-request"
+    return key, key_kind_of(address.key, _source(address.key_node) + key) if address.key is not None else "per-request"
 
 
 def key_kind_of(term: Term, written: str) -> str:
@@ -197,13 +221,23 @@ def key_kind_of(term: Term, written: str) -> str:
 
 
 def _key_text(node: Optional[cst.CSTNode], term: Optional[Term]) -> str:
-    """The key as written; for a variable, what the analysis knows it holds (`f"rl:{...}:{...}"`)."""
+    """The key as written, or what the analysis knows a variable or helper call makes of it
+    (`key` -> `f"rl:{...}:{...}"`, `view_key(path)` -> `f"views:{path}"`)."""
     if node is None:
         return ""
-    written = cst.Module([]).code_for_node(node)
-    if isinstance(node, cst.Name) and term is not None and term[0] == "fmt":
-        return 'f"' + "".join(str(part[1]) if part[0] == "lit" else "{...}" for part in term[1]) + '"'
+    written = _source(node)
+    if term is not None and term[0] == "fmt" and not isinstance(node, cst.FormattedString):
+        return 'f"' + "".join(str(part[1]) if part[0] == "lit" else f"{{{_part_name(part)}}}" for part in term[1]) + '"'
     return written
+
+
+def _source(node: Optional[cst.CSTNode]) -> str:
+    return cst.Module([]).code_for_node(node) if node is not None else ""
+
+
+def _part_name(term: Term) -> str:
+    """A short name for a computed part of a key: the parameter or attribute it comes from."""
+    return term[2] if term[0] in ("param", "attr") and isinstance(term[2], str) else "..."
 
 
 def _definitions(text: str) -> Iterable[Tuple[str, int, int]]:

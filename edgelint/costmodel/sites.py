@@ -12,9 +12,9 @@ from typing import Dict, FrozenSet, Hashable, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from edgelint.model.interpreter import _route_literals
+from edgelint.model.interpreter import _pattern_routes, _route_literals
 from edgelint.model.operations import Operation
-from edgelint.model.project import Project
+from edgelint.model.project import Project, RoutePath
 from edgelint.positions import children
 
 Decision = Tuple[int, int]  # (activation, id of the node that decides)
@@ -92,7 +92,9 @@ class Sites:
             self.arms[key] = frozenset(["ok", *range(len(parent.handlers))])
             return [(key, _position(parent.handlers, child))]
         if isinstance(parent, cst.Match) and isinstance(child, cst.MatchCase):
-            self.arms[key] = frozenset(["none", *range(len(parent.cases))])
+            last = parent.cases[-1].pattern
+            exhaustive = isinstance(last, cst.MatchAs) and last.pattern is None and parent.cases[-1].guard is None
+            self.arms[key] = frozenset([*range(len(parent.cases)), *([] if exhaustive else ["none"])])
             return [(key, _position(parent.cases, child))]
         if isinstance(parent, (cst.IndentedBlock, cst.SimpleStatementSuite)):
             return self._after_early_returns(parent.body[:_position(parent.body, child)], activation)
@@ -172,13 +174,19 @@ def _is_loop_part(parent: cst.CSTNode, child: cst.CSTNode) -> bool:
 
 
 def _route_label(parent: cst.CSTNode, child: cst.CSTNode) -> Optional[str]:
-    """The route an `if` arm selects: `GET /views/*` for `method == "GET" and path.startswith("/views/")`."""
+    """The route an `if` arm or a `case` selects: `GET /views/*` for `method == "GET" and
+    path.startswith("/views/")`, `/admin/reset` for `case ["admin", "reset"]:`."""
+    if isinstance(parent, cst.Match) and isinstance(child, cst.MatchCase):
+        return _shown(_pattern_routes(child.pattern), [], prefix=False)
     if not isinstance(parent, cst.If) or child is not parent.body:
         return None
     paths, methods = _route_literals(parent.test)
+    return _shown(paths, methods, prefix="startswith" in cst.Module([]).code_for_node(parent.test))
+
+
+def _shown(paths: Sequence[RoutePath], methods: Sequence[str], prefix: bool) -> Optional[str]:
     texts = [path if isinstance(path, str) else "/" + "/".join(path) for path in paths]
     if not texts:
         return None
-    prefix = "startswith" in cst.Module([]).code_for_node(parent.test)
     shown = " | ".join(text + "*" if prefix else text for text in texts)
     return f"{'|'.join(methods)} {shown}".strip()
