@@ -1,4 +1,4 @@
-"""The `edgelint` command: `check` (the default), `rule` and `clean`."""
+"""The `edgelint` command: `check` (the default), `rule`, `clean` and `model`."""
 from __future__ import annotations
 
 import argparse
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence,
 from edgelint import __version__
 from edgelint.cache import CACHE_DIR, remove_cache
 from edgelint.config import Resolver, check_codes, load_settings, parse_settings, read_table
+from edgelint.costmodel.command import add_parser as add_model_parser, run as run_model
 from edgelint.discovery import DEFAULT_EXCLUDES, Governing, discover
 from edgelint.errors import ConfigError
 from edgelint.projects import load_source, project_files_of, project_root
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 # The engine, the rules, fixes, baselines and all but the requested reporter are imported where they
 # are used: a run the cache answers needs none of them, and importing them would be most of its time.
 
-SUBCOMMANDS = ("check", "rule", "clean")
+SUBCOMMANDS = ("check", "rule", "clean", "model")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 TEXT_FORMATS = ("text", "concise", "full")  # ruff's names: concise is text, full adds the source
 CHECK_EPILOG = """\
@@ -101,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     clean = commands.add_parser("clean", help=f"remove the {CACHE_DIR}/ result caches")
     clean.add_argument("paths", nargs="*", default=["."], help="projects or directories (default: .)")
     clean.set_defaults(parser=clean)
+
+    add_model_parser(commands, _patterns)
     return parser
 
 
@@ -140,6 +143,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _rule(args)
         if args.command == "clean":
             return _clean(args)
+        if args.command == "model":
+            return _model(args)
         return _check(args)
     except ConfigError as exc:
         print(f"edgelint: error: {exc}", file=sys.stderr)
@@ -445,6 +450,13 @@ def _write(text: Union[str, bytes], output: Optional[str]) -> None:
             write_atomic(output, data)  # a file: replaced whole, never half-written
     except OSError as exc:
         raise ConfigError(output, f"cannot write the report: {exc.strerror or exc}") from None
+
+
+def _model(args: argparse.Namespace) -> int:
+    output, warnings, problems = run_model(args, _governing(args))
+    _write(output, args.output)
+    _tell(args, warnings, problems)
+    return EXIT_ERROR if problems else EXIT_CLEAN
 
 
 def _clean(args: argparse.Namespace) -> int:

@@ -31,6 +31,7 @@ class Settings:
     severity: Dict[str, str] = field(default_factory=dict)
     admin_markers: Tuple[str, ...] = DEFAULT_ADMIN_WORDS
     rules: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    model: Dict[str, Any] = field(default_factory=dict)  # `edgelint model`'s options: checked by edgelint.costmodel
     path: Optional[str] = None  # the file these settings came from
     root: Optional[Path] = None  # its directory: globs and relative paths are resolved from here
     cli_exclude: List[str] = field(default_factory=list)  # --exclude/--extend-exclude: from the current directory
@@ -192,6 +193,10 @@ def parse_settings(table: Mapping[str, Any], path: str, known_codes: Sequence[st
             settings.severity = _severities(value, where, known_codes)
         elif key == "rules":
             settings.rules = _rules(value, where, known_codes, rule_options)
+        elif key == "model":
+            if not isinstance(value, dict):
+                raise ConfigError(where, "'model' must be a table")
+            settings.model = value
         else:
             raise ConfigError(where, f"unknown key '{key}' in [tool.edgelint]")
     return settings

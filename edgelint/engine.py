@@ -122,7 +122,7 @@ class ProjectRun:
     """Parse what is relevant in one project, build the model, run the rules."""
 
     def __init__(self, group: ProjectInput, use_filter: bool = True, helpers: int = 0,
-                 memory: Optional[Memory] = None, remember: bool = False):
+                 memory: Optional[Memory] = None, remember: bool = False, keep_project: bool = False):
         self.group = group
         self.settings = group.settings  # the analysis's options; selection is the files' own
         self.use_filter = use_filter
@@ -139,6 +139,8 @@ class ProjectRun:
         self.modules: Dict[str, ModuleInfo] = {}
         self.items: Dict[Tuple[str, str], List[Item]] = {}  # candidates by analysis root (model.project.RootKey)
         self.deployed: Dict[str, Tuple[WranglerConfig, ...]] = {}  # path -> the configs that deploy it
+        self.keep_project = keep_project  # `edgelint model` reads the analysed project; `check` lets it go
+        self.project: Optional[Project] = None
 
     def run(self) -> List[Finding]:
         pending = [path for path in self.group.sources if self._wanted(path)]
@@ -194,6 +196,8 @@ class ProjectRun:
         for memory in project.replayed.values():
             for path, message in memory.errors:
                 self.findings.append(engine_finding(INTERNAL_ERROR, path, 1, 0, message))
+        if self.keep_project:
+            self.project = project
         self._run_rules(project, previous)
         errors = self._chunk_errors(previous, changed)
         for found in errors.values():
@@ -342,7 +346,7 @@ class ProjectRun:
                 reports.extend(rule.check(project, options))
             except (RecursionError, Exception) as exc:  # noqa: BLE001
                 self._internal_error(next(iter(self.modules), ""), exc)
-        positions = Positions(lambda path: self._position_index(self.modules[path]))
+        positions = Positions(lambda path: self.position_index(self.modules[path]))
         for root, item in place(reports, positions, self._fix, self._internal_error):
             self.items.setdefault(root, []).append(item)
         if previous is not None:  # what the replayed roots and the unchanged classes reported last time
@@ -381,7 +385,8 @@ class ProjectRun:
         rule = RULES_BY_CODE[code]
         return rule.severity, rule.name, rule.supersedes  # severity overridden per file: see `_with_severity`
 
-    def _position_index(self, module: ModuleInfo) -> PositionIndex:
+    def position_index(self, module: ModuleInfo) -> PositionIndex:
+        """Where the nodes of an analysed module lie (spans for findings and related places)."""
         parts = [(chunk.first, chunk.last, chunk.tree) for chunk in module.chunks if chunk.tree is not None]
         calls = {chunk.first: chunk.calls for chunk in module.chunks if chunk.calls is not None}
         return PositionIndex(parts, module.text, calls)

@@ -302,7 +302,7 @@ class Interpreter:
         return flow
 
     def _route_admin(self, test: cst.BaseExpression) -> bool:
-        paths, methods = _route_literals(test)
+        paths, methods = route_literals(test)
         self.flow.methods = self.flow.methods + tuple(methods)
         return bool(paths) and self._is_admin_route(paths, self.flow.methods)
 
@@ -371,7 +371,7 @@ class Interpreter:
         base = self.flow
         outcomes = []
         for case in node.cases:
-            paths = _pattern_routes(case.pattern)
+            paths = pattern_routes(case.pattern)
             self.flow = self._branch(base, subject.reads, bool(paths) and self._is_admin_route(paths, base.methods))
             if case.guard is not None:
                 self.eval(case.guard)
@@ -1219,7 +1219,7 @@ def _is_text(term: Term) -> bool:
     return (term[0] == "lit" and isinstance(term[1], str)) or term[0] == "fmt"
 
 
-def _route_literals(test: cst.BaseExpression) -> Tuple[List[RoutePath], List[str]]:
+def route_literals(test: cst.BaseExpression) -> Tuple[List[RoutePath], List[str]]:
     """The routes a condition compares with (string literals that look like URL paths, and path
     segments), and the HTTP methods it compares with."""
     paths: List[RoutePath] = []
@@ -1286,7 +1286,7 @@ def _positional_item(node: cst.CSTNode) -> bool:
     return isinstance(index, cst.Integer)
 
 
-def _pattern_routes(pattern: cst.MatchPattern) -> List[RoutePath]:
+def pattern_routes(pattern: cst.MatchPattern) -> List[RoutePath]:
     """The routes a `case` pattern matches: URL paths, and segments (`case ["admin", "reset"]:`)."""
     found: List[RoutePath] = []
     stack: List[cst.CSTNode] = [pattern]
