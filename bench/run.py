@@ -41,6 +41,8 @@ FLAKE8_ALONE = ("import sys\nfrom flake8.plugins import finder\nfinder.BANNED_PL
                 "finder.BANNED_PLUGINS['flake8-bugbear'] = '-'\nfrom flake8.main.cli import main\nsys.exit(main())")
 # flake8 with flake8-bugbear (when installed: `pip install flake8-bugbear`), edgelint's plugin banned.
 FLAKE8_BUGBEAR = FLAKE8_ALONE.replace("finder.BANNED_PLUGINS['flake8-bugbear'] = '-'\n", "")
+# flake8 with edgelint's plugin and no other optional one: what installing edgelint adds to flake8.
+FLAKE8_EDGELINT = FLAKE8_ALONE.replace("finder.BANNED_PLUGINS['edgelint'] = '-'\n", "")
 LIBCST_PARSE = ("import sys, libcst\nfor path in open(sys.argv[1], encoding='utf-8').read().splitlines():\n"
                 "    try:\n        libcst.parse_module(open(path, 'rb').read())\n"
                 "    except Exception:\n        pass\n")
@@ -212,7 +214,7 @@ def flake8_alone(*targets: str) -> List[str]:
 
 
 def flake8_plugin(*targets: str) -> List[str]:
-    return [PYTHON, "-m", "flake8", "--select", "EDG", *targets]
+    return [PYTHON, "-c", FLAKE8_EDGELINT, "--select", "EDG", *targets]
 
 
 def settle() -> None:
