@@ -1,4 +1,4 @@
-"""The `edgelint` command: `check` (the default), `rule` and `clean`."""
+"""The `edgelint` command: `check` (the default), `rule`, `clean` and `server`."""
 from __future__ import annotations
 
 import argparse
@@ -28,7 +28,7 @@ from edgelint.rules import ALL_RULES, DOCUMENTED, KNOWN_CODES, RULE_OPTIONS, RUL
 from edgelint.textio import NEWLINE
 from edgelint.wrangler import WRANGLER_FILES, find_wrangler_config
 
-SUBCOMMANDS = ("check", "rule", "clean")
+SUBCOMMANDS = ("check", "rule", "clean", "server")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 TEXT_FORMATS = ("text", "concise", "full")  # ruff's names: concise is text, full adds the source
 CHECK_EPILOG = """\
@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     clean = commands.add_parser("clean", help=f"remove the {CACHE_DIR}/ result caches")
     clean.add_argument("paths", nargs="*", default=["."], help="projects or directories (default: .)")
     clean.set_defaults(parser=clean)
+
+    server = commands.add_parser("server", help="run the language server on stdin and stdout (edgelint[lsp])")
+    server.set_defaults(parser=server)
     return parser
 
 
@@ -140,6 +143,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _rule(args)
         if args.command == "clean":
             return _clean(args)
+        if args.command == "server":
+            return _server()
         return _check(args)
     except ConfigError as exc:
         print(f"edgelint: error: {exc}", file=sys.stderr)
@@ -446,6 +451,18 @@ def _clean(args: argparse.Namespace) -> int:
     for root in sorted(roots):
         if remove_cache(root):
             print(f"Removed {root / CACHE_DIR}", file=sys.stderr)
+    return EXIT_CLEAN
+
+
+def _server() -> int:
+    try:
+        from edgelint.lsp.server import serve
+    except ImportError as exc:
+        if (exc.name or "").partition(".")[0] not in ("pygls", "lsprotocol"):
+            raise
+        print("edgelint: error: the language server needs pygls: pip install 'edgelint[lsp]'", file=sys.stderr)
+        return EXIT_ERROR
+    serve()
     return EXIT_CLEAN
 
 
