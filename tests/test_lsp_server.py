@@ -145,3 +145,21 @@ async def test_removing_a_binding_from_wrangler_toml_reports_edg302(client):
         [types.FileEvent(from_fs_path(str(wrangler)), types.FileChangeType.Changed)]))
     found = await diagnostics_until(client, entry, lambda found: "EDG302" in codes(found))
     assert "CACHE" in next(diagnostic.message for diagnostic in found if diagnostic.code == "EDG302")
+
+
+async def test_a_broken_configuration_is_logged_and_the_server_goes_on(client):
+    entry = open_file(client, "src/entry.py")
+    await diagnostics_until(client, entry, lambda found: "EDG301" in codes(found))
+    wrangler = client.project / "wrangler.toml"
+    changed = [types.FileEvent(from_fs_path(str(wrangler)), types.FileChangeType.Changed)]
+    wrangler.write_text("kv_namespaces = [", encoding="utf-8")
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changed))
+
+    async def logged():
+        while not any("wrangler.toml" in message.message for message in client.log_messages):
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(logged(), TIMEOUT)
+    wrangler.write_text(WRANGLER.replace(', { binding = "CACHE", id = "2" }', ""), encoding="utf-8")
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changed))
+    await diagnostics_until(client, entry, lambda found: "EDG302" in codes(found))

@@ -138,13 +138,12 @@ def create_server() -> EdgelintServer:
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: EdgelintServer, params: types.InitializedParams) -> None:
-        folders = ls.workspace.folders.values()
-        ls.project = Workspace(to_fs_path(folder.uri) or "" for folder in folders)
+        ls.project = Workspace(_folders(ls))
         _watch_settings(ls)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def folders_changed(ls: EdgelintServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
-        ls.project = Workspace(to_fs_path(folder.uri) or "" for folder in ls.workspace.folders.values())
+        ls.project = Workspace(_folders(ls))
         ls.mark_everything()
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
@@ -181,6 +180,12 @@ def create_server() -> EdgelintServer:
         return None if linted is None else hover(linted, params.position, ls.positions(linted))
 
     return server
+
+
+def _folders(ls: EdgelintServer) -> List[str]:
+    """The workspace folders (a client without them names one root)."""
+    folders = _paths(folder.uri for folder in ls.workspace.folders.values())
+    return folders or [path for path in [ls.workspace.root_path] if path]
 
 
 def _paths(uris: Iterable[str]) -> List[str]:

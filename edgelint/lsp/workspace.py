@@ -87,10 +87,14 @@ class Workspace:
         if path not in files:
             files.append(path)  # an open file the configuration excludes is still the user's to see
         group = next(group for group in group_projects(files, self.resolver, root) if path in group.sources)
+        paths = list(group.sources)
+        if path not in buffers and not os.path.isfile(path):  # deleted: its project without it
+            paths.remove(path)
+            outcome.files[path] = FileResult(path, [], None)
         overrides = {file: text for file, text in buffers.items() if file in group.sources}
         # The on-disk cache answers only for the files as saved: unsaved buffers are analysed in memory.
         saved = all(_disk_text(file) == text for file, text in overrides.items())
-        result = lint_files(list(group.sources), self.resolver, root, overrides=overrides, use_cache=saved)
+        result = lint_files(paths, self.resolver, root, overrides=overrides, use_cache=saved)
         outcome.problems.extend(result.errors)
         by_path: Dict[str, List[Finding]] = {file: [] for file in group.sources}
         for finding in result.findings:
