@@ -24,7 +24,7 @@ from edgelint.lsp.workspace import SETTINGS_FILES, Outcome, Workspace, is_settin
 from edgelint.projects import read_source
 
 DEBOUNCE = 0.3  # seconds without an edit before linting
-Buffers = Dict[str, Tuple[str, int]]  # path -> (text, version) of each open Python file
+Buffers = Dict[str, Tuple[str, Optional[int]]]  # path -> (text, version) of each open Python file
 Published = Tuple[LintedFile, List[types.Diagnostic]]
 
 
@@ -115,7 +115,7 @@ class EdgelintServer(LanguageServer):
         for document in list(self.workspace.text_documents.values()):
             path = to_fs_path(document.uri)
             if path and path.endswith(".py"):
-                buffers[path] = (document.source, document.version or 0)
+                buffers[path] = (document.source, document.version)
         return buffers
 
     def current(self, uri: str) -> Optional[LintedFile]:
