@@ -93,7 +93,7 @@ async def test_editing_a_helper_clears_and_brings_back_the_callers_finding(clien
     await diagnostics_until(client, entry, lambda found: codes(found) == ["EDG101", "EDG301"])
 
 
-async def test_quick_fix_inserts_await(client):
+async def test_quick_fix_inserts_await_and_applying_it_clears_the_finding(client):
     entry = open_file(client, "src/entry.py")
     found = await diagnostics_until(client, entry, lambda found: "EDG301" in codes(found))
     unawaited = next(diagnostic for diagnostic in found if diagnostic.code == "EDG301")
@@ -106,6 +106,12 @@ async def test_quick_fix_inserts_await(client):
     assert [(e.range.start.line, e.range.start.character, e.new_text) for e in edit.edits] == [(7, 4, "await ")]
     noqa = actions[1].edit.document_changes[0].edits
     assert [(e.range.start.line, e.new_text) for e in noqa] == [(7, '    env.CACHE.delete("recent")  # noqa: EDG301')]
+    client.text_document_did_change(types.DidChangeTextDocumentParams(  # applied as an editor applies it
+        types.VersionedTextDocumentIdentifier(version=2, uri=entry),
+        [types.TextDocumentContentChangePartial(range=e.range, text=e.new_text) for e in edit.edits]))
+    await diagnostics_until(client, entry, lambda found: codes(found) == ["EDG101"])
+    assert not await client.text_document_code_action_async(types.CodeActionParams(
+        types.TextDocumentIdentifier(entry), unawaited.range, types.CodeActionContext([])))
 
 
 async def test_fix_all_applies_every_safe_fix_of_the_file(client):
