@@ -1,4 +1,4 @@
-"""The `edgelint` command: `check` (the default), `rule`, `clean` and `model`."""
+"""The `edgelint` command: `check` (the default), `rule`, `clean`, `model` and `server`."""
 from __future__ import annotations
 
 import argparse
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 # The engine, the rules, fixes, baselines and all but the requested reporter are imported where they
 # are used: a run the cache answers needs none of them, and importing them would be most of its time.
 
-SUBCOMMANDS = ("check", "rule", "clean", "model")
+SUBCOMMANDS = ("check", "rule", "clean", "model", "server")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 TEXT_FORMATS = ("text", "concise", "full")  # ruff's names: concise is text, full adds the source
 CHECK_EPILOG = """\
@@ -104,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     clean.set_defaults(parser=clean)
 
     add_model_parser(commands, _patterns)
+    server = commands.add_parser("server", help="run the language server on stdin and stdout (edgelint[lsp])")
+    server.set_defaults(parser=server)
     return parser
 
 
@@ -145,6 +147,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _clean(args)
         if args.command == "model":
             return _model(args)
+        if args.command == "server":
+            return _server()
         return _check(args)
     except ConfigError as exc:
         print(f"edgelint: error: {exc}", file=sys.stderr)
@@ -475,6 +479,18 @@ def _clean(args: argparse.Namespace) -> int:
     for root in sorted(roots):
         if remove_cache(root):
             print(f"Removed {root / CACHE_DIR}", file=sys.stderr)
+    return EXIT_CLEAN
+
+
+def _server() -> int:
+    try:
+        from edgelint.lsp.server import serve
+    except ImportError as exc:
+        if (exc.name or "").partition(".")[0] not in ("pygls", "lsprotocol"):
+            raise
+        print("edgelint: error: the language server needs pygls: pip install 'edgelint[lsp]'", file=sys.stderr)
+        return EXIT_ERROR
+    serve()
     return EXIT_CLEAN
 
 

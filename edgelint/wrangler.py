@@ -57,6 +57,13 @@ def load_bindings(paths: tuple) -> BindingTable:
     return table
 
 
+def forget_configs() -> None:
+    """Look for wrangler configs and read them afresh: a long-running process (the language
+    server) calls this when one changes."""
+    _find_in_parents.cache_clear()
+    load_bindings.cache_clear()
+
+
 def _load(path: Path) -> Tuple[WranglerConfig, List[Binding]]:
     try:
         text = path.read_text(encoding="utf-8")

@@ -1,0 +1,1 @@
+"""The language server (`edgelint server`): needs the `lsp` extra (pygls)."""

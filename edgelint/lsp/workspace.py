@@ -1,0 +1,115 @@
+"""What the language server lints: the project of each changed file, with the editor's open
+buffers laid over the files on disk. Pure engine calls, no protocol: the server runs them on a
+worker thread and turns the results into diagnostics.
+
+Each workspace folder is linted as `edgelint check` run in it would lint it (its files, settings
+per file, the folder as the root of files no wrangler config governs); a file outside every
+folder is linted with the project around it, as the flake8 plugin does.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, List, Mapping, Optional
+
+from edgelint.config import CONFIG_FILES, Resolver
+from edgelint.discovery import discover
+from edgelint.engine import lint_files
+from edgelint.findings import Finding
+from edgelint.projects import group_projects, load_source, project_files_of, read_source
+from edgelint.rules import KNOWN_CODES, RULE_OPTIONS
+from edgelint.wrangler import WRANGLER_FILES, forget_configs
+
+SETTINGS_FILES = frozenset((*CONFIG_FILES, *WRANGLER_FILES))
+
+
+@dataclass
+class FileResult:
+    """One file of a linted project: its findings and, when it has some, its text as linted."""
+
+    path: str
+    findings: List[Finding]
+    text: Optional[str]
+
+
+@dataclass
+class Outcome:
+    """A lint of the projects of some changed files: every file of those projects, and the
+    problems (a file that cannot be read) to log."""
+
+    files: Dict[str, FileResult]
+    problems: List[str]
+
+
+def is_settings_file(path: str) -> bool:
+    """Whether a change to `path` can change settings or bindings (edgelint's or wrangler's config)."""
+    return os.path.basename(path) in SETTINGS_FILES
+
+
+class Workspace:
+    """The folders the editor opened and the settings that govern their files."""
+
+    def __init__(self, folders: Iterable[str] = ()):
+        self.folders: List[str] = sorted({os.path.abspath(folder) for folder in folders})
+        self.resolver = Resolver(KNOWN_CODES, RULE_OPTIONS)
+
+    def reload_settings(self) -> None:
+        """Forget every configuration read: edgelint's settings and wrangler's bindings and files
+        (the engine keeps them for the life of a process)."""
+        self.resolver = Resolver(KNOWN_CODES, RULE_OPTIONS)
+        forget_configs()
+
+    def folder_of(self, path: str) -> Optional[str]:
+        """The innermost workspace folder holding `path` (None: outside every folder)."""
+        holding = [folder for folder in self.folders if path == folder or path.startswith(folder + os.sep)]
+        return max(holding, key=len) if holding else None
+
+    def lint(self, changed: Iterable[str], buffers: Mapping[str, str]) -> Outcome:
+        """Lint the project of each changed Python file once, with `buffers` (path -> unsaved text)
+        over the files on disk."""
+        outcome = Outcome({}, [])
+        for path in sorted(set(changed)):
+            if path in outcome.files or not path.endswith(".py"):
+                continue
+            try:
+                self._lint_project_of(path, buffers, outcome)
+            except Exception as exc:  # noqa: BLE001 - a configuration error or a bug: logged, the server goes on
+                outcome.problems.append(f"{path}: {type(exc).__name__}: {exc}")
+        return outcome
+
+    def _lint_project_of(self, path: str, buffers: Mapping[str, str], outcome: Outcome) -> None:
+        folder = self.folder_of(path)
+        if folder is None:
+            root, files = project_files_of(path, self.resolver)
+        else:
+            root, files = Path(folder), [os.path.abspath(found) for found in discover([folder], self.resolver, [])]
+        if path not in files:
+            files.append(path)  # an open file the configuration excludes is still the user's to see
+        group = next(group for group in group_projects(files, self.resolver, root) if path in group.sources)
+        paths = list(group.sources)
+        if path not in buffers and not os.path.isfile(path):  # deleted: its project without it
+            paths.remove(path)
+            outcome.files[path] = FileResult(path, [], None)
+        overrides = {file: text for file, text in buffers.items() if file in group.sources}
+        # The on-disk cache answers only for the files as saved: unsaved buffers are analysed in memory.
+        saved = all(_disk_text(file) == text for file, text in overrides.items())
+        result = lint_files(paths, self.resolver, root, overrides=overrides, use_cache=saved)
+        outcome.problems.extend(result.errors)
+        by_path: Dict[str, List[Finding]] = {file: [] for file in group.sources}
+        for finding in result.findings:
+            by_path.setdefault(finding.path, []).append(finding)
+        for file, findings in by_path.items():
+            outcome.files[file] = FileResult(file, findings, _text(result.sources, file) if findings else None)
+
+
+def _text(sources: Mapping, path: str) -> Optional[str]:
+    source = sources.get(path)
+    if source is None:
+        return None
+    load_source(source)
+    return source.text
+
+
+def _disk_text(path: str) -> Optional[str]:
+    return read_source(path).text

@@ -1,0 +1,59 @@
+"""What the language server lints, in process: each workspace folder its own project, buffers
+over the disk, deleted files, settings read again on demand."""
+from pathlib import Path
+
+from edgelint.lsp.workspace import Workspace, is_settings_file
+from tests.helpers import write_project
+from tests.lsp_project import HELPER, PROJECT
+
+
+def codes_by_file(outcome, root: Path) -> dict:
+    return {Path(path).relative_to(root).as_posix(): sorted(f.code for f in result.findings)
+            for path, result in outcome.files.items() if Path(path).is_relative_to(root)}
+
+
+def test_each_folder_is_its_own_project_and_buffers_replace_the_files(tmp_path):
+    shop, other = tmp_path / "shop", tmp_path / "other"
+    write_project(shop, PROJECT)
+    write_project(other, PROJECT)
+    workspace = Workspace([str(shop), str(other)])
+    entry = str(shop / "src" / "entry.py")
+    outcome = workspace.lint([entry], {})
+    assert codes_by_file(outcome, shop) == {"src/entry.py": ["EDG101", "EDG301"], "src/kv_store.py": []}
+    assert set(outcome.files) == {entry, str(shop / "src" / "kv_store.py")}
+    assert outcome.files[entry].text == PROJECT["src/entry.py"]
+    edited = {str(shop / "src" / "kv_store.py"): HELPER.replace('kv.put("stats"', 'kv.put("totals"')}
+    assert codes_by_file(workspace.lint([entry], edited), shop)["src/entry.py"] == ["EDG301"]
+
+
+def test_a_deleted_file_is_cleared_and_its_project_linted_without_it(tmp_path):
+    write_project(tmp_path, PROJECT)
+    helper = tmp_path / "src" / "kv_store.py"
+    helper.unlink()
+    outcome = Workspace([str(tmp_path)]).lint([str(helper)], {})
+    assert codes_by_file(outcome, tmp_path) == {"src/kv_store.py": [], "src/entry.py": ["EDG301"]}
+    assert outcome.problems == []
+
+
+def test_settings_are_read_again_when_reloaded(tmp_path):
+    write_project(tmp_path, PROJECT)
+    workspace = Workspace([str(tmp_path)])
+    entry = str(tmp_path / "src" / "entry.py")
+
+    def severity() -> str:
+        return next(f.severity for f in workspace.lint([entry], {}).files[entry].findings if f.code == "EDG301")
+
+    assert severity() == "error"
+    (tmp_path / "pyproject.toml").write_text('[tool.edgelint.severity]\nEDG301 = "warning"\n', encoding="utf-8")
+    workspace.reload_settings()
+    assert severity() == "warning"
+    assert is_settings_file(str(tmp_path / "pyproject.toml")) and is_settings_file("/x/wrangler.jsonc")
+    assert not is_settings_file(entry)
+
+
+def test_a_configuration_error_is_a_problem_not_an_exception(tmp_path):
+    write_project(tmp_path, {**PROJECT, "wrangler.toml": "kv_namespaces = ["})
+    outcome = Workspace([str(tmp_path)]).lint([str(tmp_path / "src" / "entry.py")], {})
+    assert outcome.files == {}
+    [problem] = outcome.problems
+    assert "wrangler.toml" in problem
