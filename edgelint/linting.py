@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Collection, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Collection, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from edgelint.discovery import Governing
 from edgelint.findings import SYNTAX_ERROR, Finding
@@ -60,17 +60,41 @@ def lint_project(group: ProjectInput, use_filter: bool = True, use_cache: bool =
     return findings
 
 
+class AnalysisMemories:
+    """What each project's last analysis left (`engine.Memory`), kept in the process by a
+    long-running host (the language server) instead of on disk: an edit, saved or not, is analysed
+    again only where it can change the findings, and unsaved text never reaches the cache. Forget
+    them when settings or bindings change."""
+
+    def __init__(self) -> None:
+        self._by_project: Dict[Tuple[str, bool], Any] = {}
+
+    def lint(self, group: ProjectInput, use_filter: bool) -> List[Finding]:
+        from edgelint import engine
+
+        key = (str(group.root), use_filter)
+        run = engine.ProjectRun(group, use_filter, memory=self._by_project.get(key), remember=True)
+        findings = run.run()
+        self._by_project[key] = run.memory
+        return findings
+
+    def clear(self) -> None:
+        self._by_project.clear()
+
+
 def _lint_in_worker(group: ProjectInput, use_filter: bool,
                     use_cache: bool) -> Tuple[List[Finding], Dict[str, Source]]:
     findings = lint_project(group, use_filter, use_cache)
     return findings, group.sources
 
 
-def _run_projects(groups: Sequence[ProjectInput], use_filter: bool, jobs: int,
-                  use_cache: bool) -> List[List[Finding]]:
+def _run_projects(groups: Sequence[ProjectInput], use_filter: bool, jobs: int, use_cache: bool,
+                  memories: Optional[AnalysisMemories]) -> List[List[Finding]]:
     """Each project's findings on up to `jobs` processes: the same findings, in the same order, as on one."""
     for group in groups:
         binding_table(group)  # a broken wrangler config stops the run here, not in a worker
+    if memories is not None:
+        return [memories.lint(group, use_filter) for group in groups]
     workers = worker_count(jobs, sum(len(group.sources) for group in groups))
     if workers <= 1:
         return [lint_project(group, use_filter, use_cache) for group in groups]
@@ -93,17 +117,18 @@ def engine_finding(code: str, path: str, line: int, column: int, message: str) -
 def lint_files(paths: Sequence[str], governing: Governing, fallback_root: Path, use_filter: bool = True,
                overrides: Optional[Mapping[str, Union[str, bytes]]] = None, apply_noqa: bool = True, jobs: int = 1,
                use_cache: bool = False, named: Collection[str] = (),
-               host_ignores: Optional[HostIgnores] = None) -> LintResult:
+               host_ignores: Optional[HostIgnores] = None, memories: Optional[AnalysisMemories] = None) -> LintResult:
     """Lint `paths` (already discovered) as projects. `overrides` replaces file contents: a text
     (an editor's buffer) or bytes (stdin). The `named` files' syntax errors are reported even where
-    the relevance filter skips them. `host_ignores`: the codes flake8 drops, before precedence."""
+    the relevance filter skips them. `host_ignores`: the codes flake8 drops, before precedence.
+    `memories`: analyse incrementally in the process (instead of `use_cache`, on disk)."""
     result = LintResult(files=len(paths))
     groups = group_projects(paths, governing, fallback_root)
     for group in groups:
         for path, content in (overrides or {}).items():
             if path in group.sources:
                 group.sources[path] = source_of(path, content)
-    for group, findings in zip(groups, _run_projects(groups, use_filter, jobs, use_cache)):
+    for group, findings in zip(groups, _run_projects(groups, use_filter, jobs, use_cache, memories)):
         result.findings.extend(findings)
         if use_filter and named:
             result.findings.extend(_skipped_syntax_errors(group, named, findings))

@@ -9,7 +9,7 @@ import re
 import shutil
 import sys
 from pathlib import Path
-from typing import Callable, List, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import pytest
 
@@ -17,6 +17,7 @@ from edgelint import flake8_plugin
 from edgelint.config import Resolver
 from edgelint.discovery import discover
 from edgelint.engine import lint_files
+from edgelint.linting import AnalysisMemories
 from edgelint.rules import KNOWN_CODES, RULE_OPTIONS
 from tests.helpers import FIXTURES
 
@@ -24,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from corpus import write_corpus  # noqa: E402 - the bench's generator of Workers projects
 
 
-def _lint(root: Path, use_cache: bool) -> List[Tuple]:
+def _lint(root: Path, use_cache: bool, memories: Optional[AnalysisMemories] = None) -> List[Tuple]:
     resolver = Resolver(KNOWN_CODES, RULE_OPTIONS)
     files = discover([str(root)], resolver, [])
-    result = lint_files(files, resolver, root, use_cache=use_cache)
+    result = lint_files(files, resolver, root, use_cache=use_cache, memories=memories)
     return [(f.path, f.line, f.column, f.code, f.message, f.related, f.fix) for f in result.findings]
 
 
@@ -113,6 +114,23 @@ def test_random_edits_give_what_a_cold_run_gives(tmp_path, seed):
         edit = rng.choice(EDITS)
         edit(root, rng)
         assert _lint(root, use_cache=True) == _lint(root, use_cache=False), f"step {step}: {edit.__name__}"
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_an_analysis_kept_in_the_process_gives_what_a_cold_run_gives(tmp_path, seed):
+    """The language server's path: no disk cache, each analysis starting from the last one's memory
+    (forgotten when settings or bindings change, as the server forgets it)."""
+    rng = random.Random(seed)
+    root = tmp_path / "worker"
+    write_corpus(root, 14, seed=seed)
+    memories = AnalysisMemories()
+    assert _lint(root, False, memories) == _lint(root, use_cache=False)
+    for step in range(14):
+        edit = rng.choice(EDITS)
+        edit(root, rng)
+        if edit in (_change_the_wrangler_config, _change_a_setting):
+            memories.clear()
+        assert _lint(root, False, memories) == _lint(root, use_cache=False), f"step {step}: {edit.__name__}"
 
 
 def test_the_flake8_plugin_answers_an_edited_file_as_a_cold_run_does(tmp_path):

@@ -15,7 +15,7 @@ from typing import Dict, Iterable, List, Mapping, Optional
 
 from edgelint.config import CONFIG_FILES, Resolver
 from edgelint.discovery import discover
-from edgelint.engine import lint_files
+from edgelint.linting import AnalysisMemories, lint_files
 from edgelint.findings import Finding
 from edgelint.projects import group_projects, load_source, project_files_of, read_source
 from edgelint.rules import KNOWN_CODES, RULE_OPTIONS
@@ -53,11 +53,13 @@ class Workspace:
     def __init__(self, folders: Iterable[str] = ()):
         self.folders: List[str] = sorted({os.path.abspath(folder) for folder in folders})
         self.resolver = Resolver(KNOWN_CODES, RULE_OPTIONS)
+        self.memories = AnalysisMemories()
 
     def reload_settings(self) -> None:
         """Forget every configuration read: edgelint's settings and wrangler's bindings and files
         (the engine keeps them for the life of a process)."""
         self.resolver = Resolver(KNOWN_CODES, RULE_OPTIONS)
+        self.memories.clear()
         forget_configs()
 
     def folder_of(self, path: str) -> Optional[str]:
@@ -92,9 +94,11 @@ class Workspace:
             paths.remove(path)
             outcome.files[path] = FileResult(path, [], None)
         overrides = {file: text for file, text in buffers.items() if file in group.sources}
-        # The on-disk cache answers only for the files as saved: unsaved buffers are analysed in memory.
+        # The on-disk cache (shared with the CLI and flake8) answers for the files as saved; with unsaved
+        # buffers the analysis starts from what the last one in this process left.
         saved = all(_disk_text(file) == text for file, text in overrides.items())
-        result = lint_files(paths, self.resolver, root, overrides=overrides, use_cache=saved)
+        result = lint_files(paths, self.resolver, root, overrides=overrides, use_cache=saved,
+                            memories=None if saved else self.memories)
         outcome.problems.extend(result.errors)
         by_path: Dict[str, List[Finding]] = {file: [] for file in group.sources}
         for finding in result.findings:
