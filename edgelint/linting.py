@@ -63,8 +63,9 @@ def lint_project(group: ProjectInput, use_filter: bool = True, use_cache: bool =
 class AnalysisMemories:
     """What each project's last analysis left (`engine.Memory`), kept in the process by a
     long-running host (the language server) instead of on disk: an edit, saved or not, is analysed
-    again only where it can change the findings, and unsaved text never reaches the cache. Forget
-    them when settings or bindings change."""
+    again only where it can change the findings, and unsaved text never reaches the cache (a
+    project's first analysis here starts from the one the disk cache holds, if any). Forget them
+    when settings or bindings change."""
 
     def __init__(self) -> None:
         self._by_project: Dict[Tuple[str, bool], Any] = {}
@@ -73,7 +74,8 @@ class AnalysisMemories:
         from edgelint import engine
 
         key = (str(group.root), use_filter)
-        run = engine.ProjectRun(group, use_filter, memory=self._by_project.get(key), remember=True)
+        memory = self._by_project.get(key) or CachedProject(group, use_filter).analysis()
+        run = engine.ProjectRun(group, use_filter, memory=memory, remember=True)
         findings = run.run()
         self._by_project[key] = run.memory
         return findings

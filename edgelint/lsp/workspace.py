@@ -17,7 +17,7 @@ from edgelint.config import CONFIG_FILES, Resolver
 from edgelint.discovery import discover
 from edgelint.linting import AnalysisMemories, lint_files
 from edgelint.findings import Finding
-from edgelint.projects import group_projects, load_source, project_files_of, read_source
+from edgelint.projects import group_projects, load_source, project_files_of
 from edgelint.rules import KNOWN_CODES, RULE_OPTIONS
 from edgelint.wrangler import WRANGLER_FILES, forget_configs
 
@@ -94,11 +94,9 @@ class Workspace:
             paths.remove(path)
             outcome.files[path] = FileResult(path, [], None)
         overrides = {file: text for file, text in buffers.items() if file in group.sources}
-        # The on-disk cache (shared with the CLI and flake8) answers for the files as saved; with unsaved
-        # buffers the analysis starts from what the last one in this process left.
-        saved = all(_disk_text(file) == text for file, text in overrides.items())
-        result = lint_files(paths, self.resolver, root, overrides=overrides, use_cache=saved,
-                            memories=None if saved else self.memories)
+        # Each analysis starts from what the last one in this process left (the first from what the
+        # disk cache holds); nothing is written to the disk cache, which holds files as saved.
+        result = lint_files(paths, self.resolver, root, overrides=overrides, memories=self.memories)
         outcome.problems.extend(result.errors)
         by_path: Dict[str, List[Finding]] = {file: [] for file in group.sources}
         for finding in result.findings:
@@ -113,7 +111,3 @@ def _text(sources: Mapping, path: str) -> Optional[str]:
         return None
     load_source(source)
     return source.text
-
-
-def _disk_text(path: str) -> Optional[str]:
-    return read_source(path).text
