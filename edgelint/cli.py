@@ -15,7 +15,7 @@ from edgelint.cache import CACHE_DIR, remove_cache
 from edgelint.config import Resolver, check_codes, load_settings, parse_settings, read_table
 from edgelint.costmodel.command import add_parser as add_model_parser, run as run_model
 from edgelint.discovery import DEFAULT_EXCLUDES, Governing, discover
-from edgelint.errors import ConfigError
+from edgelint.errors import ConfigError, missing_package
 from edgelint.projects import load_source, project_files_of, project_root
 from edgelint.registry import KNOWN_CODES, RULE_OPTIONS
 from edgelint.report import REPORTERS, WITH_NOTIFICATIONS, text
@@ -154,6 +154,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"edgelint: error: {exc}", file=sys.stderr)
         if args.command in (None, "check") and args.format in WITH_NOTIFICATIONS:
             _report_problem(args, str(exc))
+        return EXIT_ERROR
+    except ModuleNotFoundError as exc:  # a dependency the environment lacks: one line, not a traceback
+        if not exc.name or exc.name.split(".")[0] == "edgelint":
+            raise  # a broken edgelint, not a missing dependency
+        print(f"edgelint: error: {missing_package(exc.name)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

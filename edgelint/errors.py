@@ -1,7 +1,10 @@
 """Errors that end a run with exit code 2 and one clear line."""
 from __future__ import annotations
 
+import importlib
 import re
+import sys
+from types import ModuleType
 from typing import Optional, Pattern
 
 
@@ -12,6 +15,21 @@ class ConfigError(Exception):
         super().__init__(f"{path}: {problem}")
         self.path = path
         self.problem = problem
+
+
+def missing_package(name: str) -> str:
+    """What to say when this Python lacks a package edgelint depends on (an install without its
+    dependencies, or edgelint's source run by another interpreter)."""
+    return (f"the Python running edgelint ({sys.executable}) lacks the package {name!r}: "
+            f"install edgelint with its dependencies (pip install edgelint) in that environment")
+
+
+def require(name: str, path: str) -> ModuleType:
+    """Import a dependency needed to read `path`; without it, a configuration error naming the file."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise ConfigError(path, missing_package(name)) from None
 
 
 def line_of(text: str, key: str, after: Optional[Pattern[str]] = None) -> int:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Tuple
+from typing import TYPE_CHECKING, Optional, Tuple
 
-import libcst as cst
+if TYPE_CHECKING:  # annotations only: a run the cache answers never loads libcst
+    import libcst as cst
 
 
 # Findings the engine itself produces (documented in edgelint.rules beside the rules' codes).

@@ -11,9 +11,10 @@ import sys
 import tokenize
 import warnings
 from io import BytesIO
-from typing import List, NamedTuple, Optional, Tuple, Union
+from typing import TYPE_CHECKING, List, NamedTuple, Optional, Tuple, Union
 
-import libcst as cst
+if TYPE_CHECKING:  # annotations only: a run the cache answers never loads libcst
+    import libcst as cst
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 _LIBCST_POSITION = re.compile(r"error at (\d+):(\d+)")

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
-from edgelint.errors import ConfigError, line_of
+from edgelint.errors import ConfigError, line_of, require
 from edgelint.model.bindings import (
     ARRAY,
     NAMES,
@@ -88,8 +88,7 @@ def _load(path: Path) -> Tuple[WranglerConfig, List[Binding]]:
 def _parse(path: Path, text: str) -> Dict[str, Any]:
     if path.suffix == ".toml":
         return load_toml(text, str(path))
-    import json5  # imported lazily: most runs find a wrangler.toml or nothing
-
+    json5 = require("json5", str(path))  # imported lazily: most runs find a wrangler.toml or nothing
     try:
         data = json5.loads(text)
     except ValueError as exc:

@@ -26,7 +26,7 @@ import pytest
 
 from edgelint import engine
 from tests.conftest import ROOT
-from tests.helpers import lint_directory
+from tests.helpers import lint_directory, write_project
 from tests.test_cli import COUNTER, counter_project
 
 ENTRY_FINDING = "src/entry.py:3:11: EDG101"
@@ -246,3 +246,16 @@ def test_collector_thresholds_are_tuned_for_a_run_and_restored_after_it(tmp_path
     assert lint_directory(counter_project(tmp_path)).findings
     assert seen and seen[0][0] > before[0]
     assert gc.get_threshold() == before
+
+
+@pytest.mark.parametrize("package, named", [("json5", "wrangler.jsonc: "), ("libcst", "")])
+def test_a_dependency_missing_from_the_environment_is_one_error_line(tmp_path, package, named):
+    """edgelint's source run by a Python without its dependencies (json5 is read lazily, for JSONC)."""
+    write_project(tmp_path, {"wrangler.jsonc": '{"kv_namespaces": [{"binding": "KV", "id": "1"}]}',
+                             "src/entry.py": "async def on_fetch(request, env):\n    await env.KV.get('k')\n"})
+    hide = f"import sys; sys.modules[{package!r}] = None; from edgelint.cli import main; sys.exit(main())"
+    completed = subprocess.run([sys.executable, "-c", hide, "check", "--no-cache", "."], cwd=tmp_path,
+                               capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert completed.returncode == 2 and "Traceback" not in completed.stderr
+    [line] = completed.stderr.splitlines()
+    assert line.startswith("edgelint: error: ") and named in line and f"lacks the package {package!r}" in line
