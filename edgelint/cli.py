@@ -225,9 +225,7 @@ def _check(args: argparse.Namespace) -> int:
     _write(output, args.output)
     _tell(args, warnings, problems)
     if result.findings and not args.quiet:
-        from edgelint.fixes import is_applicable
-
-        fixable = sum(1 for f in result.findings if is_applicable(f.fix, args.unsafe_fixes))
+        fixable = sum(1 for f in result.findings if f.fix is not None and f.fix.applies(args.unsafe_fixes))
         noun = "problem" if len(result.findings) == 1 else "problems"
         print(f"Found {len(result.findings)} {noun} ({fixable} fixable with --fix).", file=sys.stderr)
     if problems or any(f.code == "EDG998" for f in result.findings):

@@ -32,6 +32,10 @@ class Fix:
     applicability: str  # "safe" | "unsafe"
     edits: Tuple[Edit, ...]
 
+    def applies(self, unsafe: bool) -> bool:
+        """Whether `--fix` applies it (an unsafe fix only with `--unsafe-fixes`)."""
+        return self.applicability == "safe" or unsafe
+
 
 @dataclass(frozen=True)
 class RelatedLocation:

@@ -73,10 +73,6 @@ def fix_for(kind: Optional[str], tree: cst.Module, source: str, node: cst.CSTNod
     return FIX_BUILDERS[kind](line, column) if source.startswith(first_line, offset) else None
 
 
-def is_applicable(fix: Optional[Fix], unsafe: bool) -> bool:
-    return fix is not None and (fix.applicability == SAFE or unsafe)
-
-
 # ---------------------------------------------------------------------------- applying edits to text
 
 
@@ -146,7 +142,7 @@ def plan_fixes(findings: Sequence[Finding], texts: Mapping[str, Optional[str]],
     """What `--fix` would change in each file, and the files it refuses to change (with why)."""
     by_path: Dict[str, List[Fix]] = {}
     for finding in sorted(findings, key=lambda f: f.sort_key):
-        if is_applicable(finding.fix, unsafe):
+        if finding.fix is not None and finding.fix.applies(unsafe):
             by_path.setdefault(finding.path, []).append(finding.fix)
     planned: List[FileFix] = []
     problems: List[str] = []

@@ -1,0 +1,72 @@
+"""libcst imported through edgelint.cstimport: the same classes, its compiled methods kept."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PROBE = r"""
+import json, sys
+import edgelint
+from libcst._nodes.expression import Name  # a submodule first: libcst is imported as usual around it
+import libcst as cst
+from edgelint.cstimport import last_import, _Loader
+source = "async def f(kv):\n    n = int(await kv.get('n') or 0)\n    await kv.put('n', str(n + 1))\n"
+module = cst.parse_module(source)
+renamed = Name("x").with_changes(value="y")
+print(json.dumps({
+    "compiled": last_import[0].compiled if last_import else None,
+    "used": len(last_import[0].used) if last_import else None,
+    "round_trip": module.code == source,
+    "equal": cst.Name("x").deep_equals(cst.Name("x")) and renamed.value == "y",
+    "repr": repr(cst.Name("x")).startswith("Name("),
+    "loader_restored": not isinstance(cst.__spec__.loader, _Loader) and not isinstance(cst.__loader__, _Loader),
+}))
+"""
+
+
+def probe(cache_dir: str, script: str = PROBE) -> dict:
+    env = {**os.environ, "EDGELINT_CACHE_DIR": cache_dir, "PYTHONPATH": str(ROOT)}
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert completed.returncode == 0 and not completed.stderr, completed.stderr
+    return json.loads(completed.stdout)
+
+
+def cache_files(directory: Path) -> list:
+    return sorted(path.name for path in directory.glob("libcst-methods.*.marshal"))
+
+
+def test_the_second_import_compiles_nothing_and_the_classes_behave_the_same(tmp_path):
+    first = probe(str(tmp_path))
+    assert first["compiled"] > 100 and cache_files(tmp_path) == [f"libcst-methods.{sys.implementation.cache_tag}.marshal"]
+    second = probe(str(tmp_path))
+    assert second["compiled"] == 0 and second["used"] == first["used"]
+    for result in (first, second):
+        assert result["round_trip"] and result["equal"] and result["repr"] and result["loader_restored"]
+
+
+def test_a_corrupt_or_foreign_file_is_compiled_again_and_replaced(tmp_path):
+    probe(str(tmp_path))
+    [name] = cache_files(tmp_path)
+    (tmp_path / name).write_bytes(b"\x00not marshal")
+    assert probe(str(tmp_path))["compiled"] > 100
+    assert probe(str(tmp_path))["compiled"] == 0  # rewritten
+
+
+def test_no_cache_directory_or_an_unwritable_one_only_means_compiling(tmp_path):
+    assert probe("")["compiled"] > 100
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = probe(str(blocker / "cache"))  # a directory cannot be made under a file
+    assert result["compiled"] > 100 and result["round_trip"]
+
+
+def test_libcst_imported_before_edgelint_is_left_alone(tmp_path):
+    script = "import libcst, edgelint, sys\nfrom edgelint.cstimport import _Finder, last_import\n" \
+             "print(any(isinstance(f, _Finder) for f in sys.meta_path), last_import)"
+    env = {**os.environ, "EDGELINT_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert completed.stdout.split() == ["False", "[]"], completed.stderr
+    assert cache_files(tmp_path) == []
