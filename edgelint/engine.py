@@ -133,6 +133,7 @@ class ProjectRun:
         self.remember = remember  # leave a memory for the next analysis (`memory`)
         self.memory: Optional[Memory] = None  # what this one leaves
         self._outlines: Dict[str, Any] = {}
+        self._clues: Dict[str, Any] = {}  # what the relevance check found, for the next analysis
         self._tables: Dict[int, BindingTable] = {}  # by id of the settings whose `bindings` apply
         self.shared: Optional[SharedWork] = None  # the outlines they compute, while the files are parsed
         self.findings: List[Finding] = []
@@ -146,10 +147,14 @@ class ProjectRun:
         pending = [path for path in self.group.sources if self._wanted(path)]
         # Worker processes start here, on the main thread (forking from another thread is unsafe);
         # deeply nested code needs more than Python's default 1,000 frames: see edgelint.deepstack.
-        with fewer_collections(), self._outline_helpers([path for path in pending if self._known_outline(path) is None]):
-            return call_with_deep_stack(partial(self._run, pending))
+        with fewer_collections():
+            with self._outline_helpers([path for path in pending if self._known_outline(path) is None]):
+                project = call_with_deep_stack(partial(self._index, pending))
+            shared = self._analysed_in_shares(project)
+            return call_with_deep_stack(partial(self._analyse_and_check, project, shared))
 
-    def _run(self, pending: List[str]) -> List[Finding]:
+    def _index(self, pending: List[str]) -> Project:
+        """Parse what the analysis needs up front (and the files it imports), and index it."""
         module_names = {path: module_name(path, self.group.root) for path in self.group.sources}
         names = ModuleIndex({name: path for path, name in module_names.items()})
         configs = binding_table(self.group).configs  # settings add bindings, not configs
@@ -170,9 +175,14 @@ class ProjectRun:
             path: self.previous.clues[path] for path, module in self.modules.items()
             if path in self.previous.clues and self.previous.outlines.get(path, ("",))[0] == self.group.sources[path].digest}
         project = Project(self.modules.values(), self.settings.admin_markers, clues)
-        clues, project.clues = (project.clues if self.remember else {}), {}  # kept for the next analysis only
+        self._clues, project.clues = (project.clues if self.remember else {}), {}  # kept for the next analysis only
+        return project
+
+    def _analyse_and_check(self, project: Project, shared: Optional[Memory]) -> List[Finding]:
+        """Analyse (replaying what the last analysis, or the processes that shared this one,
+        learnt of unchanged modules) and run the rules."""
         index = _index_of(project)
-        previous = self.previous
+        previous = shared or self.previous
         if previous is not None and (previous.index != index or not previous.replayable):
             previous = None
         changed = self._changed(previous)
@@ -203,8 +213,59 @@ class ProjectRun:
         for found in errors.values():
             self.findings.extend(found[1])
         if self.remember:
-            self.memory = self._remember(project, index, errors, clues)
+            self.memory = self._remember(project, index, errors, self._clues)
         return self.findings
+
+    def _analysed_in_shares(self, project: Project) -> Optional[Memory]:
+        """A cold analysis of a large project on `helpers + 1` processes: each analyses a slice of
+        the entry points and runs the rules on them; what they learnt comes back as a `Memory`,
+        which the last pass (`_analyse_and_check`) replays as it replays an unchanged project's,
+        running again any root whose assumptions about other roots do not hold. None: analyse
+        here alone (a small or incremental run, a platform without fork, a share that failed).
+        Workers are forked here, on the main thread, after the parse: they inherit the trees."""
+        count = self._share_count(project)
+        if count <= 1:
+            return None
+        global _FORKED_RUN
+        _FORKED_RUN = (self, project, count)
+        try:
+            with process_pool(count - 1) as pool:
+                futures = [pool.submit(_analyse_share, index) for index in range(1, count)]
+                memories = [call_with_deep_stack(partial(self._share, project, 0, count))]
+                memories.extend(future.result() for future in futures)
+        except Exception:  # noqa: BLE001 - a worker died or failed: analyse here alone
+            memories = [None]
+        finally:
+            _FORKED_RUN = None
+        project.forget_analysis()
+        project.runtime_globals = {}
+        self.items.clear()
+        if any(memory is None or not memory.replayable for memory in memories):
+            return None
+        spelling = {os.path.abspath(path): path for path in self.group.sources}
+        return _merged(memories).spelled(lambda path: spelling.get(path, path))
+
+    def _share_count(self, project: Project) -> int:
+        if self.previous is not None or self.helpers < 1 or self.keep_project:
+            return 1  # an incremental run replays; `edgelint model` reads every root's operations
+        if sum(len(module.text) for module in project.modules.values()) < MIN_SHARED_TEXT:
+            return 1
+        import multiprocessing
+
+        return self.helpers + 1 if "fork" in multiprocessing.get_all_start_methods() else 1
+
+    def _share(self, project: Project, index: int, count: int) -> Optional[Memory]:
+        """Analyse slice `index` of `count` of the entry points and place the rules' findings on
+        them: what the last pass replays. None when a rule failed (the last pass reports it)."""
+        from edgelint.model.analysis import analyse
+
+        if index:  # a class's own findings (EDG303) are the first share's
+            project.kept_classes = {cls.key for cls in project.durable_object_classes()}
+        analyse(project, share=(index, count))
+        self._place(project)
+        if self.findings:
+            return None
+        return self._remember(project, _index_of(project), self._chunk_errors(None, frozenset()), {})
 
     def _changed(self, previous: Optional[Memory]) -> FrozenSet[str]:
         """Names of the modules whose content differs from the last analysis (all: none kept)."""
@@ -336,6 +397,15 @@ class ProjectRun:
         self.findings.append(engine_finding(INTERNAL_ERROR, path, 1, 0, message))
 
     def _run_rules(self, project: Project, previous: Optional[Memory]) -> None:
+        self._place(project)
+        if previous is not None:  # what the replayed roots and the unchanged classes reported last time
+            self.items.update((key, previous.roots[key][1]) for key in project.replayed)
+            self.items.update((key, items) for key, (_, items) in previous.classes.items()
+                              if key[0] in project.kept_classes)
+        self.findings.extend(combine(self._in_order(project), self._rule_of))
+
+    def _place(self, project: Project) -> None:
+        """The rules' reports on the roots analysed here, positioned, filed by root in `items`."""
         reports: List[Union[Report, Choice]] = []
         for rule_class in ALL_RULES:
             if not any(settings.is_selected(rule_class.code) for settings in self.group.all_settings()):
@@ -349,11 +419,6 @@ class ProjectRun:
         positions = Positions(lambda path: self.position_index(self.modules[path]))
         for root, item in place(reports, positions, self._fix, self._internal_error):
             self.items.setdefault(root, []).append(item)
-        if previous is not None:  # what the replayed roots and the unchanged classes reported last time
-            self.items.update((key, previous.roots[key][1]) for key in project.replayed)
-            self.items.update((key, items) for key, (_, items) in previous.classes.items()
-                              if key[0] in project.kept_classes)
-        self.findings.extend(combine(self._in_order(project), self._rule_of))
 
     def _in_order(self, project: Project) -> Iterator[Item]:
         """Candidates root by root, in the order the roots run, then the classes' own: the same
@@ -390,6 +455,31 @@ class ProjectRun:
         parts = [(chunk.first, chunk.last, chunk.tree) for chunk in module.chunks if chunk.tree is not None]
         calls = {chunk.first: chunk.calls for chunk in module.chunks if chunk.calls is not None}
         return PositionIndex(parts, module.text, calls)
+
+
+# Below this much module text (about 4,000 lines) a cold analysis is over before workers have started.
+MIN_SHARED_TEXT = 150_000
+_FORKED_RUN: Optional[Tuple[ProjectRun, Project, int]] = None  # what a forked worker analyses a share of
+
+
+def _analyse_share(index: int) -> Optional[Memory]:
+    """A forked worker's job: its share of the run it inherited (`ProjectRun._analysed_in_shares`)."""
+    assert _FORKED_RUN is not None, "shares are analysed in workers forked from the run"
+    run, project, count = _FORKED_RUN
+    return call_with_deep_stack(partial(run._share, project, index, count))
+
+
+def _merged(memories: Sequence[Memory]) -> Memory:
+    """The shares' memories as one: every share's roots, the first share's classes, and each
+    module's syntax errors as any share found them (each parsed the statements its roots entered)."""
+    first = memories[0]
+    roots = {key: value for memory in memories for key, value in memory.roots.items()}
+    errors: Dict[str, Tuple[str, List[Finding]]] = {}
+    for memory in memories:
+        for path, (digest, found) in memory.errors.items():
+            known = errors.setdefault(path, (digest, []))[1]
+            known.extend(finding for finding in found if finding not in known)
+    return Memory(first.index, first.outlines, roots, first.classes, errors, {}, True)
 
 
 def _index_of(project: Project) -> Tuple[Any, ...]:

@@ -42,7 +42,7 @@ def lint_project(group: ProjectInput, use_filter: bool = True, use_cache: bool =
                  helpers: int = 0) -> List[Finding]:
     """One project's findings before selection and noqa, from the cache when nothing changed;
     up to `helpers` worker processes outline its files when it has to be analysed and enough of
-    them pass the relevance filter. The engine (the parser, the model, the rules) is imported only
+    them pass the relevance filter, and share a cold analysis of a large project. The engine (the parser, the model, the rules) is imported only
     for an analysis."""
     if not use_cache:
         from edgelint import engine
@@ -97,11 +97,11 @@ def _run_projects(groups: Sequence[ProjectInput], use_filter: bool, jobs: int, u
         binding_table(group)  # a broken wrangler config stops the run here, not in a worker
     if memories is not None:
         return [memories.lint(group, use_filter) for group in groups]
+    if len(groups) == 1:  # one project: workers outline its files and share a large analysis
+        return [lint_project(groups[0], use_filter, use_cache, helpers=max(jobs, 1) - 1)]
     workers = worker_count(jobs, sum(len(group.sources) for group in groups))
     if workers <= 1:
         return [lint_project(group, use_filter, use_cache) for group in groups]
-    if len(groups) == 1:  # one project: the parent analyses it, workers outline its files
-        return [lint_project(groups[0], use_filter, use_cache, helpers=workers - 1)]
     run = partial(_lint_in_worker, use_filter=use_filter, use_cache=use_cache)
     with process_pool(workers) as pool:
         outcomes = ordered_map(pool, run, groups, cost=lambda group: len(group.sources))

@@ -5,7 +5,9 @@ the libcst trees of a project in one process, and shipping a tree between proces
 than parsing it (~1.2 parses to build and pickle, ~0.5 to unpickle). So whole projects go to
 workers when there are several; inside one project, workers compute the files' outlines (Python's
 `ast`: where the top-level statements lie, plain data that is cheap to send) while the parent
-parses with libcst what the analysis needs up front; the pool stops before the analysis.
+parses with libcst what the analysis needs up front; that pool stops before the analysis. A large
+cold analysis is then shared by workers forked after the parse (`engine.ProjectRun`), which send
+back plain data too: what their slice of the entry points learnt, as the cache keeps it.
 """
 from __future__ import annotations
 

@@ -239,8 +239,8 @@ def test_linted_code_is_never_imported_or_executed(tmp_path, run_cli):
 
 def test_collector_thresholds_are_tuned_for_a_run_and_restored_after_it(tmp_path, monkeypatch):
     seen = []
-    real_run = engine.ProjectRun._run
-    monkeypatch.setattr(engine.ProjectRun, "_run",
+    real_run = engine.ProjectRun._index
+    monkeypatch.setattr(engine.ProjectRun, "_index",
                         lambda self, *args: seen.append(gc.get_threshold()) or real_run(self, *args))
     before = gc.get_threshold()
     assert lint_directory(counter_project(tmp_path)).findings

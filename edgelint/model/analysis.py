@@ -8,18 +8,29 @@ that a later run can replay a root whose modules did not change (`model.project.
 """
 from __future__ import annotations
 
-from typing import Iterator, Mapping, Optional
+from typing import Iterator, Mapping, Optional, Tuple
 
 from edgelint.model.interpreter import analyse_root
 from edgelint.model.operations import Context, PathKind
 from edgelint.model.project import FunctionInfo, Project, RootKey, RootMemory, RootRun
 
 
-def analyse(project: Project, kept: Optional[Mapping[RootKey, RootMemory]] = None) -> Project:
+def analyse(project: Project, kept: Optional[Mapping[RootKey, RootMemory]] = None,
+            share: Optional[Tuple[int, int]] = None) -> Project:
     """Run every entry point, then every function nothing reached, in that order; twice if module
     globals are set at runtime. A root in `kept` whose assumptions still hold is not run again:
-    what it learnt is replayed from there (a cache decided its modules did not change)."""
+    what it learnt is replayed from there (a cache decided its modules did not change).
+
+    `share` (index, count): run only that slice of the entry points, for a process that analyses
+    a part of the project beside others; a last pass replays what they all learnt (`kept`) and
+    runs the rest (engine.ProjectRun)."""
     project.kept = dict(kept or {})
+    if share is not None:
+        entries = project.entry_points()
+        index, count = share
+        for function, kind in entries[len(entries) * index // count:len(entries) * (index + 1) // count]:
+            _run_or_replay(project, function, kind)
+        return project
     _analyse_all(project)
     if project.runtime_globals:
         learnt = dict(project.runtime_globals)

@@ -883,6 +883,7 @@ class Project:
         """Back to an index nothing was analysed over (model.analysis runs twice when module
         globals are set at runtime)."""
         self.facts = Facts()
+        self._op_ids = itertools.count(1)
         self.ops_by_id = {}
         self.module_values = {}
         self.init_attrs = {}

@@ -1,0 +1,70 @@
+"""A cold analysis shared by several processes (each analyses a slice of the entry points, the last
+pass replays them) reports exactly what one process reports: on every fixture project, the labeled
+examples and a generated corpus, with the size threshold lowered so that every project shares."""
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from pathlib import Path
+from typing import List, Tuple
+
+import pytest
+
+from edgelint import engine
+from edgelint.config import Resolver
+from edgelint.discovery import discover
+from edgelint.rules import KNOWN_CODES, RULE_OPTIONS
+from tests.helpers import FIXTURES
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from corpus import write_corpus  # noqa: E402 - the bench's generator of Workers projects
+
+pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
+                                reason="shares are analysed in forked workers")
+
+PROJECTS = sorted([FIXTURES / "demo-worker"] + [path for parent in ("projects", "examples")
+                                                for path in (FIXTURES / parent).iterdir() if path.is_dir()])
+
+
+def findings(root: Path, jobs: int) -> List[Tuple]:
+    resolver = Resolver(KNOWN_CODES, RULE_OPTIONS)
+    files = discover([str(root)], resolver, [])
+    result = engine.lint_files(files, resolver, root, jobs=jobs)
+    return [(f.path, f.line, f.column, f.code, f.message, f.related, f.fix) for f in result.findings]
+
+
+@pytest.fixture
+def shared_runs(monkeypatch):
+    """Every analysis shares, whatever its size; counts the runs that did."""
+    monkeypatch.setattr(engine, "MIN_SHARED_TEXT", 0)
+    shared: List[int] = []
+    original = engine.ProjectRun._analysed_in_shares
+
+    def counted(run, project):
+        memory = original(run, project)
+        shared.append(memory is not None)
+        return memory
+
+    monkeypatch.setattr(engine.ProjectRun, "_analysed_in_shares", counted)
+    return shared
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_shared_analysis_reports_what_one_process_reports_on_every_fixture(shared_runs, jobs):
+    shared = []
+    for project in PROJECTS:
+        alone = findings(project, jobs=1)
+        shared_runs.clear()
+        assert findings(project, jobs=jobs) == alone, project.name
+        shared.extend(shared_runs)
+    # Shared, then replayed: all but the projects that set module globals at runtime (their roots
+    # depend on each other: analysed in one process).
+    assert len(shared) == len(PROJECTS) and sum(shared) > 0.8 * len(PROJECTS), shared
+
+
+def test_shared_analysis_of_a_generated_corpus(shared_runs, tmp_path):
+    write_corpus(tmp_path, 60)
+    alone = findings(tmp_path, jobs=1)
+    shared_runs.clear()
+    assert findings(tmp_path, jobs=2) == alone and len(alone) > 20
+    assert shared_runs == [True]
