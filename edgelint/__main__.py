@@ -1,3 +1,3 @@
-from edgelint.cli import main
+from edgelint.cli import command
 
-raise SystemExit(main())
+raise SystemExit(command())

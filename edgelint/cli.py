@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import json
 import os
 import sys
@@ -128,6 +129,17 @@ def _patterns(text: str) -> List[str]:
 
 def _codes(text: str) -> List[str]:
     return [code.strip().upper() for code in text.split(",") if code.strip()]
+
+
+def command() -> int:
+    """The `edgelint` command (the console script, `python -m edgelint`): `main` in a process that
+    ends with it. The cycle collector runs seldom (the model is millions of objects with few
+    cycles), and not at all over what the run leaves: Python would otherwise scan it all once more
+    while shutting down (~0.1 s after an edit in a 600-file project)."""
+    gc.set_threshold(50_000, 20, 100)
+    code = main()
+    gc.freeze()
+    return code
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

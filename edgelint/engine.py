@@ -134,12 +134,14 @@ class ProjectRun:
         self.memory: Optional[Memory] = None  # what this one leaves
         self._outlines: Dict[str, Any] = {}
         self._clues: Dict[str, Any] = {}  # what the relevance check found, for the next analysis
+        self._module_names: Dict[str, str] = {}  # by path
         self._tables: Dict[int, BindingTable] = {}  # by id of the settings whose `bindings` apply
         self.shared: Optional[SharedWork] = None  # the outlines they compute, while the files are parsed
         self.findings: List[Finding] = []
         self.modules: Dict[str, ModuleInfo] = {}
         self.items: Dict[Tuple[str, str], List[Item]] = {}  # candidates by analysis root (model.project.RootKey)
         self.deployed: Dict[str, Tuple[WranglerConfig, ...]] = {}  # path -> the configs that deploy it
+        self.roots_run = self.roots_replayed = 0  # by the analysis
         self.keep_project = keep_project  # `edgelint model` reads the analysed project; `check` lets it go
         self.project: Optional[Project] = None
 
@@ -155,7 +157,7 @@ class ProjectRun:
 
     def _index(self, pending: List[str]) -> Project:
         """Parse what the analysis needs up front (and the files it imports), and index it."""
-        module_names = {path: module_name(path, self.group.root) for path in self.group.sources}
+        module_names = self._module_names = {path: module_name(path, self.group.root) for path in self.group.sources}
         names = ModuleIndex({name: path for path, name in module_names.items()})
         configs = binding_table(self.group).configs  # settings add bindings, not configs
         self.deployed = deployed_by(configs, names, module_names, lambda path: self.group.sources[path].text or "")
@@ -200,6 +202,8 @@ class ProjectRun:
         except (RecursionError, Exception) as exc:  # noqa: BLE001 - never a traceback: report and go on
             self._internal_error(next(iter(self.modules), ""), exc)
             return self.findings
+        # From the last analysis's memory (not from the processes that shared this one).
+        self.roots_run, self.roots_replayed = len(project.runs), len(project.replayed) if shared is None else 0
         for run in project.runs:
             for message in run.errors or ():
                 self.findings.append(engine_finding(INTERNAL_ERROR, run.function.module.path, 1, 0, message))
@@ -350,7 +354,7 @@ class ProjectRun:
             chunks = whole_module(stored, tree, calls)
         # Judged inside the project: a checkout under /tmp/test/ does not make every file a test.
         is_test = is_test_path(os.path.relpath(os.path.abspath(path), self.group.root))
-        module = ModuleInfo(path, module_name(path, self.group.root), stored, self._table(path), chunks, is_test,
+        module = ModuleInfo(path, self._module_names[path], stored, self._table(path), chunks, is_test,
                             self.deployed.get(path, ()))
         index_module(module, imports)
         self.modules[path] = module

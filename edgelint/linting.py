@@ -30,6 +30,9 @@ from edgelint.projects import (
 from edgelint.textio import python_syntax_error
 
 
+REWRITE_MEMORY_AFTER_ROOTS = 16  # roots analysed again since the cache's memory was written
+
+
 @dataclass
 class LintResult:
     findings: List[Finding] = field(default_factory=list)
@@ -56,7 +59,11 @@ def lint_project(group: ProjectInput, use_filter: bool = True, use_cache: bool =
 
             run = engine.ProjectRun(group, use_filter, helpers, cached.analysis(), remember=True)
             findings = run.run()
-            cached.store(findings, run.memory)
+            # Writing the memory costs about what analysing a dozen roots does: a run that replayed
+            # nearly everything (an edit to a leaf module) leaves the last one, which still answers
+            # for every module but those edited since.
+            keep = not run.roots_replayed or run.roots_run > REWRITE_MEMORY_AFTER_ROOTS
+            cached.store(findings, run.memory if keep else None)
     return findings
 
 

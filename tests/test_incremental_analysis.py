@@ -13,7 +13,8 @@ from typing import Callable, List, Optional, Tuple
 
 import pytest
 
-from edgelint import flake8_plugin
+from edgelint import flake8_plugin, linting
+from edgelint.cache import ANALYSIS_SUFFIX, CACHE_DIR
 from edgelint.config import Resolver
 from edgelint.discovery import discover
 from edgelint.engine import lint_files
@@ -166,3 +167,21 @@ def test_a_run_spelling_paths_otherwise_replays_the_same_analysis(tmp_path, run_
     relative = run_cli("check", ".", cwd=root)[1]
     assert relative == run_cli("check", "--no-cache", ".", cwd=root)[1]
     assert f"\n{target}:" in "\n" + relative and str(root) not in relative
+
+
+def test_an_edit_to_a_leaf_module_leaves_the_memory_a_larger_one_rewrites_it(tmp_path, monkeypatch):
+    """Writing the analysis's memory costs about what analysing a dozen roots does: after an edit
+    whose roots are few, the last memory stays (and still answers for every other module)."""
+    root = tmp_path / "worker"
+    write_corpus(root, 14, seed=6)
+    _lint(root, use_cache=True)
+    [memory] = (root / CACHE_DIR).glob(f"*{ANALYSIS_SUFFIX}")
+    written = memory.read_bytes()
+    for seed in (1, 2):  # two edits: the second run analyses both modules again
+        _add_a_bug(root, random.Random(seed))
+        assert _lint(root, use_cache=True) == _lint(root, use_cache=False)
+        assert memory.read_bytes() == written
+    monkeypatch.setattr(linting, "REWRITE_MEMORY_AFTER_ROOTS", 0)
+    _add_a_bug(root, random.Random(3))
+    assert _lint(root, use_cache=True) == _lint(root, use_cache=False)
+    assert memory.read_bytes() != written

@@ -436,11 +436,16 @@ class ModuleIndex(Generic[Item]):
             # `pkg.__init__` answers both `pkg` and `...__init__`.
             for key in {parts[-1], parts[-2] if len(parts) > 1 and parts[-1] == "__init__" else parts[-1]}:
                 self.groups.setdefault(key, {})[name] = item
+        self._found: Dict[str, Optional[Item]] = {}  # every module imports much the same names
 
     def get(self, dotted: str) -> Optional[Item]:
-        group = self.groups.get(dotted.rsplit(".", 1)[-1], {})
-        found = lookup_module_name(group, dotted)
-        return group[found] if found is not None else None
+        try:
+            return self._found[dotted]
+        except KeyError:
+            group = self.groups.get(dotted.rsplit(".", 1)[-1], {})
+            found = lookup_module_name(group, dotted)
+            item = self._found[dotted] = group[found] if found is not None else None
+            return item
 
 
 def lookup_module_name(names: Mapping[str, object], dotted: str) -> Optional[str]:
