@@ -103,20 +103,39 @@ def _called_name(node) -> Optional[str]:
     return None
 
 
-def ast_calls(source: str) -> Optional[AstCalls]:
-    """The Call spans of `source` from Python's `ast` (None when `ast` cannot parse it)."""
+def ast_calls(source: str) -> Optional[Tuple[AstCalls, AstCalls]]:
+    """The Call spans of `source` from Python's `ast` (None when `ast` cannot parse it): in source
+    order (as libcst's tree is visited), and in the order libcst builds them (after the calls
+    inside them, children in `ast`'s field order, which is libcst's but for rare shapes such as
+    a dict's keys and values)."""
     try:
         tree = parse_ast(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     lines = physical_lines(source)
-    calls = sorted(
-        (node for node in ast.walk(tree) if isinstance(node, ast.Call)),
-        key=lambda n: (n.lineno, n.col_offset, -n.end_lineno, -n.end_col_offset),
-    )
-    return [((call.lineno, _column(lines, call.lineno, call.col_offset),
-              call.end_lineno, _column(lines, call.end_lineno, call.end_col_offset)), _called_name(call.func))
-            for call in calls]
+    built = _calls_after_their_children(tree)
+
+    def spans(order: List[ast.Call]) -> AstCalls:
+        return [((call.lineno, _column(lines, call.lineno, call.col_offset),
+                  call.end_lineno, _column(lines, call.end_lineno, call.end_col_offset)), _called_name(call.func))
+                for call in order]
+
+    by_start = sorted(built, key=lambda n: (n.lineno, n.col_offset, -n.end_lineno, -n.end_col_offset))
+    return spans(by_start), spans(built)
+
+
+def _calls_after_their_children(tree: ast.AST) -> List[ast.Call]:
+    calls: List[ast.Call] = []
+    stack: List[Tuple[ast.AST, bool]] = [(tree, False)]
+    while stack:
+        node, visited = stack.pop()
+        if visited:
+            calls.append(node)  # type: ignore[arg-type]  # only calls are pushed twice
+            continue
+        if isinstance(node, ast.Call):
+            stack.append((node, True))
+        stack.extend((child, False) for child in reversed(list(ast.iter_child_nodes(node))))
+    return calls
 
 
 def physical_lines(source: str) -> List[str]:
@@ -131,6 +150,19 @@ def _column(lines: List[str], line: int, byte_offset: int) -> int:
     if text.isascii():
         return byte_offset
     return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+
+
+def _paired(ours: Sequence[cst.Call], theirs: AstCalls, shift: int) -> Optional[Dict[int, Span]]:
+    """Spans by id of libcst call, `ast`'s calls (of a part starting `shift` lines down) taken in
+    the same order; None when the count or a called name differs."""
+    if len(ours) != len(theirs):
+        return None
+    spans: Dict[int, Span] = {}
+    for call, ((line, column, end_line, end_column), name) in zip(ours, theirs):
+        if _called_name(call.func) != name:
+            return None
+        spans[id(call)] = (line + shift, column, end_line + shift, end_column)
+    return spans
 
 
 # A parsed piece of a module: its first and last line and its libcst tree (parsed from those lines).
@@ -170,12 +202,20 @@ class PositionIndex:
                 return (line, ordinals[id(node)])
         return None
 
+    def _built_part(self, node: cst.CSTNode, hint: Optional[int]) -> Optional[int]:
+        """The index of the part whose recorded calls include `node`, if any."""
+        found = self.ref(node, self.parts[hint][0] if hint is not None else 0)
+        return self._part_at.get(found[0]) if found is not None else None
+
     def span(self, node: cst.CSTNode, part_line: int = 0) -> Span:
         """The span of `node`; `part_line`, when known, is the first line of the parsed piece that
         holds it (only that piece is then searched)."""
         if is_shared(node):  # a rule reported a leaf node (edgelint.model.parsing): a bug, not a guess
             raise ValueError(f"a shared {type(node).__name__} node has no single position")
-        part = self._part_index(node, self._part_at.get(part_line))
+        hint = self._part_at.get(part_line)
+        part = self._built_part(node, hint)
+        if part is None:
+            part = self._part_index(node, hint)
         if part is not None:
             if part not in self._spans:
                 self._spans[part] = self._ast_spans(part)
@@ -205,21 +245,19 @@ class PositionIndex:
         self._part_of.update((id(call), index) for call in calls)
 
     def _ast_spans(self, index: int) -> Optional[Dict[int, Span]]:
+        """The spans of the part's calls, paired with `ast`'s: its calls as libcst built them
+        (recorded when it was parsed), else as a walk of its tree finds them (source order). None
+        when neither pairing agrees (count and called names)."""
         first, last, _ = self.parts[index]
         found = ast_calls("\n".join(self.lines[first - 1:last]))
         if found is None:
             return None
-        shift = first - 1
-        theirs = [((line + shift, column, end_line + shift, end_column), name)
-                  for (line, column, end_line, end_column), name in found]
-        ours = self._part_calls[index]
-        if len(theirs) != len(ours):
-            return None
-        spans: Dict[int, Span] = {}
-        for call, (span, name) in zip(ours, theirs):
-            if _called_name(call.func) != name:
-                return None
-            spans[id(call)] = span
+        by_start, as_built = found
+        built = self._built.get(first)
+        spans = _paired(built, as_built, first - 1) if built is not None else None
+        if spans is None:
+            self._walk(index)
+            spans = _paired(self._part_calls[index], by_start, first - 1)
         return spans
 
     def _provider_span(self, node: cst.CSTNode) -> Span:

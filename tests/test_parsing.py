@@ -113,3 +113,36 @@ def test_string_literal_values_are_what_python_evaluates(content, prefix, quote)
     except (SyntaxError, ValueError):
         return  # not a valid literal (a quote or newline inside, a non-ASCII byte string, ...)
     assert literal_value(cst.SimpleString(literal)) == expected
+
+
+TRICKY_CALLS = '''\
+@route(path("/x"))
+async def handler(request, env, a=default(), *, b=other()):
+    value = first() if test() else second(third())
+    table = {key(): value(), other_key(): other_value()}
+    merged = call(a=keyword(), *star())
+    nested = outer(inner(deepest()))(then())
+    items = [make(x) for x in source() if keep(x)]
+    lazily = lambda: late()
+    await env.KV.put(f"k:{name(request)}", str(count(await env.KV.get("k"))))
+    return response(json.dumps({"ok": check(value)}), status=status())
+'''
+
+
+@pytest.mark.parametrize("source", [TRICKY_CALLS] + [path.read_text(encoding="utf-8")
+                                                     for path in sorted((FIXTURES / "demo-worker").rglob("*.py"))],
+                         ids=lambda source: source.split("\n", 1)[0][:30])
+def test_call_spans_from_the_calls_libcst_built_are_where_libcst_says_they_are(source):
+    """Spans come from `ast`, paired with libcst's calls in the order the parser built them (no
+    walk of the tree) or, when that order disagrees, in source order: either way libcst's own
+    PositionProvider must agree on every call."""
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    calls: list = []
+    tree = parse_module(source, calls)
+    index = PositionIndex([(1, source.count("\n") + 1, tree)], source, {1: calls})
+    positions = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
+    assert calls
+    for call in calls:
+        where = positions[call]
+        assert index.span(call, 1) == (where.start.line, where.start.column, where.end.line, where.end.column)
