@@ -91,6 +91,7 @@ class Memory:
     errors: Dict[str, Tuple[str, List[Finding]]]  # path -> (digest, syntax errors of its statements)
     clues: Dict[str, Any]  # path -> what the relevance check found in its statements (model.project.Clues)
     replayable: bool  # False when module globals are set at runtime: roots then depend on each other
+    relevance: Dict[str, Tuple[str, bool]] = dataclasses.field(default_factory=dict)  # path -> (digest, skipped)
 
     def spelled(self, spell: Callable[[str], str]) -> "Memory":
         """The same memory with every path passed through `spell` (kept absolute; a run spells paths
@@ -106,7 +107,8 @@ class Memory:
             {key: (modules, respelled(items, spell)) for key, (modules, items) in self.classes.items()},
             {spell(path): (digest, [finding(found) for found in found_list])
              for path, (digest, found_list) in self.errors.items()},
-            {spell(path): value for path, value in self.clues.items()}, self.replayable)
+            {spell(path): value for path, value in self.clues.items()}, self.replayable,
+            {spell(path): value for path, value in self.relevance.items()})
 
 
 def module_name(path: str, root: Path) -> str:
@@ -128,8 +130,10 @@ class ProjectRun:
         self.use_filter = use_filter
         self.helpers = helpers  # worker processes that may outline the files
         spelling = {os.path.abspath(path): path for path in group.sources}
-        # What the last analysis left (None: analyse every root), with paths as this run spells them.
-        self.previous = memory.spelled(lambda path: spelling.get(path, path)) if memory is not None else None
+        # What the last analysis left (None: analyse every root), with paths as this run spells them
+        # (a language server spells them as the memory does: absolute).
+        same = all(absolute == path for absolute, path in spelling.items())
+        self.previous = memory if memory is None or same else memory.spelled(lambda path: spelling.get(path, path))
         self.remember = remember  # leave a memory for the next analysis (`memory`)
         self.memory: Optional[Memory] = None  # what this one leaves
         self._outlines: Dict[str, Any] = {}
@@ -312,8 +316,11 @@ class ProjectRun:
             return False
         if self.use_filter:
             known = source.known_state()  # the cache's record of this very content, under these bindings
+            found = self.previous.relevance.get(path) if self.previous is not None else None
             if known is not None and known.skipped is not None:
                 source.skipped = known.skipped
+            elif found is not None and found[0] == source.digest:
+                source.skipped = found[1]  # the last analysis's decision on this very text
             else:
                 source.skipped = not is_relevant(source.text or "", self._table(path).bindings)
         return not source.skipped
@@ -443,7 +450,9 @@ class ProjectRun:
                                      self.items.get(class_root(cls), []))
                    for cls in project.durable_object_classes(kept=True)}
         outlines = {path: (self.group.sources[path].digest, self._outlines.get(path)) for path in self.modules}
-        memory = Memory(index, outlines, roots, classes, errors, clues, not project.runtime_globals)
+        relevance = {path: (source.digest, source.skipped) for path, source in self.group.sources.items()
+                     if source.skipped is not None and source.error is None}
+        memory = Memory(index, outlines, roots, classes, errors, clues, not project.runtime_globals, relevance)
         return memory.spelled(functools.lru_cache(maxsize=None)(os.path.abspath))
 
     def _fix(self, report: Report, index: PositionIndex, span: Span) -> Optional[Fix]:

@@ -7,11 +7,14 @@ model, the rules) nor libcst. `lint_project` imports the engine when a project h
 from __future__ import annotations
 
 import dataclasses
+import os
+import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, Collection, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
+from edgelint.cache import RACY_NS
 from edgelint.discovery import Governing
 from edgelint.findings import SYNTAX_ERROR, Finding
 from edgelint.parallel import ordered_map, process_pool, worker_count
@@ -76,10 +79,12 @@ class AnalysisMemories:
 
     def __init__(self) -> None:
         self._by_project: Dict[Tuple[str, bool], Any] = {}
+        self._read: Dict[str, Tuple[Tuple[int, int], Source]] = {}  # path -> (size, mtime_ns) and text as read
 
     def lint(self, group: ProjectInput, use_filter: bool) -> List[Finding]:
         from edgelint import engine
 
+        self._reuse_texts(group)
         key = (str(group.root), use_filter)
         memory = self._by_project.get(key) or CachedProject(group, use_filter).analysis()
         run = engine.ProjectRun(group, use_filter, memory=memory, remember=True)
@@ -89,6 +94,26 @@ class AnalysisMemories:
 
     def clear(self) -> None:
         self._by_project.clear()
+        self._read.clear()
+
+    def _reuse_texts(self, group: ProjectInput) -> None:
+        """Files read by an earlier lint, unchanged since (same size and mtime), are not read
+        again; a file is remembered only once its mtime is old enough to trust (RACY_NS)."""
+        trusted = time.time_ns() - RACY_NS
+        for path, source in group.sources.items():
+            if source.loaded:
+                continue  # an editor's buffer
+            try:
+                found = os.stat(path)
+            except OSError:
+                continue
+            stat = (found.st_size, found.st_mtime_ns)
+            known = self._read.get(path)
+            if known is not None and known[0] == stat:
+                group.sources[path] = known[1]
+            elif found.st_mtime_ns <= trusted:
+                load_source(source)
+                self._read[path] = (stat, source)
 
 
 def _lint_in_worker(group: ProjectInput, use_filter: bool,

@@ -1,7 +1,10 @@
 """What the language server lints, in process: each workspace folder its own project, buffers
 over the disk, deleted files, settings read again on demand."""
+import os
 from pathlib import Path
 
+from edgelint import projects
+from edgelint.lsp import workspace as workspace_module
 from edgelint.lsp.workspace import Workspace, is_settings_file
 from tests.helpers import write_project
 from tests.lsp_project import HELPER, PROJECT
@@ -57,3 +60,32 @@ def test_a_configuration_error_is_a_problem_not_an_exception(tmp_path):
     assert outcome.files == {}
     [problem] = outcome.problems
     assert "wrangler.toml" in problem
+
+
+def _age(root: Path, seconds: float = 60) -> None:
+    """Date every file and directory back: the server trusts stats only once they are old enough."""
+    for path in [root, *root.rglob("*")]:
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns - int(seconds * 1e9)))
+
+
+def test_unchanged_files_are_neither_read_nor_walked_again_and_changes_are_seen(tmp_path, monkeypatch):
+    write_project(tmp_path, PROJECT)
+    _age(tmp_path)
+    workspace = Workspace([str(tmp_path)])
+    entry = str(tmp_path / "src" / "entry.py")
+    assert codes_by_file(workspace.lint([entry], {}), tmp_path)["src/entry.py"] == ["EDG101", "EDG301"]
+    reads, walks = [], []
+    monkeypatch.setattr(projects, "read_text", lambda path, real=projects.read_text: reads.append(path) or real(path))
+    monkeypatch.setattr(workspace_module, "discover",
+                        lambda *args, real=workspace_module.discover: walks.append(args) or real(*args))
+    assert codes_by_file(workspace.lint([entry], {}), tmp_path)["src/entry.py"] == ["EDG101", "EDG301"]
+    assert reads == [] and walks == []
+    helper = tmp_path / "src" / "kv_store.py"  # changed on disk: read again
+    helper.write_text(HELPER.replace('kv.put("stats"', 'kv.put("totals"'), encoding="utf-8")
+    assert codes_by_file(workspace.lint([entry], {}), tmp_path)["src/entry.py"] == ["EDG301"]
+    assert reads == [str(helper)] and walks == []
+    (tmp_path / "src" / "added.py").write_text(  # a new file changes its directory: walked again
+        'async def on_fetch(request, env):\n    env.KV.delete("k")\n', encoding="utf-8")
+    outcome = workspace.lint([entry], {})
+    assert len(walks) == 1 and codes_by_file(outcome, tmp_path)["src/added.py"] == ["EDG301"]

@@ -9,6 +9,7 @@ projects are linted again with the newer text. The message loop never waits for 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, Iterable, List, Optional, Set, Tuple
@@ -37,12 +38,15 @@ class EdgelintServer(LanguageServer):
         self._shown: Dict[str, List[types.Diagnostic]] = {}  # what the client was last sent, by file
         self._reload = False  # settings or bindings changed: read them again before the next lint
         self._edited: Optional[asyncio.Event] = None  # created on the message loop, with the lint task
+        self._last_edit = 0.0  # when the latest mark came (the loop's clock)
+        self._garbage = False  # a lint ran since the cycle collector last did
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="edgelint-lint")
 
     def mark(self, paths: Iterable[str], reload: bool = False) -> None:
         """Lint the projects of `paths` after the quiet period."""
         self._changed.update(paths)
         self._reload = self._reload or reload
+        self._last_edit = asyncio.get_running_loop().time()
         if self._edited is None:
             self._edited = asyncio.Event()
             asyncio.ensure_future(self._lint_forever(self._edited))
@@ -56,9 +60,15 @@ class EdgelintServer(LanguageServer):
         loop = asyncio.get_running_loop()
         while True:
             await edited.wait()
-            while edited.is_set():  # wait for a quiet period
-                edited.clear()
-                await asyncio.sleep(DEBOUNCE)
+            edited.clear()
+            if self._garbage:  # what the last lint left is collected during the quiet period
+                self._garbage = False
+                loop.run_in_executor(self._worker, gc.collect)  # the lint below queues behind it
+            # A quiet period after the latest edit (counted from the edit, which may have come
+            # while the last lint was being published).
+            while (quiet := self._last_edit + DEBOUNCE - loop.time()) > 0:
+                await asyncio.sleep(quiet)
+            edited.clear()
             changed, reload, buffers = self._changed, self._reload, self._buffers()
             self._changed, self._reload = set(), False
             try:
@@ -67,6 +77,8 @@ class EdgelintServer(LanguageServer):
             except Exception as exc:  # noqa: BLE001 - a bug: logged, and the next edit is linted again
                 self.log(f"internal error: {type(exc).__name__}: {exc}")
                 continue
+            finally:
+                self._garbage = True
             if edited.is_set():  # a newer edit: this result is stale, lint again with it
                 self._changed |= changed
                 continue
@@ -228,4 +240,9 @@ def _texts(outcome: Outcome, buffers: Buffers):
 def serve() -> None:
     """Speak the protocol on stdin and stdout until the client says exit."""
     logging.basicConfig(level=logging.WARNING)  # pygls logs to stderr, which clients show as the server's log
+    # The cycle collector runs once per lint, while the next edit's quiet period passes
+    # (`_lint_forever`), and otherwise seldom: the model is millions of objects with few cycles,
+    # and the full collection the default thresholds start right after a lint delays its
+    # diagnostics by a third (see edgelint.projects.fewer_collections).
+    gc.set_threshold(50_000, 20, 100)
     create_server().start_io()

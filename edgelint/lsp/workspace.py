@@ -9,15 +9,17 @@ folder is linted with the project around it, as the flake8 plugin does.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
+from edgelint.cache import RACY_NS
 from edgelint.config import CONFIG_FILES, Resolver
 from edgelint.discovery import discover
 from edgelint.linting import AnalysisMemories, lint_files
 from edgelint.findings import Finding
-from edgelint.projects import group_projects, load_source, project_files_of
+from edgelint.projects import group_projects, load_source, project_files_of, walked_directories
 from edgelint.rules import KNOWN_CODES, RULE_OPTIONS
 from edgelint.wrangler import WRANGLER_FILES, forget_configs
 
@@ -54,12 +56,15 @@ class Workspace:
         self.folders: List[str] = sorted({os.path.abspath(folder) for folder in folders})
         self.resolver = Resolver(KNOWN_CODES, RULE_OPTIONS)
         self.memories = AnalysisMemories()
+        # folder -> its files, and the stats of the directories walked to find them
+        self._discovered: Dict[str, Tuple[List[Tuple[str, Optional[Tuple[int, int]]]], List[str]]] = {}
 
     def reload_settings(self) -> None:
         """Forget every configuration read: edgelint's settings and wrangler's bindings and files
         (the engine keeps them for the life of a process)."""
         self.resolver = Resolver(KNOWN_CODES, RULE_OPTIONS)
         self.memories.clear()
+        self._discovered.clear()
         forget_configs()
 
     def folder_of(self, path: str) -> Optional[str]:
@@ -85,7 +90,7 @@ class Workspace:
         if folder is None:
             root, files = project_files_of(path, self.resolver)
         else:
-            root, files = Path(folder), [os.path.abspath(found) for found in discover([folder], self.resolver, [])]
+            root, files = Path(folder), self._files_of(folder)
         if path not in files:
             files.append(path)  # an open file the configuration excludes is still the user's to see
         group = next(group for group in group_projects(files, self.resolver, root) if path in group.sources)
@@ -103,6 +108,29 @@ class Workspace:
             by_path.setdefault(finding.path, []).append(finding)
         for file, findings in by_path.items():
             outcome.files[file] = FileResult(file, findings, _text(result.sources, file) if findings else None)
+
+
+    def _files_of(self, folder: str) -> List[str]:
+        """The folder's files as `edgelint check` finds them; walked again only when a directory
+        it walked changed (a file added, removed or renamed changes its directory's mtime)."""
+        known = self._discovered.get(folder)
+        if known is not None and all(_stat(directory) == stat for directory, stat in known[0]):
+            return list(known[1])
+        trusted = time.time_ns() - RACY_NS
+        walked = walked_directories(Path(folder), self.resolver)
+        stats = [(directory, _stat(directory)) for directory in walked or ()]
+        files = [os.path.abspath(found) for found in discover([folder], self.resolver, [])]
+        if walked is not None and all(stat is not None and stat[1] <= trusted for _, stat in stats):
+            self._discovered[folder] = (stats, files)
+        return list(files)
+
+
+def _stat(path: str) -> Optional[Tuple[int, int]]:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_size, found.st_mtime_ns
 
 
 def _text(sources: Mapping, path: str) -> Optional[str]:
