@@ -153,7 +153,7 @@ async def test_removing_a_binding_from_wrangler_toml_reports_edg302(client):
     assert "CACHE" in next(diagnostic.message for diagnostic in found if diagnostic.code == "EDG302")
 
 
-async def test_a_broken_configuration_is_logged_and_the_server_goes_on(client):
+async def test_a_broken_configuration_is_shown_and_the_server_goes_on(client):
     entry = open_file(client, "src/entry.py")
     await diagnostics_until(client, entry, lambda found: "EDG301" in codes(found))
     wrangler = client.project / "wrangler.toml"
@@ -161,11 +161,13 @@ async def test_a_broken_configuration_is_logged_and_the_server_goes_on(client):
     wrangler.write_text("kv_namespaces = [", encoding="utf-8")
     client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changed))
 
-    async def logged():
-        while not any("wrangler.toml" in message.message for message in client.log_messages):
+    async def shown():
+        while not any("wrangler.toml" in message.message for message in client.messages):
             await asyncio.sleep(0.05)
 
-    await asyncio.wait_for(logged(), TIMEOUT)
+    await asyncio.wait_for(shown(), TIMEOUT)
+    [message] = [message for message in client.messages if "wrangler.toml" in message.message]
+    assert message.type == types.MessageType.Error and message.message.startswith("edgelint: ")
     wrangler.write_text(WRANGLER.replace(', { binding = "CACHE", id = "2" }', ""), encoding="utf-8")
     client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changed))
     await diagnostics_until(client, entry, lambda found: "EDG302" in codes(found))

@@ -54,12 +54,12 @@ def test_settings_are_read_again_when_reloaded(tmp_path):
     assert not is_settings_file(entry)
 
 
-def test_a_configuration_error_is_a_problem_not_an_exception(tmp_path):
+def test_a_configuration_error_is_reported_not_raised(tmp_path):
     write_project(tmp_path, {**PROJECT, "wrangler.toml": "kv_namespaces = ["})
     outcome = Workspace([str(tmp_path)]).lint([str(tmp_path / "src" / "entry.py")], {})
-    assert outcome.files == {}
-    [problem] = outcome.problems
-    assert "wrangler.toml" in problem
+    assert outcome.files == {} and outcome.problems == []
+    [error] = outcome.config_errors
+    assert error.startswith(str(tmp_path / "wrangler.toml") + ": ")
 
 
 def _age(root: Path, seconds: float = 60) -> None:

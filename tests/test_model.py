@@ -99,6 +99,24 @@ def test_branches_give_ranges(tmp_path, run_cli):
     }
 
 
+def test_the_right_operand_of_and_or_is_a_branch(tmp_path, run_cli):
+    write_project(tmp_path, {"wrangler.toml": WRANGLER, "src/entry.py": textwrap.dedent("""\
+        async def on_fetch(request, env):
+            user = request.headers.get("x-user")
+            cached = request.headers.get("x-cached") or await env.KV.get(f"profile:{user}")
+            if user and await env.KV.get(f"banned:{user}"):
+                return "banned"
+            await env.KV.put(f"seen:{user}", "1")
+            return cached
+        """)})
+    [route] = model_of(run_cli, ".")["routes"]
+    assert counts(route) == {
+        ("read", "KV", 'f"profile:{user}"', "per-entity"): "0..1",
+        ("read", "KV", 'f"banned:{user}"', "per-entity"): "0..1",
+        ("write", "KV", 'f"seen:{user}"', "per-entity"): "0..1",  # after `if ...: return`
+    }
+
+
 def test_a_loop_counts_per_item(tmp_path, run_cli):
     assert counts(routed(tmp_path, run_cli)["/loop/*"]) == {
         ("read", "KV", 'f"seen:{user}"', "per-entity"): "1",

@@ -1,7 +1,7 @@
 """Where an operation runs inside one invocation of its entry point: the branch arms it needs
 and the loops around it, read from the syntax of every function on its call chain.
 
-A *decision* is one `if`, conditional expression, `try` or `match` in one activation of a function
+A *decision* is one `if`, conditional expression, `and`/`or`, `try` or `match` in one activation of a function
 (the same helper called twice decides twice). An operation needs one arm of each decision on its
 way; statements after `if ...: return` need the arm that does not return.
 """
@@ -20,6 +20,7 @@ from edgelint.positions import children
 Decision = Tuple[int, int]  # (activation, id of the node that decides)
 Choice = Tuple[Decision, Hashable]  # the decision and the arm taken
 BODY, ELSE = "body", "else"
+EVALUATED, SHORT_CIRCUITED = "evaluated", "short-circuited"  # the right operand of `and` / `or`
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 
 
@@ -88,6 +89,10 @@ class Sites:
         if isinstance(parent, (cst.If, cst.IfExp)) and child is not parent.test:
             self.arms[key] = frozenset({BODY, ELSE})
             return [(key, BODY if child is parent.body else ELSE)]
+        if isinstance(parent, cst.BooleanOperation) and child is parent.right:
+            # `a or await kv.get(k)`: the right operand runs only when the left does not decide.
+            self.arms[key] = frozenset({EVALUATED, SHORT_CIRCUITED})
+            return [(key, EVALUATED)]
         if isinstance(parent, cst.Try) and isinstance(child, cst.ExceptHandler):
             self.arms[key] = frozenset(["ok", *range(len(parent.handlers))])
             return [(key, _position(parent.handlers, child))]

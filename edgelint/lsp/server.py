@@ -40,6 +40,7 @@ class EdgelintServer(LanguageServer):
         self._edited: Optional[asyncio.Event] = None  # created on the message loop, with the lint task
         self._last_edit = 0.0  # when the latest mark came (the loop's clock)
         self._garbage = False  # a lint ran since the cycle collector last did
+        self._told: Set[str] = set()  # configuration errors the user was shown, while they last
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="edgelint-lint")
 
     def mark(self, paths: Iterable[str], reload: bool = False) -> None:
@@ -85,7 +86,7 @@ class EdgelintServer(LanguageServer):
             self._publish(*outcome)
 
     def _analyse(self, changed: Set[str], reload: bool, buffers: Buffers,
-                 shown: Set[str]) -> Tuple[List[Published], List[str]]:
+                 shown: Set[str]) -> Tuple[List[Published], List[str], List[str]]:
         """On the worker thread: lint, and turn the findings into diagnostics for every file that
         has findings or was `shown` some."""
         if reload:
@@ -103,11 +104,16 @@ class EdgelintServer(LanguageServer):
                 diagnostics, result.findings = [], []
             version = buffers[path][1] if path in buffers else None
             published.append((LintedFile(path, result.text or "", version, result.findings), diagnostics))
-        return published, outcome.problems
+        return published, outcome.problems, outcome.config_errors
 
-    def _publish(self, published: List[Published], problems: List[str]) -> None:
+    def _publish(self, published: List[Published], problems: List[str], config_errors: List[str]) -> None:
         for problem in problems:
             self.log(problem)
+        for error in config_errors:  # shown once while it lasts, as `edgelint check` would print it
+            self.log(error)
+            if error not in self._told:
+                self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"edgelint: {error}"))
+        self._told = set(config_errors)
         for linted, diagnostics in published:
             if linted.findings:
                 self.linted[linted.path] = linted

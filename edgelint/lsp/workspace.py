@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 from edgelint.cache import RACY_NS
 from edgelint.config import CONFIG_FILES, Resolver
 from edgelint.discovery import discover
+from edgelint.errors import ConfigError
 from edgelint.linting import AnalysisMemories, lint_files
 from edgelint.findings import Finding
 from edgelint.projects import group_projects, load_source, project_files_of, walked_directories
@@ -37,11 +38,12 @@ class FileResult:
 
 @dataclass
 class Outcome:
-    """A lint of the projects of some changed files: every file of those projects, and the
-    problems (a file that cannot be read) to log."""
+    """A lint of the projects of some changed files: every file of those projects, the problems (a
+    file that cannot be read) to log, and the configuration errors to show."""
 
     files: Dict[str, FileResult]
     problems: List[str]
+    config_errors: List[str] = field(default_factory=list)  # one line each, naming the file: for the user
 
 
 def is_settings_file(path: str) -> bool:
@@ -81,7 +83,10 @@ class Workspace:
                 continue
             try:
                 self._lint_project_of(path, buffers, outcome)
-            except Exception as exc:  # noqa: BLE001 - a configuration error or a bug: logged, the server goes on
+            except ConfigError as exc:  # the user's to mend: shown, and the server goes on
+                if str(exc) not in outcome.config_errors:
+                    outcome.config_errors.append(str(exc))
+            except Exception as exc:  # noqa: BLE001 - a bug: logged, the server goes on
                 outcome.problems.append(f"{path}: {type(exc).__name__}: {exc}")
         return outcome
 
