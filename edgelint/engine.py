@@ -124,7 +124,8 @@ class ProjectRun:
     """Parse what is relevant in one project, build the model, run the rules."""
 
     def __init__(self, group: ProjectInput, use_filter: bool = True, helpers: int = 0,
-                 memory: Optional[Memory] = None, remember: bool = False, keep_project: bool = False):
+                 memory: Optional[Memory] = None, remember: bool = False, keep_project: bool = False,
+                 remember_after: int = -1):
         self.group = group
         self.settings = group.settings  # the analysis's options; selection is the files' own
         self.use_filter = use_filter
@@ -135,6 +136,10 @@ class ProjectRun:
         same = all(absolute == path for absolute, path in spelling.items())
         self.previous = memory if memory is None or same else memory.spelled(lambda path: spelling.get(path, path))
         self.remember = remember  # leave a memory for the next analysis (`memory`)
+        # ... unless this one replayed roots from `memory` and ran no more than this many again
+        # (an edit to a leaf module): the memory it started from still answers for the rest
+        # (the result cache's choice; -1: always).
+        self.remember_after = remember_after
         self.memory: Optional[Memory] = None  # what this one leaves
         self._outlines: Dict[str, Any] = {}
         self._clues: Dict[str, Any] = {}  # what the relevance check found, for the next analysis
@@ -220,7 +225,7 @@ class ProjectRun:
         errors = self._chunk_errors(previous, changed)
         for found in errors.values():
             self.findings.extend(found[1])
-        if self.remember:
+        if self.remember and (not self.roots_replayed or self.roots_run > self.remember_after):
             self.memory = self._remember(project, index, errors, self._clues)
         return self.findings
 

@@ -60,13 +60,13 @@ def lint_project(group: ProjectInput, use_filter: bool = True, use_cache: bool =
         if findings is None:
             from edgelint import engine
 
-            run = engine.ProjectRun(group, use_filter, helpers, cached.analysis(), remember=True)
-            findings = run.run()
             # Writing the memory costs about what analysing a dozen roots does: a run that replayed
             # nearly everything (an edit to a leaf module) leaves the last one, which still answers
             # for every module but those edited since.
-            keep = not run.roots_replayed or run.roots_run > REWRITE_MEMORY_AFTER_ROOTS
-            cached.store(findings, run.memory if keep else None)
+            run = engine.ProjectRun(group, use_filter, helpers, cached.analysis(), remember=True,
+                                    remember_after=REWRITE_MEMORY_AFTER_ROOTS)
+            findings = run.run()
+            cached.store(findings, run.memory)
     return findings
 
 
