@@ -32,6 +32,7 @@ import libcst as cst
 
 from edgelint.deepstack import call_with_deep_stack
 from edgelint.discovery import is_relevant
+from edgelint.errors import Cancelled
 from edgelint.candidates import Item, Positions, combine, place, respelled
 from edgelint.findings import Choice, Finding, Fix, Report
 from edgelint.fixes import fix_for
@@ -125,7 +126,7 @@ class ProjectRun:
 
     def __init__(self, group: ProjectInput, use_filter: bool = True, helpers: int = 0,
                  memory: Optional[Memory] = None, remember: bool = False, keep_project: bool = False,
-                 remember_after: int = -1):
+                 remember_after: int = -1, stop: Optional[Callable[[], bool]] = None):
         self.group = group
         self.settings = group.settings  # the analysis's options; selection is the files' own
         self.use_filter = use_filter
@@ -140,6 +141,7 @@ class ProjectRun:
         # (an edit to a leaf module): the memory it started from still answers for the rest
         # (the result cache's choice; -1: always).
         self.remember_after = remember_after
+        self.stop = stop  # asked between files and roots: True ends the run with errors.Cancelled
         self.memory: Optional[Memory] = None  # what this one leaves
         self._outlines: Dict[str, Any] = {}
         self._clues: Dict[str, Any] = {}  # what the relevance check found, for the next analysis
@@ -172,6 +174,7 @@ class ProjectRun:
         self.deployed = deployed_by(configs, names, module_names, lambda path: self.group.sources[path].text or "")
         queued: Set[str] = set(pending)
         while pending:
+            self._check_stop()
             path = pending.pop()
             module = self._parse(path, names)
             if module is None:
@@ -186,6 +189,8 @@ class ProjectRun:
             path: self.previous.clues[path] for path, module in self.modules.items()
             if path in self.previous.clues and self.previous.outlines.get(path, ("",))[0] == self.group.sources[path].digest}
         project = Project(self.modules.values(), self.settings.admin_markers, clues)
+        if self.stop is not None:
+            project.stop = self.stop
         self._clues, project.clues = (project.clues if self.remember else {}), {}  # kept for the next analysis only
         return project
 
@@ -208,6 +213,8 @@ class ProjectRun:
 
             analyse(project, kept)
             self._run_again_what_changed_under(project)
+        except Cancelled:
+            raise
         except (RecursionError, Exception) as exc:  # noqa: BLE001 - never a traceback: report and go on
             self._internal_error(next(iter(self.modules), ""), exc)
             return self.findings
@@ -279,6 +286,10 @@ class ProjectRun:
         if self.findings:
             return None
         return self._remember(project, _index_of(project), self._chunk_errors(None, frozenset()), {})
+
+    def _check_stop(self) -> None:
+        if self.stop is not None and self.stop():
+            raise Cancelled()
 
     def _changed(self, previous: Optional[Memory]) -> FrozenSet[str]:
         """Names of the modules whose content differs from the last analysis (all: none kept)."""

@@ -17,6 +17,10 @@ class ConfigError(Exception):
         self.problem = problem
 
 
+class Cancelled(Exception):
+    """An analysis stopped because its result would be thrown away (a newer edit in an editor)."""
+
+
 def missing_package(name: str) -> str:
     """What to say when this Python lacks a package edgelint depends on (an install without its
     dependencies, or edgelint's source run by another interpreter)."""

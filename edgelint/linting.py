@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Collection, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Collection, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from edgelint.cache import RACY_NS
 from edgelint.discovery import Governing
@@ -81,13 +81,15 @@ class AnalysisMemories:
         self._by_project: Dict[Tuple[str, bool], Any] = {}
         self._read: Dict[str, Tuple[Tuple[int, int], Source]] = {}  # path -> (size, mtime_ns) and text as read
 
-    def lint(self, group: ProjectInput, use_filter: bool) -> List[Finding]:
+    def lint(self, group: ProjectInput, use_filter: bool, stop: Optional[Callable[[], bool]] = None) -> List[Finding]:
+        """The project's findings; `stop()` true ends the analysis with errors.Cancelled (the last
+        memory stays as it was)."""
         from edgelint import engine
 
         self._reuse_texts(group)
         key = (str(group.root), use_filter)
         memory = self._by_project.get(key) or CachedProject(group, use_filter).analysis()
-        run = engine.ProjectRun(group, use_filter, memory=memory, remember=True)
+        run = engine.ProjectRun(group, use_filter, memory=memory, remember=True, stop=stop)
         findings = run.run()
         self._by_project[key] = run.memory
         return findings
@@ -123,12 +125,12 @@ def _lint_in_worker(group: ProjectInput, use_filter: bool,
 
 
 def _run_projects(groups: Sequence[ProjectInput], use_filter: bool, jobs: int, use_cache: bool,
-                  memories: Optional[AnalysisMemories]) -> List[List[Finding]]:
+                  memories: Optional[AnalysisMemories], stop: Optional[Callable[[], bool]]) -> List[List[Finding]]:
     """Each project's findings on up to `jobs` processes: the same findings, in the same order, as on one."""
     for group in groups:
         binding_table(group)  # a broken wrangler config stops the run here, not in a worker
     if memories is not None:
-        return [memories.lint(group, use_filter) for group in groups]
+        return [memories.lint(group, use_filter, stop) for group in groups]
     if len(groups) == 1:  # one project: workers outline its files and share a large analysis
         return [lint_project(groups[0], use_filter, use_cache, helpers=max(jobs, 1) - 1)]
     workers = worker_count(jobs, sum(len(group.sources) for group in groups))
@@ -151,18 +153,20 @@ def engine_finding(code: str, path: str, line: int, column: int, message: str) -
 def lint_files(paths: Sequence[str], governing: Governing, fallback_root: Path, use_filter: bool = True,
                overrides: Optional[Mapping[str, Union[str, bytes]]] = None, apply_noqa: bool = True, jobs: int = 1,
                use_cache: bool = False, named: Collection[str] = (),
-               host_ignores: Optional[HostIgnores] = None, memories: Optional[AnalysisMemories] = None) -> LintResult:
+               host_ignores: Optional[HostIgnores] = None, memories: Optional[AnalysisMemories] = None,
+               stop: Optional[Callable[[], bool]] = None) -> LintResult:
     """Lint `paths` (already discovered) as projects. `overrides` replaces file contents: a text
     (an editor's buffer) or bytes (stdin). The `named` files' syntax errors are reported even where
     the relevance filter skips them. `host_ignores`: the codes flake8 drops, before precedence.
-    `memories`: analyse incrementally in the process (instead of `use_cache`, on disk)."""
+    `memories`: analyse incrementally in the process (instead of `use_cache`, on disk); with them,
+    `stop()` true ends the run with errors.Cancelled (a language server's newer edit)."""
     result = LintResult(files=len(paths))
     groups = group_projects(paths, governing, fallback_root)
     for group in groups:
         for path, content in (overrides or {}).items():
             if path in group.sources:
                 group.sources[path] = source_of(path, content)
-    for group, findings in zip(groups, _run_projects(groups, use_filter, jobs, use_cache, memories)):
+    for group, findings in zip(groups, _run_projects(groups, use_filter, jobs, use_cache, memories, stop)):
         result.findings.extend(findings)
         if use_filter and named:
             result.findings.extend(_skipped_syntax_errors(group, named, findings))

@@ -3,7 +3,10 @@ over the disk, deleted files, settings read again on demand."""
 import os
 from pathlib import Path
 
+import pytest
+
 from edgelint import projects
+from edgelint.errors import Cancelled
 from edgelint.lsp import workspace as workspace_module
 from edgelint.lsp.workspace import Workspace, is_settings_file
 from tests.helpers import write_project
@@ -89,3 +92,17 @@ def test_unchanged_files_are_neither_read_nor_walked_again_and_changes_are_seen(
         'async def on_fetch(request, env):\n    env.KV.delete("k")\n', encoding="utf-8")
     outcome = workspace.lint([entry], {})
     assert len(walks) == 1 and codes_by_file(outcome, tmp_path)["src/added.py"] == ["EDG301"]
+
+
+def test_a_lint_a_newer_edit_overtakes_stops_and_the_next_one_is_whole(tmp_path):
+    write_project(tmp_path, PROJECT)
+    workspace = Workspace([str(tmp_path)])
+    entry = str(tmp_path / "src" / "entry.py")
+    expected = codes_by_file(workspace.lint([entry], {}), tmp_path)
+    edited = {entry: PROJECT["src/entry.py"] + "\n\nasync def more(env):\n    env.CACHE.delete('x')\n"}
+    for stop_after in (0, 1, 2):  # before the first file, between files, between roots
+        asked = []
+        with pytest.raises(Cancelled):
+            workspace.lint([entry], edited, stop=lambda: asked.append(1) or len(asked) > stop_after)
+    assert codes_by_file(workspace.lint([entry], edited), tmp_path)["src/entry.py"] == ["EDG101", "EDG301", "EDG301"]
+    assert codes_by_file(workspace.lint([entry], {}), tmp_path) == expected

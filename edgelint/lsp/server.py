@@ -3,8 +3,9 @@
 Every open, change or save of a Python file marks its project for linting; after a quiet period
 (DEBOUNCE) one worker thread lints the marked projects with the open buffers over the files on
 disk and the server publishes diagnostics for every file of those projects that has findings or
-had some. An edit that arrives while a lint runs makes its result stale: it is dropped and the
-projects are linted again with the newer text. The message loop never waits for a lint.
+had some. An edit that arrives while a lint runs stops it (the engine asks between files and
+between analysis roots) or, if it was done, drops its result, and the projects are linted again
+with the newer text. The message loop never waits for a lint.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from edgelint import __version__
+from edgelint.errors import Cancelled
 from edgelint.lsp.actions import LintedFile, code_actions, hover
 from edgelint.lsp.protocol import FIX_ALL_KIND, Positions, diagnostic, uri_of
 from edgelint.lsp.workspace import SETTINGS_FILES, Outcome, Workspace, is_settings_file
@@ -75,6 +77,9 @@ class EdgelintServer(LanguageServer):
             try:
                 outcome = await loop.run_in_executor(self._worker, self._analyse, changed, reload, buffers,
                                                      set(self._shown))
+            except Cancelled:  # a newer edit came: lint again with it
+                self._changed |= changed
+                continue
             except Exception as exc:  # noqa: BLE001 - a bug: logged, and the next edit is linted again
                 self.log(f"internal error: {type(exc).__name__}: {exc}")
                 continue
@@ -91,7 +96,9 @@ class EdgelintServer(LanguageServer):
         has findings or was `shown` some."""
         if reload:
             self.project.reload_settings()
-        outcome = self.project.lint(changed, {path: text for path, (text, _) in buffers.items()})
+        edited = self._edited
+        outcome = self.project.lint(changed, {path: text for path, (text, _) in buffers.items()},
+                                    stop=edited.is_set if edited is not None else None)
         positions = Positions(self.workspace.position_codec, _texts(outcome, buffers))
         published = []
         for path, result in outcome.files.items():

@@ -12,12 +12,12 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from edgelint.cache import RACY_NS
 from edgelint.config import CONFIG_FILES, Resolver
 from edgelint.discovery import discover
-from edgelint.errors import ConfigError
+from edgelint.errors import Cancelled, ConfigError
 from edgelint.linting import AnalysisMemories, lint_files
 from edgelint.findings import Finding
 from edgelint.projects import group_projects, load_source, project_files_of, walked_directories
@@ -74,15 +74,18 @@ class Workspace:
         holding = [folder for folder in self.folders if path == folder or path.startswith(folder + os.sep)]
         return max(holding, key=len) if holding else None
 
-    def lint(self, changed: Iterable[str], buffers: Mapping[str, str]) -> Outcome:
+    def lint(self, changed: Iterable[str], buffers: Mapping[str, str],
+             stop: Optional[Callable[[], bool]] = None) -> Outcome:
         """Lint the project of each changed Python file once, with `buffers` (path -> unsaved text)
-        over the files on disk."""
+        over the files on disk. `stop()` true (a newer edit) ends it with errors.Cancelled."""
         outcome = Outcome({}, [])
         for path in sorted(set(changed)):
             if path in outcome.files or not path.endswith(".py"):
                 continue
             try:
-                self._lint_project_of(path, buffers, outcome)
+                self._lint_project_of(path, buffers, outcome, stop)
+            except Cancelled:
+                raise
             except ConfigError as exc:  # the user's to mend: shown, and the server goes on
                 if str(exc) not in outcome.config_errors:
                     outcome.config_errors.append(str(exc))
@@ -90,7 +93,8 @@ class Workspace:
                 outcome.problems.append(f"{path}: {type(exc).__name__}: {exc}")
         return outcome
 
-    def _lint_project_of(self, path: str, buffers: Mapping[str, str], outcome: Outcome) -> None:
+    def _lint_project_of(self, path: str, buffers: Mapping[str, str], outcome: Outcome,
+                         stop: Optional[Callable[[], bool]]) -> None:
         folder = self.folder_of(path)
         if folder is None:
             root, files = project_files_of(path, self.resolver)
@@ -106,7 +110,7 @@ class Workspace:
         overrides = {file: text for file, text in buffers.items() if file in group.sources}
         # Each analysis starts from what the last one in this process left (the first from what the
         # disk cache holds); nothing is written to the disk cache, which holds files as saved.
-        result = lint_files(paths, self.resolver, root, overrides=overrides, memories=self.memories)
+        result = lint_files(paths, self.resolver, root, overrides=overrides, memories=self.memories, stop=stop)
         outcome.problems.extend(result.errors)
         by_path: Dict[str, List[Finding]] = {file: [] for file in group.sources}
         for finding in result.findings:

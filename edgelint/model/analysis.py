@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Iterator, Mapping, Optional, Tuple
 
+from edgelint.errors import Cancelled
 from edgelint.model.interpreter import analyse_root
 from edgelint.model.operations import Context, PathKind
 from edgelint.model.project import FunctionInfo, Project, RootKey, RootMemory, RootRun
@@ -66,6 +67,8 @@ def _analyse_all(project: Project) -> None:
 
 
 def _run_or_replay(project: Project, function: FunctionInfo, kind: PathKind) -> None:
+    if project.stop():
+        raise Cancelled()
     key = (function.qualname, kind.value)
     memory = project.kept.get(key)
     project.order.append(key)

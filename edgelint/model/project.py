@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import (
     Any,
+    Callable,
     Deque,
     Dict,
     FrozenSet,
@@ -467,6 +468,10 @@ def lookup_module_name(names: Mapping[str, object], dotted: str) -> Optional[str
 RootKey = Tuple[str, str]  # (qualname of the function, path kind): one analysis root
 
 
+def _never() -> bool:
+    return False
+
+
 def class_root(cls: "ClassInfo") -> RootKey:
     """The key under which findings about a class as a whole (not a flow through it) are kept."""
     return (cls.key, "class")
@@ -602,6 +607,7 @@ class Project:
         self.quiet_calls: Set[int] = set()  # calls whose await opens no input gate (storage, project code)
         self.suppress_recording = False
         self.reached: Set[str] = set()  # qualnames of functions analysed so far, as roots or inlined
+        self.stop: Callable[[], bool] = _never  # asked before each root: True ends the analysis (Cancelled)
         self._inferred: Optional[Dict[str, BindingKind]] = None
         self._index = ModuleIndex(self.modules)
         self._resolved: Dict[str, Optional[ModuleInfo]] = {}  # absolute module name -> the project module
