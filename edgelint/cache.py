@@ -54,6 +54,7 @@ MAX_AGE_S = 30 * 24 * 3600  # a record not used for 30 days is deleted
 RACY_NS = 2_000_000_000  # coarser than any file system's mtime granularity (FAT: 2 s)
 MEMO_PREFIX = "flake8-"
 ANALYSIS_SUFFIX = ".analysis"  # beside an entry: what its analysis leaves for the next one (pickled)
+MODEL_SUFFIX = ".model"  # beside an entry: `edgelint model`'s routes of the entry's very files (pickled)
 _TOUCH_AFTER_S = 3600  # a hit marks its record used when the mark is older than this
 _STALE_TEMP_S = 3600  # a temporary file this old was left by a killed run
 
@@ -119,6 +120,7 @@ class Slot:
         name = _sha([FORMAT, str(root), *identity, *sorted(self.spelled), "", *self.governing])
         self.file = root / CACHE_DIR / f"{name}.json"
         self.analysis_file = root / CACHE_DIR / f"{name}{ANALYSIS_SUFFIX}"
+        self.model_file = root / CACHE_DIR / f"{name}{MODEL_SUFFIX}"
         self.stats = Stats()
         # What the entry recorded of each file (by path as spelled), hit or miss, when the binding
         # table is the one it was made under: a file whose content is the same (same digest) needs
@@ -156,20 +158,21 @@ class Slot:
     def load_analysis(self, bindings: str) -> Optional[Any]:
         """What the last analysis of this project left for the next (`store_analysis`), if it was
         made by this edgelint under this binding table."""
-        import pickle
-
-        try:
-            with open(self.analysis_file, "rb") as handle:
-                header, value = pickle.load(handle)
-        except Exception:  # noqa: BLE001 - missing, corrupt or from another version: analyse from scratch
-            return None
-        return value if header == (FORMAT, _code_id(), bindings) else None
+        return _load_pickled(self.analysis_file, (FORMAT, _code_id(), bindings))
 
     def store_analysis(self, value: Any, bindings: str) -> None:
-        import pickle
+        _store_pickled(self.analysis_file, (FORMAT, _code_id(), bindings), value)
 
-        _replace(self.analysis_file, lambda handle: pickle.dump(((FORMAT, _code_id(), bindings), value), handle,
-                                                                protocol=pickle.HIGHEST_PROTOCOL), binary=True)
+    def load_model(self, bindings: str, states: Mapping[str, FileState]) -> Optional[Any]:
+        """`edgelint model`'s routes (`store_model`), if they were made of files in these very
+        `states` (by path as spelled) by this edgelint under this binding table."""
+        return _load_pickled(self.model_file, (FORMAT, _code_id(), bindings, self._contents(states)))
+
+    def store_model(self, value: Any, bindings: str, states: Mapping[str, FileState]) -> None:
+        _store_pickled(self.model_file, (FORMAT, _code_id(), bindings, self._contents(states)), value)
+
+    def _contents(self, states: Mapping[str, FileState]) -> str:
+        return _sha(f"{self.absolute[path]}\0{state.digest}\0{state.error}" for path, state in sorted(states.items()))
 
     def _file_record(self, path: str) -> List[Any]:
         """[path, size, mtime] of a project file. One this run did not read from the disk (code from
@@ -263,7 +266,7 @@ def prune(directory: Path, keep: str = "") -> None:
     of killed runs."""
     now = time.time()
     kinds: Dict[bool, List[Tuple[float, str]]] = {False: [], True: []}  # by "is a memo"
-    analyses: List[Tuple[float, str]] = []
+    pickled: Dict[str, List[Tuple[float, str]]] = {ANALYSIS_SUFFIX: [], MODEL_SUFFIX: []}
     try:
         with os.scandir(directory) as scan:
             for item in scan:
@@ -275,14 +278,14 @@ def prune(directory: Path, keep: str = "") -> None:
                     _remove(item.path)
                 elif item.name.endswith(".json") and item.name != keep:
                     kinds[item.name.startswith(MEMO_PREFIX)].append((used, item.path))
-                elif item.name.endswith(ANALYSIS_SUFFIX) and item.name != keep:
-                    analyses.append((used, item.path))
+                elif os.path.splitext(item.name)[1] in pickled and item.name != keep:
+                    pickled[os.path.splitext(item.name)[1]].append((used, item.path))
     except OSError:
         return
     kept_entry = keep.endswith(".json")
     groups = [(records, (MAX_MEMOS if is_memo else MAX_ENTRIES) - (kept_entry and keep.startswith(MEMO_PREFIX) == is_memo))
               for is_memo, records in kinds.items()]
-    groups.append((analyses, MAX_ENTRIES - keep.endswith(ANALYSIS_SUFFIX)))
+    groups.extend((records, MAX_ENTRIES - keep.endswith(suffix)) for suffix, records in pickled.items())
     for records, limit in groups:
         records.sort(reverse=True)
         for rank, (used, path) in enumerate(records):
@@ -297,6 +300,23 @@ def remove_cache(root: Path) -> bool:
         return False
     shutil.rmtree(directory, ignore_errors=True)
     return True
+
+
+def _load_pickled(file: Path, header: Tuple[Any, ...]) -> Optional[Any]:
+    import pickle
+
+    try:
+        with open(file, "rb") as handle:
+            found, value = pickle.load(handle)
+    except Exception:  # noqa: BLE001 - missing, corrupt or from another version: compute it again
+        return None
+    return value if found == header else None
+
+
+def _store_pickled(file: Path, header: Tuple[Any, ...], value: Any) -> None:
+    import pickle
+
+    _replace(file, lambda handle: pickle.dump((header, value), handle, protocol=pickle.HIGHEST_PROTOCOL), binary=True)
 
 
 def _load(file: Any) -> Optional[Dict[str, Any]]:

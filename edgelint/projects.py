@@ -190,6 +190,7 @@ class CachedProject:
         # The findings before selection depend on the rules any file selects (the others do not run).
         identity = (*(settings.fingerprint() for settings in group.all_settings()), f"filter={use_filter}")
         self.slot = Slot(group.root, identity, group.sources, group.wrangler)
+        self.states: Dict[str, FileState] = {}  # of the files, as the entry found or stored them
 
     def findings(self) -> Optional[List[Finding]]:
         """The cached findings (before selection and noqa) if nothing they depend on changed."""
@@ -200,6 +201,7 @@ class CachedProject:
             for path, source in self.group.sources.items():
                 source.recorded = self.slot.recorded.get(path)  # for the analysis that follows
             return None
+        self.states = hit.states
         for path, source in self.group.sources.items():
             state = hit.states[path]
             source.skipped = state.skipped  # as the analysis that made the entry found
@@ -216,10 +218,20 @@ class CachedProject:
         """Record the findings of an analysis that read every file, and what it leaves for the next."""
         for source in self.group.sources.values():
             load_source(source)
-        states = {path: source.state() for path, source in self.group.sources.items()}
+        states = self.states = {path: source.state() for path, source in self.group.sources.items()}
         self.slot.store(findings, states, self._bindings())
         if analysis is not None:
             self.slot.store_analysis(analysis, self._bindings())
+
+    def model(self) -> Optional[Tuple[List[Finding], Any]]:
+        """The cached findings and `edgelint model`'s routes, if nothing they depend on changed."""
+        findings = self.findings()
+        routes = self.slot.load_model(self._bindings(), self.states) if findings is not None else None
+        return None if routes is None else (findings, routes)
+
+    def store_model(self, routes: Any) -> None:
+        """Keep `edgelint model`'s routes beside the findings `store` recorded of the same files."""
+        self.slot.store_model(routes, self._bindings(), self.states)
 
     def analysis(self) -> Optional[Any]:
         """What the last analysis of this project left (edgelint.engine.Memory), if any."""

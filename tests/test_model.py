@@ -225,3 +225,31 @@ def test_match_cases_are_routes_and_the_wildcard_is_the_other_paths(tmp_path, ru
                                         ("read", "KV", 'f"note:{note}"', "per-entity"): "1"}
     assert counts(routes["on_fetch (other paths)"]) == {("read", "KV", '"seen"', "constant"): "1",
                                                         ("write", "KV", '"misses"', "constant"): "1"}
+
+
+def test_an_unchanged_project_is_modelled_from_the_cache_whatever_the_spelling(tmp_path, run_cli, monkeypatch, capsys):
+    """`edgelint model` keeps its routes beside the check's entry: the next run of the same files
+    (spelled another way) analyses nothing and prints what an uncached run prints; an edit is
+    analysed again."""
+    from edgelint import cli, engine
+
+    project = tmp_path / "shop"
+    write_project(project, {"wrangler.toml": WRANGLER, "src/entry.py": ROUTED})
+    code, _, err = run_cli("model", "--traffic", "100", ".", cwd=project)  # relative paths
+    assert code == 0, err
+    assert list((project / ".edgelint_cache").glob("*.model"))
+    analyses = []
+    real_run = engine.ProjectRun.run
+    monkeypatch.setattr(engine.ProjectRun, "run", lambda run: analyses.append(run) or real_run(run))
+
+    def model_in_process() -> str:
+        assert cli.main(["model", "--traffic", "100", str(project)]) == 0
+        return capsys.readouterr().out
+
+    uncached = run_cli("model", "--no-cache", "--traffic", "100", str(project))[1]
+    assert model_in_process() == uncached and analyses == []  # absolute paths, from the cache
+    entry = project / "src" / "entry.py"
+    entry.write_text(ROUTED.replace('"last-loop"', '"final-loop"'), encoding="utf-8")
+    edited = model_in_process()
+    assert len(analyses) == 1 and '"final-loop"' in edited
+    assert edited == run_cli("model", "--no-cache", "--traffic", "100", str(project))[1]

@@ -76,15 +76,14 @@ def _index(route: Route, routes: Sequence[Route]) -> Optional[int]:
     return next((index for index, other in enumerate(routes) if (other.entry, other.label) == same), None)
 
 
-def _involved(model: ProjectModel, line: Line, finding: Finding) -> bool:
+def _involved(line: Line, finding: Finding) -> bool:
     """Whether the finding is about the line's operations (reached the same way), or reported at one."""
     subjects = subject_chains(finding)
-    return any(model.chain_of(op) in subjects or model.position_of(op) == (finding.path, finding.line)
-               for op in line.ops)
+    return any(place.chain in subjects or place.chain[0] == (finding.path, finding.line) for place in line.places)
 
 
 def _counter_object(model: ProjectModel, route: Route, finding: Finding):
-    involved = [line for line in route.lines if line.product == "kv" and _involved(model, line, finding)]
+    involved = [line for line in route.lines if line.product == "kv" and _involved(line, finding)]
     writes = [line for line in involved if line.action == "write"]
     if not writes:
         return None
@@ -99,7 +98,7 @@ def _counter_object(model: ProjectModel, route: Route, finding: Finding):
 
 
 def _config_in_kv(model: ProjectModel, route: Route, finding: Finding):
-    involved = [line for line in route.lines if line.product == "durable_object" and _involved(model, line, finding)]
+    involved = [line for line in route.lines if line.product == "durable_object" and _involved(line, finding)]
     if not involved:
         return None
     reads = [Line("kv", "read", "(KV)", line.key, "constant", line.count) for line in involved]

@@ -39,9 +39,9 @@ class Flowchart:
         self.routes.append(start)
         for line in route.lines:
             source = start
-            for op in line.ops[:1]:  # the helpers on the way (every op of a line shares its key and call)
-                for frame in op.context.frames[1:]:
-                    helper = self.node("helper", frame.qualname.split(":", 1)[-1])
+            for place in line.places[:1]:  # the helpers on the way (every op of a line shares its key and call)
+                for qualname in place.helpers:
+                    helper = self.node("helper", qualname.split(":", 1)[-1])
                     self.edge(source, helper)
                     source = helper
             target = self.node(line.product, target_label(line, route.object_class))

@@ -3,6 +3,7 @@ Object requests (with how the object's name is derived) and, inside objects, sto
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Dict, FrozenSet, Hashable, Iterable, List, Optional, Set, Tuple
@@ -26,6 +27,17 @@ Position = Tuple[str, int]  # (path, line)
 Chain = Tuple[Position, ...]  # an operation and the calls that lead to it, innermost first
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where one operation of a line runs, as plain data: the operation's place and the calls that
+    reach it (see `reached`), the same for the call that addressed its object, and the functions
+    on its way from the entry point."""
+
+    chain: Chain
+    address: Optional[Chain]  # for an object request: where the object was addressed
+    helpers: Tuple[str, ...]  # qualified names of the functions between the entry point and it
+
+
 @dataclass
 class Line:
     """One kind of operation on one binding and key, with its count per invocation."""
@@ -38,7 +50,7 @@ class Line:
     count: Count
     target: str = ""  # for an object request: the method called (`ChatRoom.post`), when known
     method: str = ""  # the API called (get, put, getByName, ...)
-    ops: List[Operation] = field(default_factory=list, repr=False)
+    places: List[Place] = field(default_factory=list, repr=False)  # of its operations
 
 
 @dataclass
@@ -52,23 +64,37 @@ class Route:
 
 
 class ProjectModel:
-    """The routes of one analysed project."""
+    """The routes of one analysed project. Once made it holds plain data only (no tree, no
+    analysis), so the result cache keeps it beside the check's findings."""
 
     def __init__(self, project: Project, chain: Callable[[Operation], Chain], settings: Settings):
-        self.project = project
         self.settings = settings  # those of the project's root: its `model` options
-        self.sites = Sites(project)
-        self._chain = chain
-        self._chains: Dict[int, Chain] = {}
         self.routes: List[Route] = []
         self.unmodelled: List[Finding] = []  # files that did not parse, or whose analysis failed
+        builder = _Builder(project, chain)
         for function, kind in project.entry_points():
-            self.routes.extend(self._entry_routes(function, kind))
+            self.routes.extend(builder.entry_routes(function, kind))
+        self._ranges = builder.function_ranges(self.routes)
+
+    def spelled(self, spell: Callable[[str], str]) -> "ProjectModel":
+        """The same routes with every path passed through `spell` (the cache keeps them absolute; a
+        run spells paths as its arguments did). Made before findings are attached."""
+        def chain(places: Chain) -> Chain:
+            return tuple((spell(path), line) for path, line in places)
+
+        copy = object.__new__(ProjectModel)
+        copy.settings, copy.unmodelled = self.settings, []
+        copy.routes = [dataclasses.replace(route, findings=[], lines=[dataclasses.replace(line, places=[
+            Place(chain(place.chain), chain(place.address) if place.address is not None else None, place.helpers)
+            for place in line.places]) for line in route.lines]) for route in self.routes]
+        copy._ranges = {entry: [(spell(path), first, last) for path, first, last in ranges]
+                        for entry, ranges in self._ranges.items()}
+        return copy
 
     def attach(self, findings: Iterable[Finding]) -> None:
         """Put each finding on the routes whose operations it is about, or whose entry point holds it."""
-        ranges = self._function_ranges()
-        chains = [self._route_chains(route) for route in self.routes]
+        ranges = self._ranges
+        chains = [_route_chains(route) for route in self.routes]
         for finding in findings:
             if finding.code in ENGINE_CODES:
                 self.unmodelled.append(finding)
@@ -80,16 +106,28 @@ class ProjectModel:
                         for path, start, end in ranges.get(route.entry, ())):
                     route.findings.append(finding)
 
+
+class _Builder:
+    """Reads the routes off an analysed project."""
+
+    def __init__(self, project: Project, chain: Callable[[Operation], Chain]):
+        self.project = project
+        self.sites = Sites(project)
+        self._chain = chain
+        self._chains: Dict[int, Chain] = {}
+
     def chain_of(self, op: Operation) -> Chain:
         """Where the operation runs and the calls that reach it, as `reached` orders them."""
         if op.id not in self._chains:
             self._chains[op.id] = reached(self._chain(op))
         return self._chains[op.id]
 
-    def position_of(self, op: Operation) -> Position:
-        return self.chain_of(op)[0]
+    def place_of(self, op: Operation) -> Place:
+        address = self.project.ops_by_id.get(op.address) if op.address is not None else None
+        return Place(self.chain_of(op), self.chain_of(address) if address is not None else None,
+                     tuple(frame.qualname for frame in op.context.frames[1:]))
 
-    def _entry_routes(self, function: FunctionInfo, path: PathKind) -> List[Route]:
+    def entry_routes(self, function: FunctionInfo, path: PathKind) -> List[Route]:
         ops = [op for op in self.project.facts.operations if op.context.frames
                and op.context.frames[0].qualname == function.qualname and op.context.path is path
                and (op.kind in KV_KINDS or op.kind in STORAGE_KINDS or op.kind is OpKind.STUB_CALL)]
@@ -131,7 +169,8 @@ class ProjectModel:
         lines = []
         for (product, action, binding, key, key_kind, target, method), members in grouped.items():
             count = count_sites([sites[op.id] for op in members], self.sites.arms, taken)
-            lines.append(Line(product, action, binding, key, key_kind, count, target, method, members))
+            lines.append(Line(product, action, binding, key, key_kind, count, target, method,
+                              [self.place_of(op) for op in members]))
         return lines
 
     def _describe(self, op: Operation) -> Tuple[str, ...]:
@@ -147,22 +186,10 @@ class ProjectModel:
         key_kind = key_kind_of(op.key, _source(op.key_node) + key) if op.key else ""
         return (product, action, op.binding or "?", key, key_kind, "", op.method)
 
-    def _route_chains(self, route: Route) -> Tuple[Set[Chain], Set[Position]]:
-        """The chains of the route's operations (and of the calls that addressed its objects), and
-        every place on them."""
-        chains: Set[Chain] = set()
-        for line in route.lines:
-            for op in line.ops:
-                chains.add(self.chain_of(op))
-                address = self.project.ops_by_id.get(op.address) if op.address is not None else None
-                if address is not None:
-                    chains.add(self.chain_of(address))
-        return chains, {place for chain in chains for place in chain}
-
-    def _function_ranges(self) -> Dict[str, List[Tuple[str, int, int]]]:
+    def function_ranges(self, routes: List[Route]) -> Dict[str, List[Tuple[str, int, int]]]:
         """Each entry point's own lines: (path, first, last)."""
         ranges: Dict[str, List[Tuple[str, int, int]]] = defaultdict(list)
-        routes_per_entry = Counter(route.entry for route in self.routes)
+        routes_per_entry = Counter(route.entry for route in routes)
         entries = {entry for entry, count in routes_per_entry.items() if count == 1}  # a routed entry splits its lines
         for module in self.project.modules.values():
             wanted = {name for name in entries if name.startswith(f"{module.name}:")}
@@ -172,6 +199,18 @@ class ProjectModel:
                 if f"{module.name}:{qualname}" in wanted:
                     ranges[f"{module.name}:{qualname}"].append((module.path, first, last))
         return ranges
+
+
+def _route_chains(route: Route) -> Tuple[Set[Chain], Set[Position]]:
+    """The chains of the route's operations (and of the calls that addressed its objects), and
+    every place on them."""
+    chains: Set[Chain] = set()
+    for line in route.lines:
+        for place in line.places:
+            chains.add(place.chain)
+            if place.address is not None:
+                chains.add(place.address)
+    return chains, {position for chain in chains for position in chain}
 
 
 def subject_chains(finding: Finding) -> Set[Chain]:
