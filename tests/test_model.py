@@ -253,3 +253,27 @@ def test_an_unchanged_project_is_modelled_from_the_cache_whatever_the_spelling(t
     edited = model_in_process()
     assert len(analyses) == 1 and '"final-loop"' in edited
     assert edited == run_cli("model", "--no-cache", "--traffic", "100", str(project))[1]
+
+
+def test_a_key_is_per_request_only_when_what_it_computes_is_fresh(tmp_path, run_cli):
+    write_project(tmp_path, {"wrangler.toml": WRANGLER, "src/entry.py": textwrap.dedent("""\
+        import time
+        import uuid
+
+
+        async def on_fetch(request, env):
+            user = request.headers.get("x-user")
+            await env.KV.put(f"job:{uuid.uuid4()}", "1")
+            await env.KV.put(f"req:{time.time_ns()}", "1")
+            await env.KV.put(f"trace:{request.headers['cf-ray']}", "1")
+            await env.KV.put(f"token:{user}", "1")
+            await env.KV.put(f"timeline:{user}", "1")
+            await env.KV.put("stats", "1")
+        """)})
+    [route] = model_of(run_cli, ".")["routes"]
+    kinds = {op["key"]: op["key_kind"] for op in route["operations"]}
+    assert kinds == {
+        'f"job:{uuid.uuid4()}"': "per-request", 'f"req:{time.time_ns()}"': "per-request",
+        "f\"trace:{request.headers['cf-ray']}\"": "per-request",
+        'f"token:{user}"': "per-entity", 'f"timeline:{user}"': "per-entity", '"stats"': "constant",
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Dict, FrozenSet, Hashable, Iterable, List, Optional, Set, Tuple
@@ -22,7 +23,9 @@ from edgelint.rules import ENGINE_CODES
 ACTIONS = {OpKind.KV_GET: "read", OpKind.KV_PUT: "write", OpKind.KV_DELETE: "delete", OpKind.KV_LIST: "list",
            OpKind.STUB_CALL: "request", OpKind.STORAGE_GET: "read", OpKind.STORAGE_PUT: "write",
            OpKind.STORAGE_DELETE: "delete"}  # other storage calls: their method (setAlarm, list, exec)
-UNIQUE_WORDS = ("uuid", "token", "secrets", "random", "urandom", "nanoid", "ulid")
+# Names in the computed part of a key that make it fresh on every invocation: ids, tokens, clocks.
+FRESH_NAMES = re.compile(r"\b(uuid\w*|token\w*|secrets|random\w*|urandom|nanoid|ulid|nonce|time|time_ns|now|"
+                         r"perf_counter|monotonic|request_id|cf[-_]ray)\b", re.I)
 Position = Tuple[str, int]  # (path, line)
 Chain = Tuple[Position, ...]  # an operation and the calls that lead to it, innermost first
 
@@ -252,11 +255,37 @@ def _object_name(address: Optional[Operation]) -> Tuple[str, str]:
 
 
 def key_kind_of(term: Term, written: str) -> str:
-    """constant (the same key on every invocation), per-request (made fresh: a token, a uuid) or
-    per-entity (derived from the request or from data: one key per user, path, item)."""
+    """constant (the same key on every invocation), per-request (made fresh: a token, a uuid, the
+    time, the request's id) or per-entity (derived from the request or from data: one key per
+    user, path, item). Only the computed parts of the key count: `f"token:{user}"` is per user."""
     if is_constant(term):
         return "constant"
-    return "per-request" if any(word in written.lower() for word in UNIQUE_WORDS) else "per-entity"
+    return "per-request" if FRESH_NAMES.search(_computed_part(written)) else "per-entity"
+
+
+def _computed_part(written: str) -> str:
+    """What a key expression computes, its literal text left out: the code outside quotes and
+    inside the braces of a formatted string."""
+    kept: List[str] = []
+    quote, depth = "", 0
+    for character in written:
+        if quote and not depth:
+            if character == quote:
+                quote = ""
+            elif character == "{":
+                depth = 1
+            continue
+        if not quote and character in "\"'":
+            quote = character
+            kept.append(" ")
+            continue
+        if depth:
+            depth += {"{": 1, "}": -1}.get(character, 0)
+            if not depth:
+                kept.append(" ")
+                continue
+        kept.append(character)
+    return "".join(kept)
 
 
 def _key_text(node: Optional[cst.CSTNode], term: Optional[Term]) -> str:

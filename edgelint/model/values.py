@@ -4,7 +4,7 @@ A *term* is a hashable structural description of an expression, used to decide w
 expressions name the same key and whether a key or Durable Object name is constant:
 
     ("lit", value)            a literal or a module constant resolved to its literal
-    ("clock",)                the current time (time.time(), datetime.now(), ...)
+    ("clock",)                the current time, finer than a second (time.time(), datetime.now(), ...)
     ("clock", period)         the current day, hour, ... (date.today(), now.strftime("%Y-%m-%d"))
     ("envvar", NAME)          a plain `env.NAME` (var or secret): fixed per deployment
     ("var", uid)              an unreassigned variable holding something opaque
@@ -66,26 +66,37 @@ def union_reads(groups: Iterable[FrozenSet[int]]) -> FrozenSet[int]:
     return union if union else NO_READS
 
 
-_CONSTANT_LEAVES = frozenset({"lit", "clock", "envvar"})
+_CONSTANT_LEAVES = frozenset({"lit", "envvar"})
 _VARIABLE_LEAVES = frozenset({"var", "param", "opaque"})
+# Calls that cut the current time to whole seconds (`int(time.time())`): a value every request in
+# that second shares.
+_TRUNCATIONS = frozenset({"int", "round", "math.floor", "math.ceil"})
 
 
 def is_constant(term: Term) -> bool:
-    """Built only from literals, module constants, env vars and the clock: nothing request-specific."""
+    """Built only from literals, module constants, env vars and the clock cut to a period (a
+    second, a day): nothing request-specific. The time itself, finer than a second, differs from
+    request to request."""
     head = term[0]
     if head in _CONSTANT_LEAVES:
         return True
     if head in _VARIABLE_LEAVES:
         return False
+    if head == "clock":
+        return len(term) > 1
     if head == "fmt":
         return all(is_constant(part) for part in term[1])
     if head == "binop":
+        if term[1] == "FloorDivide" and term[2] == CLOCK and term[3][0] == "lit":
+            return True  # `time.time() // 60`: the current minute
         return is_constant(term[2]) and is_constant(term[3])
     if head == "unary":
         return is_constant(term[2])
     if head == "tuple":
         return all(is_constant(part) for part in term[1])
     if head == "call":
+        if term[1] in _TRUNCATIONS and len(term[2]) == 1 and term[2][0] == CLOCK:
+            return True
         return all(is_constant(arg) for arg in term[2])
     if head in ("attr", "sub"):
         return is_constant(term[1]) and (head == "attr" or is_constant(term[2]))
