@@ -227,7 +227,7 @@ def _check(args: argparse.Namespace) -> int:
     if args.fix or args.diff:
         result, diff = _fix(args, result, lint, overrides, problems)
     result.findings = _adopt(args, result.findings)
-    problems += result.errors
+    problems += result.errors + [str(error) for error in result.config_errors]
     output: Union[str, bytes] = _report(args, result, problems)
     if args.diff:
         output = diff  # the diff alone, so that it can be piped to `patch`

@@ -125,9 +125,10 @@ def _lint(target: str, buffer: Any, selection: Flake8Selection) -> List[Reported
     if buffer is not None:
         from edgelint.linting import lint_files
 
-        findings = lint_files(list(group.sources), resolver, root, overrides={target: buffer}, apply_noqa=False,
-                              host_ignores=selection.ignores).findings
-        return [_reported(finding) for finding in findings if os.path.abspath(finding.path) == target]
+        result = lint_files(list(group.sources), resolver, root, overrides={target: buffer}, apply_noqa=False,
+                            host_ignores=selection.ignores)
+        result.raise_config_error()
+        return [_reported(finding) for finding in result.findings if os.path.abspath(finding.path) == target]
     key = (str(group.root), group.wrangler, *((s.path, s.fingerprint()) for s in group.all_settings()), stamps,
            selection.key)
     findings = _PROJECT_CACHE.get(key)
@@ -152,8 +153,10 @@ def _project_findings(group: ProjectInput, resolver: Resolver, root: Path, selec
         return filter_findings(cached, resolver, group.sources, apply_noqa=False, host_ignores=selection.ignores)
     from edgelint.linting import lint_files
 
-    return lint_files(list(group.sources), resolver, root, apply_noqa=False, use_cache=True,
-                      host_ignores=selection.ignores).findings
+    result = lint_files(list(group.sources), resolver, root, apply_noqa=False, use_cache=True,
+                        host_ignores=selection.ignores)
+    result.raise_config_error()
+    return result.findings
 
 
 def _remember(target: str, resolver: Resolver, root: Path, group: ProjectInput, by_file: Dict[str, List[Reported]],

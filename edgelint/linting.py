@@ -16,6 +16,7 @@ from typing import Any, Callable, Collection, Dict, List, Mapping, Optional, Seq
 
 from edgelint.cache import RACY_NS
 from edgelint.discovery import Governing
+from edgelint.errors import ConfigError
 from edgelint.findings import SYNTAX_ERROR, Finding
 from edgelint.parallel import ordered_map, process_pool, worker_count
 from edgelint.projects import (
@@ -42,6 +43,14 @@ class LintResult:
     errors: List[str] = field(default_factory=list)  # one-line problems that make the run exit 2
     files: int = 0
     sources: Dict[str, Source] = field(default_factory=dict)
+    # Projects left out because their wrangler config cannot be read (the others are linted).
+    config_errors: List[ConfigError] = field(default_factory=list)
+
+    def raise_config_error(self) -> None:
+        """For a caller that lints one project (flake8, the language server): its configuration
+        error, raised as reading it would have."""
+        if self.config_errors:
+            raise self.config_errors[0]
 
 
 def lint_project(group: ProjectInput, use_filter: bool = True, use_cache: bool = False,
@@ -127,8 +136,6 @@ def _lint_in_worker(group: ProjectInput, use_filter: bool,
 def _run_projects(groups: Sequence[ProjectInput], use_filter: bool, jobs: int, use_cache: bool,
                   memories: Optional[AnalysisMemories], stop: Optional[Callable[[], bool]]) -> List[List[Finding]]:
     """Each project's findings on up to `jobs` processes: the same findings, in the same order, as on one."""
-    for group in groups:
-        binding_table(group)  # a broken wrangler config stops the run here, not in a worker
     if memories is not None:
         return [memories.lint(group, use_filter, stop) for group in groups]
     if len(groups) == 1:  # one project: workers outline its files and share a large analysis
@@ -161,7 +168,7 @@ def lint_files(paths: Sequence[str], governing: Governing, fallback_root: Path, 
     `memories`: analyse incrementally in the process (instead of `use_cache`, on disk); with them,
     `stop()` true ends the run with errors.Cancelled (a language server's newer edit)."""
     result = LintResult(files=len(paths))
-    groups = group_projects(paths, governing, fallback_root)
+    groups = _readable(group_projects(paths, governing, fallback_root), result.config_errors)
     for group in groups:
         for path, content in (overrides or {}).items():
             if path in group.sources:
@@ -180,6 +187,20 @@ def lint_files(paths: Sequence[str], governing: Governing, fallback_root: Path, 
     kept = filter_findings(result.findings, governing, result.sources, apply_noqa, host_ignores)
     result.findings = _with_severity(kept, governing)
     return result
+
+
+def _readable(groups: List[ProjectInput], errors: List[ConfigError]) -> List[ProjectInput]:
+    """The projects whose wrangler config can be read (here, not in a worker); the errors of the
+    others, which are left out."""
+    readable = []
+    for group in groups:
+        try:
+            binding_table(group)
+        except ConfigError as exc:
+            errors.append(exc)
+        else:
+            readable.append(group)
+    return readable
 
 
 def _skipped_syntax_errors(group: ProjectInput, named: Collection[str], findings: Sequence[Finding]) -> List[Finding]:

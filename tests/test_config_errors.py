@@ -1,4 +1,5 @@
-"""Every broken configuration stops the run with exit 2 and one line naming the file and the problem.
+"""Every broken configuration makes the run exit 2 with one line naming the file and the problem; a
+broken wrangler config leaves out only its own project.
 
 The CLI's `main()` runs in-process (a subprocess per case would spend most of the time importing
 libcst); an exception escaping it fails the test just as a traceback would. The cases of
@@ -7,6 +8,8 @@ libcst); an exception escaping it fails the test just as a traceback would. The 
 wrangler.jsonc) run there through a subprocess and are not repeated here.
 """
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -124,3 +127,20 @@ def test_broken_command_line_config_exits_2_with_one_line(tmp_path, run_main, ar
     code, out, err = run_main("check", ".", *args)
     assert (code, out) == (2, "")
     assert err.count("\n") == 1 and problem in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("report", ["text", "json"])
+def test_a_broken_wrangler_config_leaves_its_project_out_and_the_others_are_linted(tmp_path, run_main, report):
+    """One line names the broken file and the run exits 2, but the projects beside it are linted
+    (their findings are printed, in a JSON report too)."""
+    write_project(tmp_path, {"shop/wrangler.toml": WRANGLER, "shop/src/entry.py": COUNTER.format(comment=""),
+                             "blog/wrangler.jsonc": '{ "kv_namespaces": [ { binding: } ] }',
+                             "blog/src/entry.py": COUNTER.format(comment="")})
+    code, out, err = run_main("check", ".", "--format", report)
+    assert code == 2 and "Traceback" not in err
+    [error] = [line for line in err.splitlines() if line.startswith("edgelint: error: ")]
+    assert "blog/wrangler.jsonc: invalid JSONC" in error
+    assert "shop/src/entry.py" in out and "blog/src" not in out
+    if report == "json":
+        [notification] = [item for item in json.loads(out) if item["name"] == "notification"]
+        assert notification["path"].endswith("blog/wrangler.jsonc") and "invalid JSONC" in notification["message"]

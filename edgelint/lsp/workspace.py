@@ -111,6 +111,7 @@ class Workspace:
         # Each analysis starts from what the last one in this process left (the first from what the
         # disk cache holds); nothing is written to the disk cache, which holds files as saved.
         result = lint_files(paths, self.resolver, root, overrides=overrides, memories=self.memories, stop=stop)
+        result.raise_config_error()
         outcome.problems.extend(result.errors)
         by_path: Dict[str, List[Finding]] = {file: [] for file in group.sources}
         for finding in result.findings:
