@@ -88,7 +88,7 @@ class Stats:
         self.taken: Dict[str, Stat] = {}
 
     def take(self, path: str) -> Stat:
-        stat = self.taken[path] = _stat(path)
+        stat = self.taken[path] = stat_of(path)
         return stat
 
     def record(self, path: str) -> List[Any]:
@@ -252,7 +252,7 @@ class Memo:
         try:
             if entry is None or (entry["key"], entry["variant"]) != (self.key, self.variant):
                 return None
-            if not all(unchanged(record, _stat(record[0])) for record in entry["witnesses"]):
+            if not all(unchanged(record, stat_of(record[0])) for record in entry["witnesses"]):
                 return None
         except (LookupError, TypeError, ValueError):
             return None
@@ -362,7 +362,8 @@ def _mark_used(file: Any) -> None:
         pass
 
 
-def _stat(path: str) -> Stat:
+def stat_of(path: str) -> Stat:
+    """(size, mtime_ns) of `path`; None when it cannot be stat'ed."""
     try:
         status = os.stat(path)
     except (OSError, ValueError):

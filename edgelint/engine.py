@@ -152,7 +152,6 @@ class ProjectRun:
         self.modules: Dict[str, ModuleInfo] = {}
         self.items: Dict[Tuple[str, str], List[Item]] = {}  # candidates by analysis root (model.project.RootKey)
         self.deployed: Dict[str, Tuple[WranglerConfig, ...]] = {}  # path -> the configs that deploy it
-        self.roots_run = self.roots_replayed = 0  # by the analysis
         self.keep_project = keep_project  # `edgelint model` reads the analysed project; `check` lets it go
         self.project: Optional[Project] = None
 
@@ -218,8 +217,8 @@ class ProjectRun:
         except (RecursionError, Exception) as exc:  # noqa: BLE001 - never a traceback: report and go on
             self._internal_error(next(iter(self.modules), ""), exc)
             return self.findings
-        # From the last analysis's memory (not from the processes that shared this one).
-        self.roots_run, self.roots_replayed = len(project.runs), len(project.replayed) if shared is None else 0
+        # Replayed from the last analysis's memory (not from the processes that shared this one).
+        replayed = len(project.replayed) if shared is None else 0
         for run in project.runs:
             for message in run.errors or ():
                 self.findings.append(engine_finding(INTERNAL_ERROR, run.function.module.path, 1, 0, message))
@@ -232,7 +231,7 @@ class ProjectRun:
         errors = self._chunk_errors(previous, changed)
         for found in errors.values():
             self.findings.extend(found[1])
-        if self.remember and (not self.roots_replayed or self.roots_run > self.remember_after):
+        if self.remember and (not replayed or len(project.runs) > self.remember_after):
             self.memory = self._remember(project, index, errors, self._clues)
         return self.findings
 

@@ -7,14 +7,12 @@ model, the rules) nor libcst. `lint_project` imports the engine when a project h
 from __future__ import annotations
 
 import dataclasses
-import os
-import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Collection, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from edgelint.cache import RACY_NS
+from edgelint.cache import Stats, stat_of, unchanged
 from edgelint.discovery import Governing
 from edgelint.errors import ConfigError
 from edgelint.findings import SYNTAX_ERROR, Finding
@@ -88,7 +86,7 @@ class AnalysisMemories:
 
     def __init__(self) -> None:
         self._by_project: Dict[Tuple[str, bool], Any] = {}
-        self._read: Dict[str, Tuple[Tuple[int, int], Source]] = {}  # path -> (size, mtime_ns) and text as read
+        self._read: Dict[str, Tuple[List[Any], Source]] = {}  # path -> its record (edgelint.cache.Stats) and text
 
     def lint(self, group: ProjectInput, use_filter: bool, stop: Optional[Callable[[], bool]] = None) -> List[Finding]:
         """The project's findings; `stop()` true ends the analysis with errors.Cancelled (the last
@@ -108,23 +106,19 @@ class AnalysisMemories:
         self._read.clear()
 
     def _reuse_texts(self, group: ProjectInput) -> None:
-        """Files read by an earlier lint, unchanged since (same size and mtime), are not read
-        again; a file is remembered only once its mtime is old enough to trust (RACY_NS)."""
-        trusted = time.time_ns() - RACY_NS
+        """Files read by an earlier lint, unchanged since (same size and mtime, old enough to
+        trust: see edgelint.cache.Stats), are not read again."""
+        stats = Stats()
         for path, source in group.sources.items():
             if source.loaded:
                 continue  # an editor's buffer
-            try:
-                found = os.stat(path)
-            except OSError:
-                continue
-            stat = (found.st_size, found.st_mtime_ns)
             known = self._read.get(path)
-            if known is not None and known[0] == stat:
+            if known is not None and unchanged(known[0], stat_of(path)):
                 group.sources[path] = known[1]
-            elif found.st_mtime_ns <= trusted:
-                load_source(source)
-                self._read[path] = (stat, source)
+                continue
+            record = stats.record(path)  # taken before the file is read
+            load_source(source)
+            self._read[path] = (record, source)
 
 
 def _lint_in_worker(group: ProjectInput, use_filter: bool,

@@ -103,25 +103,22 @@ def _called_name(node) -> Optional[str]:
     return None
 
 
-def ast_calls(source: str) -> Optional[Tuple[AstCalls, AstCalls]]:
+def ast_calls(source: str, as_built: bool = False) -> Optional[AstCalls]:
     """The Call spans of `source` from Python's `ast` (None when `ast` cannot parse it): in source
-    order (as libcst's tree is visited), and in the order libcst builds them (after the calls
-    inside them, children in `ast`'s field order, which is libcst's but for rare shapes such as
-    a dict's keys and values)."""
+    order (as libcst's tree is visited) or, `as_built`, in the order libcst builds them (after the
+    calls inside them, children in `ast`'s field order, which is libcst's but for rare shapes such
+    as a dict's keys and values)."""
     try:
         tree = parse_ast(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     lines = physical_lines(source)
-    built = _calls_after_their_children(tree)
-
-    def spans(order: List[ast.Call]) -> AstCalls:
-        return [((call.lineno, _column(lines, call.lineno, call.col_offset),
-                  call.end_lineno, _column(lines, call.end_lineno, call.end_col_offset)), _called_name(call.func))
-                for call in order]
-
-    by_start = sorted(built, key=lambda n: (n.lineno, n.col_offset, -n.end_lineno, -n.end_col_offset))
-    return spans(by_start), spans(built)
+    calls = _calls_after_their_children(tree)
+    if not as_built:
+        calls.sort(key=lambda n: (n.lineno, n.col_offset, -n.end_lineno, -n.end_col_offset))
+    return [((call.lineno, _column(lines, call.lineno, call.col_offset),
+              call.end_lineno, _column(lines, call.end_lineno, call.end_col_offset)), _called_name(call.func))
+            for call in calls]
 
 
 def _calls_after_their_children(tree: ast.AST) -> List[ast.Call]:
@@ -152,10 +149,10 @@ def _column(lines: List[str], line: int, byte_offset: int) -> int:
     return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
 
 
-def _paired(ours: Sequence[cst.Call], theirs: AstCalls, shift: int) -> Optional[Dict[int, Span]]:
+def _paired(ours: Sequence[cst.Call], theirs: Optional[AstCalls], shift: int) -> Optional[Dict[int, Span]]:
     """Spans by id of libcst call, `ast`'s calls (of a part starting `shift` lines down) taken in
-    the same order; None when the count or a called name differs."""
-    if len(ours) != len(theirs):
+    the same order; None when `ast` could not parse the part, or the count or a called name differs."""
+    if theirs is None or len(ours) != len(theirs):
         return None
     spans: Dict[int, Span] = {}
     for call, ((line, column, end_line, end_column), name) in zip(ours, theirs):
@@ -249,15 +246,12 @@ class PositionIndex:
         (recorded when it was parsed), else as a walk of its tree finds them (source order). None
         when neither pairing agrees (count and called names)."""
         first, last, _ = self.parts[index]
-        found = ast_calls("\n".join(self.lines[first - 1:last]))
-        if found is None:
-            return None
-        by_start, as_built = found
+        text = "\n".join(self.lines[first - 1:last])
         built = self._built.get(first)
-        spans = _paired(built, as_built, first - 1) if built is not None else None
-        if spans is None:
+        spans = _paired(built, ast_calls(text, as_built=True), first - 1) if built is not None else None
+        if spans is None:  # `ast` is asked again, in source order: rare (a dict with calls as keys)
             self._walk(index)
-            spans = _paired(self._part_calls[index], by_start, first - 1)
+            spans = _paired(self._part_calls[index], ast_calls(text), first - 1)
         return spans
 
     def _provider_span(self, node: cst.CSTNode) -> Span:

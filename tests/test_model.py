@@ -77,8 +77,9 @@ def counts(route):
     return {(op["action"], op["binding"], op["key"], op["key_kind"]): op["count"]["text"] for op in route["operations"]}
 
 
-def routed(tmp_path, run_cli):
-    write_project(tmp_path, {"wrangler.toml": WRANGLER, "src/entry.py": ROUTED})
+def routed(tmp_path, run_cli, entry: str = ROUTED):
+    """The model's routes of a project whose entry module is `entry` (dedented), by label."""
+    write_project(tmp_path, {"wrangler.toml": WRANGLER, "src/entry.py": textwrap.dedent(entry)})
     return {route["label"]: route for route in model_of(run_cli, ".")["routes"]}
 
 
@@ -100,7 +101,7 @@ def test_branches_give_ranges(tmp_path, run_cli):
 
 
 def test_the_right_operand_of_and_or_is_a_branch(tmp_path, run_cli):
-    write_project(tmp_path, {"wrangler.toml": WRANGLER, "src/entry.py": textwrap.dedent("""\
+    [route] = routed(tmp_path, run_cli, """\
         async def on_fetch(request, env):
             user = request.headers.get("x-user")
             cached = request.headers.get("x-cached") or await env.KV.get(f"profile:{user}")
@@ -108,8 +109,7 @@ def test_the_right_operand_of_and_or_is_a_branch(tmp_path, run_cli):
                 return "banned"
             await env.KV.put(f"seen:{user}", "1")
             return cached
-        """)})
-    [route] = model_of(run_cli, ".")["routes"]
+        """).values()
     assert counts(route) == {
         ("read", "KV", 'f"profile:{user}"', "per-entity"): "0..1",
         ("read", "KV", 'f"banned:{user}"', "per-entity"): "0..1",
@@ -256,7 +256,7 @@ def test_an_unchanged_project_is_modelled_from_the_cache_whatever_the_spelling(t
 
 
 def test_a_key_is_per_request_only_when_what_it_computes_is_fresh(tmp_path, run_cli):
-    write_project(tmp_path, {"wrangler.toml": WRANGLER, "src/entry.py": textwrap.dedent("""\
+    [route] = routed(tmp_path, run_cli, """\
         import time
         import uuid
 
@@ -269,8 +269,7 @@ def test_a_key_is_per_request_only_when_what_it_computes_is_fresh(tmp_path, run_
             await env.KV.put(f"token:{user}", "1")
             await env.KV.put(f"timeline:{user}", "1")
             await env.KV.put("stats", "1")
-        """)})
-    [route] = model_of(run_cli, ".")["routes"]
+        """).values()
     kinds = {op["key"]: op["key_kind"] for op in route["operations"]}
     assert kinds == {
         'f"job:{uuid.uuid4()}"': "per-request", 'f"req:{time.time_ns()}"': "per-request",

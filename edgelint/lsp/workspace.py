@@ -9,12 +9,11 @@ folder is linted with the project around it, as the flake8 plugin does.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from edgelint.cache import RACY_NS
+from edgelint.cache import Stats, stat_of, unchanged
 from edgelint.config import CONFIG_FILES, Resolver
 from edgelint.discovery import discover
 from edgelint.errors import Cancelled, ConfigError
@@ -58,8 +57,8 @@ class Workspace:
         self.folders: List[str] = sorted({os.path.abspath(folder) for folder in folders})
         self.resolver = Resolver(KNOWN_CODES, RULE_OPTIONS)
         self.memories = AnalysisMemories()
-        # folder -> its files, and the stats of the directories walked to find them
-        self._discovered: Dict[str, Tuple[List[Tuple[str, Optional[Tuple[int, int]]]], List[str]]] = {}
+        # folder -> the records (edgelint.cache.Stats) of the directories walked to find its files, and them
+        self._discovered: Dict[str, Tuple[List[List[Any]], List[str]]] = {}
 
     def reload_settings(self) -> None:
         """Forget every configuration read: edgelint's settings and wrangler's bindings and files
@@ -124,23 +123,15 @@ class Workspace:
         """The folder's files as `edgelint check` finds them; walked again only when a directory
         it walked changed (a file added, removed or renamed changes its directory's mtime)."""
         known = self._discovered.get(folder)
-        if known is not None and all(_stat(directory) == stat for directory, stat in known[0]):
+        if known is not None and all(unchanged(record, stat_of(record[0])) for record in known[0]):
             return list(known[1])
-        trusted = time.time_ns() - RACY_NS
+        stats = Stats()
         walked = walked_directories(Path(folder), self.resolver)
-        stats = [(directory, _stat(directory)) for directory in walked or ()]
+        records = [stats.record(directory) for directory in walked or ()]  # before the files are found
         files = [os.path.abspath(found) for found in discover([folder], self.resolver, [])]
-        if walked is not None and all(stat is not None and stat[1] <= trusted for _, stat in stats):
-            self._discovered[folder] = (stats, files)
+        if walked is not None:
+            self._discovered[folder] = (records, files)
         return list(files)
-
-
-def _stat(path: str) -> Optional[Tuple[int, int]]:
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return found.st_size, found.st_mtime_ns
 
 
 def _text(sources: Mapping, path: str) -> Optional[str]:
