@@ -39,7 +39,7 @@ import tempfile
 import time
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
 
 from edgelint import __version__
 
@@ -126,6 +126,7 @@ class Slot:
         # table is the one it was made under: a file whose content is the same (same digest) needs
         # neither its relevance nor its noqa mention found again.
         self.recorded: Dict[str, FileState] = {}
+        self.unchanged: Set[str] = set()  # files (as spelled) whose stats are those recorded with them
 
     def lookup(self, known: Mapping[str, FileState], read: Callable[[str], FileState],
                bindings: Callable[[], str]) -> Optional[Hit]:
@@ -199,6 +200,7 @@ class Slot:
                 states[spelled] = known[spelled]._replace(skipped=stored.skipped)
             elif unchanged(record, self.stats.taken.get(path)):
                 states[spelled] = stored
+                self.unchanged.add(spelled)
             else:
                 dirty.append(spelled)
         for spelled in dirty:  # touched, or too recent to trust: unchanged if the content is

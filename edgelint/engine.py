@@ -37,11 +37,13 @@ from edgelint.candidates import Item, Positions, combine, place, respelled
 from edgelint.findings import Choice, Finding, Fix, Report
 from edgelint.fixes import fix_for
 from edgelint.model.bindings import BindingTable, WranglerConfig
-from edgelint.model.deployment import deployed_by
+from edgelint.model.deployment import deployed_by, imported_names
 from edgelint.model.chunks import chunks_of, whole_module
 from edgelint.model.outline import Import, imports_of, outline
 from edgelint.model.parsing import parse_module
 from edgelint.model.project import (
+    Layout,
+    LazyModules,
     ModuleIndex,
     ModuleInfo,
     Project,
@@ -49,8 +51,10 @@ from edgelint.model.project import (
     RootMemory,
     absolute_import,
     class_root,
+    clues_of,
     index_module,
     is_test_path,
+    module_interface,
 )
 from edgelint.parallel import COMPUTE, SharedWork, process_pool, worker_count
 from edgelint.positions import PositionIndex, Span
@@ -93,6 +97,7 @@ class Memory:
     clues: Dict[str, Any]  # path -> what the relevance check found in its statements (model.project.Clues)
     replayable: bool  # False when module globals are set at runtime: roots then depend on each other
     relevance: Dict[str, Tuple[str, bool]] = dataclasses.field(default_factory=dict)  # path -> (digest, skipped)
+    shape: Optional["Shape"] = None  # for a run that replays most of the project (None: index it all)
 
     def spelled(self, spell: Callable[[str], str]) -> "Memory":
         """The same memory with every path passed through `spell` (kept absolute; a run spells paths
@@ -109,7 +114,30 @@ class Memory:
             {spell(path): (digest, [finding(found) for found in found_list])
              for path, (digest, found_list) in self.errors.items()},
             {spell(path): value for path, value in self.clues.items()}, self.replayable,
-            {spell(path): value for path, value in self.relevance.items()})
+            {spell(path): value for path, value in self.relevance.items()},
+            self.shape.spelled(spell) if self.shape is not None else None)
+
+
+@dataclass
+class Shape:
+    """How the last analysis found the project as a whole, for a run that builds only the modules
+    it analyses again (`ProjectRun._run_replaying`): still true while the wrangler configs, the
+    files, their order and the interface of every edited module are the same."""
+
+    order: Tuple[RootKey, ...]  # every root, in the order they ran
+    entries: int  # the first `entries` of them are entry points
+    modules: Tuple[str, ...]  # the modules' paths, in the order the project holds them (model.project.Project)
+    layout: Layout
+    interfaces: Dict[str, Any]  # path -> model.project.module_interface
+    deploy_imports: Dict[str, Tuple[str, ...]]  # path -> the imports deployment read of it (model.deployment)
+    configs: Tuple[WranglerConfig, ...]
+
+    def spelled(self, spell: Callable[[str], str]) -> "Shape":
+        layout = Layout({spell(path): value for path, value in self.layout.relevant.items()}, self.layout.classes,
+                        self.layout.durable_objects)
+        return Shape(self.order, self.entries, tuple(spell(path) for path in self.modules), layout,
+                     {spell(path): value for path, value in self.interfaces.items()},
+                     {spell(path): value for path, value in self.deploy_imports.items()}, self.configs)
 
 
 def module_name(path: str, root: Path) -> str:
@@ -152,10 +180,15 @@ class ProjectRun:
         self.modules: Dict[str, ModuleInfo] = {}
         self.items: Dict[Tuple[str, str], List[Item]] = {}  # candidates by analysis root (model.project.RootKey)
         self.deployed: Dict[str, Tuple[WranglerConfig, ...]] = {}  # path -> the configs that deploy it
+        self._deploy_imports: Dict[str, Tuple[str, ...]] = {}  # path -> what deployment read of it
         self.keep_project = keep_project  # `edgelint model` reads the analysed project; `check` lets it go
         self.project: Optional[Project] = None
 
     def run(self) -> List[Finding]:
+        with fewer_collections():
+            replaying = self._run_replaying()
+            if replaying is not None:
+                return replaying
         pending = [path for path in self.group.sources if self._wanted(path)]
         # Worker processes start here, on the main thread (forking from another thread is unsafe);
         # deeply nested code needs more than Python's default 1,000 frames: see edgelint.deepstack.
@@ -170,12 +203,12 @@ class ProjectRun:
         module_names = self._module_names = {path: module_name(path, self.group.root) for path in self.group.sources}
         names = ModuleIndex({name: path for path, name in module_names.items()})
         configs = binding_table(self.group).configs  # settings add bindings, not configs
-        self.deployed = deployed_by(configs, names, module_names, lambda path: self.group.sources[path].text or "")
+        self.deployed = deployed_by(configs, names, module_names, self._deploy_imports_of)
         queued: Set[str] = set(pending)
         while pending:
             self._check_stop()
             path = pending.pop()
-            module = self._parse(path, names)
+            module = self._parse(path)
             if module is None:
                 continue
             for target in imported_paths(module, names):
@@ -193,6 +226,11 @@ class ProjectRun:
         self._clues, project.clues = (project.clues if self.remember else {}), {}  # kept for the next analysis only
         return project
 
+    def _deploy_imports_of(self, path: str) -> Tuple[str, ...]:
+        """What deployment reads of a file (model.deployment), kept for the next analysis (Shape)."""
+        found = self._deploy_imports[path] = tuple(imported_names(self.group.sources[path].text or ""))
+        return found
+
     def _analyse_and_check(self, project: Project, shared: Optional[Memory]) -> List[Finding]:
         """Analyse (replaying what the last analysis, or the processes that shared this one,
         learnt of unchanged modules) and run the rules."""
@@ -201,24 +239,133 @@ class ProjectRun:
         if previous is not None and (previous.index != index or not previous.replayable):
             previous = None
         changed = self._changed(previous)
-        kept = {} if previous is None else {key: memory for key, (memory, _) in previous.roots.items()
-                                            if not memory.modules & changed}
-        project.kept_classes = set() if previous is None else {
-            key[0] for key, (modules, _) in previous.classes.items() if not modules & changed}
-        try:
-            # Imported here: the interpreter's tables name libcst classes, and a run the cache
-            # answers must not load libcst (edgelint/__init__.py).
-            from edgelint.model.analysis import analyse
+        kept = self._kept(project, previous, changed)
+        # Imported here: the interpreter's tables name libcst classes, and a run the cache
+        # answers must not load libcst (edgelint/__init__.py).
+        from edgelint.model.analysis import analyse
 
-            analyse(project, kept)
-            self._run_again_what_changed_under(project)
-        except Cancelled:
-            raise
-        except (RecursionError, Exception) as exc:  # noqa: BLE001 - never a traceback: report and go on
-            self._internal_error(next(iter(self.modules), ""), exc)
+        if not self._analysed(project, partial(analyse, project, kept)):
             return self.findings
         # Replayed from the last analysis's memory (not from the processes that shared this one).
         replayed = len(project.replayed) if shared is None else 0
+        errors = self._check(project, previous, changed, list(self.modules))
+        if self.remember and (not replayed or len(project.runs) > self.remember_after):
+            self.memory = self._remember(project, index, errors, self._clues)
+        return self.findings
+
+    def _run_replaying(self) -> Optional[List[Finding]]:
+        """A run after edits that leave the project's shape as the last analysis found it (the same
+        files and configs, and every edited module's interface the same: most edits inside
+        functions) builds only the modules that the roots it runs again read: the roots that read
+        an edited module run again, the others replay. None when it cannot (the caller indexes
+        the whole project); that is decided after the edited files alone are read and built."""
+        previous = self.previous
+        shape = previous.shape if previous is not None else None
+        if shape is None or not previous.replayable or not self.use_filter or self.keep_project:
+            return None
+        edited = self._edited_within(previous, shape)
+        if edited is None:
+            return None
+        from edgelint.model.analysis import Diverged
+
+        try:
+            return call_with_deep_stack(partial(self._analyse_replaying, previous, shape, edited))
+        except Diverged:  # the edit changes which functions are roots: start over, indexing everything
+            self.findings, self.modules, self.items, self._outlines = [], {}, {}, {}
+            return None
+
+    def _edited_within(self, previous: Memory, shape: Shape) -> Optional[Dict[str, Any]]:
+        """The edited modules, each with what the relevance check finds in it (model.project.Clues),
+        if the project keeps its `shape` (None otherwise). Files whose stats the cache trusts are
+        not read (projects.Source.trusted)."""
+        sources = self.group.sources
+        if previous.relevance.keys() != sources.keys():
+            return None
+        if tuple(binding_table(self.group).configs) != shape.configs:
+            return None
+        self._module_names = {path: module_name(path, self.group.root) for path in sources}
+        deployed = dict(previous.index[2])  # module name -> the paths of the configs that deploy it
+        configs = {config.path: config for config in shape.configs}
+        self.deployed = {path: tuple(configs[config] for config in deployed[name])
+                         for path, name in self._module_names.items() if deployed.get(name)}
+        modules = set(shape.modules)
+        edited: Dict[str, Any] = {}
+        for path, source in sources.items():
+            digest, skipped = previous.relevance[path]
+            if not source.trusted:
+                load_source(source)
+            if source.error is not None:
+                return None
+            if source.digest == digest:
+                source.skipped = skipped
+                continue
+            if self._wanted(path) == skipped:
+                return None  # the relevance filter decides otherwise
+            imports = shape.deploy_imports.get(path)
+            if imports is not None and tuple(imported_names(source.text or "")) != imports:
+                return None
+            if path not in modules:
+                continue  # skipped, and no module imports it
+            module = self._parse(path)
+            clues = clues_of(module) if module is not None else None
+            if module is None or module_interface(module, clues) != shape.interfaces.get(path):
+                return None
+            edited[path] = clues
+        return edited
+
+    def _analyse_replaying(self, previous: Memory, shape: Shape, edited: Dict[str, Any]) -> List[Finding]:
+        from edgelint.model.analysis import analyse_in_order
+
+        changed = frozenset(self._module_names[path] for path in edited)
+        paths = {self._module_names[path]: path for path in shape.modules}
+        modules = LazyModules(paths, lambda name: self._built(paths[name]))
+        project = Project(modules, self.settings.admin_markers, layout=shape.layout)
+        if self.stop is not None:
+            project.stop = self.stop
+        kept = self._kept(project, previous, changed)
+        before = {key: memory for key, (memory, _) in previous.roots.items()}
+        if not self._analysed(project, partial(analyse_in_order, project, kept, before, shape.order, shape.entries)):
+            return self.findings
+        errors = self._check(project, previous, changed, list(shape.modules))
+        if self.remember and len(project.runs) > self.remember_after:
+            self.memory = self._remember(project, previous.index, errors, {**previous.clues, **edited}, before=previous)
+        return self.findings
+
+    def _built(self, path: str) -> ModuleInfo:
+        """A module of a project analysed by `_analyse_replaying`, built when first asked for."""
+        from edgelint.model.analysis import Diverged
+
+        module = self.modules.get(path) or self._parse(path)
+        if module is None:  # it could be read and parsed before: it changed since the run began
+            raise Diverged(path)
+        return module
+
+    def _kept(self, project: Project, previous: Optional[Memory], changed: FrozenSet[str]) -> Dict[RootKey, RootMemory]:
+        """The roots (and the classes' own findings) of `previous` that read no `changed` module."""
+        if previous is None:
+            project.kept_classes = set()
+            return {}
+        project.kept_classes = {key[0] for key, (modules, _) in previous.classes.items() if not modules & changed}
+        return {key: memory for key, (memory, _) in previous.roots.items() if not memory.modules & changed}
+
+    def _analysed(self, project: Project, analyse: Callable[[], Any]) -> bool:
+        """Run `analyse` and run again the replayed roots whose assumptions no longer hold; False
+        when the analysis failed (reported as an internal error)."""
+        from edgelint.model.analysis import Diverged
+
+        try:
+            analyse()
+            self._run_again_what_changed_under(project)
+        except (Cancelled, Diverged):
+            raise
+        except (RecursionError, Exception) as exc:  # noqa: BLE001 - never a traceback: report and go on
+            self._internal_error(next(iter(self.modules), ""), exc)
+            return False
+        return True
+
+    def _check(self, project: Project, previous: Optional[Memory], changed: FrozenSet[str],
+               paths: List[str]) -> Dict[str, Tuple[str, List[Finding]]]:
+        """Run the rules on the analysed `project`; the syntax errors of the modules at `paths`."""
         for run in project.runs:
             for message in run.errors or ():
                 self.findings.append(engine_finding(INTERNAL_ERROR, run.function.module.path, 1, 0, message))
@@ -228,12 +375,10 @@ class ProjectRun:
         if self.keep_project:
             self.project = project
         self._run_rules(project, previous)
-        errors = self._chunk_errors(previous, changed)
+        errors = self._chunk_errors(previous, changed, paths)
         for found in errors.values():
             self.findings.extend(found[1])
-        if self.remember and (not replayed or len(project.runs) > self.remember_after):
-            self.memory = self._remember(project, index, errors, self._clues)
-        return self.findings
+        return errors
 
     def _analysed_in_shares(self, project: Project) -> Optional[Memory]:
         """A cold analysis of a large project on `helpers + 1` processes: each analyses a slice of
@@ -284,7 +429,8 @@ class ProjectRun:
         self._place(project)
         if self.findings:
             return None
-        return self._remember(project, _index_of(project), self._chunk_errors(None, frozenset()), {})
+        return self._remember(project, _index_of(project), self._chunk_errors(None, frozenset(), list(self.modules)), {},
+                              shaped=False)
 
     def _check_stop(self) -> None:
         if self.stop is not None and self.stop():
@@ -348,7 +494,7 @@ class ProjectRun:
             table = self._tables[id(settings)] = binding_table(self.group, settings)
         return table
 
-    def _parse(self, path: str, names: ModuleIndex[str]) -> Optional[ModuleInfo]:
+    def _parse(self, path: str) -> Optional[ModuleInfo]:
         source = self.group.sources[path]
         if source.stored is None:
             self._wanted(path)
@@ -397,15 +543,20 @@ class ProjectRun:
             self._internal_error(path, exc)
         return None
 
-    def _chunk_errors(self, previous: Optional[Memory], changed: FrozenSet[str]) -> Dict[str, Tuple[str, List[Finding]]]:
-        """Statements libcst refused when they were parsed (up front or when first needed), by module;
-        those of an unchanged module as the last analysis found them (its statements may not have
-        been parsed this time)."""
+    def _chunk_errors(self, previous: Optional[Memory], changed: FrozenSet[str],
+                      paths: List[str]) -> Dict[str, Tuple[str, List[Finding]]]:
+        """Statements libcst refused when they were parsed (up front or when first needed), by module
+        (at `paths`); those of an unchanged module as the last analysis found them (its statements
+        may not have been parsed this time, nor the module built)."""
         errors: Dict[str, Tuple[str, List[Finding]]] = {}
-        for path, module in self.modules.items():
+        for path in paths:
             digest = self.group.sources[path].digest
-            if previous is not None and module.name not in changed and path in previous.errors:
+            module = self.modules.get(path)
+            if previous is not None and path in previous.errors and (
+                    module is None or module.name not in changed):
                 errors[path] = previous.errors[path]
+                continue
+            if module is None:
                 continue
             found: List[Finding] = []
             for chunk, exc in module.chunk_errors:
@@ -450,25 +601,41 @@ class ProjectRun:
         """Candidates root by root, in the order the roots run, then the classes' own: the same
         order whether a root ran now or was replayed."""
         roots = list(project.order)
-        roots.extend(class_root(cls) for cls in project.durable_object_classes(kept=True))
+        roots.extend(class_root(key) for key in project.durable_object_keys())
         for key in roots:
             yield from self.items.get(key, ())
 
     def _remember(self, project: Project, index: Tuple[Any, ...], errors: Dict[str, Tuple[str, List[Finding]]],
-                  clues: Dict[str, Any]) -> Memory:
+                  clues: Dict[str, Any], before: Optional[Memory] = None, shaped: bool = True) -> Memory:
+        """What this analysis leaves for the next. `before`: the last analysis's memory, when this
+        one built only the modules it analysed (`_analyse_replaying`): the rest is as it was.
+        `shaped`: with the project's shape (a share of an analysis leaves none)."""
         roots: Dict[RootKey, Tuple[RootMemory, List[Item]]] = {}
         for run in project.runs:
             roots[run.key] = (RootMemory.of(run, project), self.items.get(run.key, []))
         for key, memory in project.replayed.items():
             roots[key] = (memory, self.items.get(key, []))
-        classes = {class_root(cls): (frozenset(ancestor.module.name for ancestor in project.lineage(cls)),
-                                     self.items.get(class_root(cls), []))
-                   for cls in project.durable_object_classes(kept=True)}
         outlines = {path: (self.group.sources[path].digest, self._outlines.get(path)) for path in self.modules}
+        if before is None:
+            classes = {class_root(cls.key): (frozenset(ancestor.module.name for ancestor in project.lineage(cls)),
+                                             self.items.get(class_root(cls.key), []))
+                       for cls in project.durable_object_classes(kept=True)}
+        else:
+            classes = {key: (modules, self.items.get(key, [])) for key, (modules, _) in before.classes.items()}
+            outlines = {**before.outlines, **outlines}
         relevance = {path: (source.digest, source.skipped) for path, source in self.group.sources.items()
                      if source.skipped is not None and source.error is None}
-        memory = Memory(index, outlines, roots, classes, errors, clues, not project.runtime_globals, relevance)
+        shape = before.shape if before is not None else self._shape(project, clues) if shaped else None
+        memory = Memory(index, outlines, roots, classes, errors, clues, not project.runtime_globals, relevance, shape)
         return memory.spelled(functools.lru_cache(maxsize=None)(os.path.abspath))
+
+    def _shape(self, project: Project, clues: Dict[str, Any]) -> Optional[Shape]:
+        if not self.use_filter or project.runtime_globals:
+            return None
+        return Shape(tuple(project.order), project.entries, tuple(module.path for module in project.modules.values()),
+                     Layout.of(project),
+                     {module.path: module_interface(module, clues[module.path]) for module in project.modules.values()},
+                     dict(self._deploy_imports), tuple(binding_table(self.group).configs))
 
     def _fix(self, report: Report, index: PositionIndex, span: Span) -> Optional[Fix]:
         module = self.modules[report.module_path]

@@ -74,6 +74,7 @@ def lint_project(group: ProjectInput, use_filter: bool = True, use_cache: bool =
                                     remember_after=REWRITE_MEMORY_AFTER_ROOTS)
             findings = run.run()
             cached.store(findings, run.memory)
+            cached.load_for_report(findings)
     return findings
 
 

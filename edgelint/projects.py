@@ -38,6 +38,9 @@ class Source:
     error_at: Optional[Sequence[int]] = None  # where bytes read fail to decode: see textio.FileText
     skipped: Optional[bool] = None  # whether the relevance filter kept it from the analysis (None: not known)
     recorded: Optional[FileState] = None  # what the result cache recorded of the file (see `known_state`)
+    # Not read: its stats are those the cache recorded with `recorded`, whose digest it has (an
+    # analysis that replays most of a project reads only the files it analyses again).
+    trusted: bool = False
 
     @property
     def text(self) -> Optional[str]:
@@ -58,7 +61,8 @@ class Source:
         settings and bindings, once the file is read: whether it mentions noqa, and whether the
         relevance filter skipped it (None: not recorded, or another content)."""
         recorded = self.recorded
-        if recorded is None or not self.loaded or (recorded.digest, recorded.error) != (self.digest, self.error):
+        if recorded is None or not (self.loaded or self.trusted) or (
+                (recorded.digest, recorded.error) != (self.digest, self.error)):
             return None
         return recorded
 
@@ -199,7 +203,9 @@ class CachedProject:
             hit = self.slot.lookup(known, self._read, self._bindings)
         if hit is None:
             for path, source in self.group.sources.items():
-                source.recorded = self.slot.recorded.get(path)  # for the analysis that follows
+                source.recorded = recorded = self.slot.recorded.get(path)  # for the analysis that follows
+                if path in self.slot.unchanged and not source.loaded and recorded.error is None:
+                    source.digest, source.trusted = recorded.digest, True
             return None
         self.states = hit.states
         for path, source in self.group.sources.items():
@@ -207,17 +213,23 @@ class CachedProject:
             source.skipped = state.skipped  # as the analysis that made the entry found
             if not source.loaded:  # reported as the run reports a file that cannot be read or decoded
                 source.error, source.error_at = state.error, state.error_at
-        for finding in hit.findings:
-            # The texts a report needs: where a noqa comment may suppress a finding, where a fix applies.
-            source = self.group.sources.get(finding.path)
-            if source is not None and (hit.states[finding.path].noqa or finding.fix is not None):
-                load_source(source)
+        self.load_for_report(hit.findings)
         return hit.findings
+
+    def load_for_report(self, findings: Iterable[Finding]) -> None:
+        """Read the texts a report of `findings` needs (of files not read yet), once `findings` or
+        `store` has their states: where a noqa comment may suppress a finding, where a fix applies."""
+        for finding in findings:
+            source = self.group.sources.get(finding.path)
+            state = self.states.get(finding.path)
+            if source is not None and not source.loaded and (state is None or state.noqa or finding.fix is not None):
+                load_source(source)
 
     def store(self, findings: List[Finding], analysis: Optional[Any] = None) -> None:
         """Record the findings of an analysis that read every file, and what it leaves for the next."""
         for source in self.group.sources.values():
-            load_source(source)
+            if not source.trusted:
+                load_source(source)
         states = self.states = {path: source.state() for path, source in self.group.sources.items()}
         self.slot.store(findings, states, self._bindings())
         if analysis is not None:

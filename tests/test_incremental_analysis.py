@@ -13,7 +13,7 @@ from typing import Callable, List, Optional, Tuple
 
 import pytest
 
-from edgelint import flake8_plugin, linting
+from edgelint import engine, flake8_plugin, linting
 from edgelint.cache import ANALYSIS_SUFFIX, CACHE_DIR
 from edgelint.config import Resolver
 from edgelint.discovery import discover
@@ -185,3 +185,59 @@ def test_an_edit_to_a_leaf_module_leaves_the_memory_a_larger_one_rewrites_it(tmp
     _add_a_bug(root, random.Random(3))
     assert _lint(root, use_cache=True) == _lint(root, use_cache=False)
     assert memory.read_bytes() != written
+
+
+def _counting_builds(monkeypatch) -> List[str]:
+    """The paths of the modules each later run builds (indexes), in order."""
+    built: List[str] = []
+    parse = engine.ProjectRun._parse
+
+    def counted(self, path):
+        built.append(path)
+        return parse(self, path)
+
+    monkeypatch.setattr(engine.ProjectRun, "_parse", counted)
+    return built
+
+
+def test_an_edit_inside_a_function_builds_only_the_modules_its_roots_read(tmp_path, monkeypatch):
+    """A run after an edit that keeps the project's shape (the same files, configs and module
+    interfaces) replays the other roots without indexing their modules."""
+    root = tmp_path / "worker"
+    write_corpus(root, 30, seed=7)
+    _lint(root, use_cache=True)
+    texts = {path: path.read_text(encoding="utf-8") for path in _modules(root)}
+    imported = set(re.findall(r"^from app import (\w+)", "".join(texts.values()), re.M))
+    leaf = next(path for path, text in texts.items() if '"hits"' in text and path.stem not in imported)
+    leaf.write_text(texts[leaf].replace('"hits"', '"visits"'), encoding="utf-8")
+    built = _counting_builds(monkeypatch)
+    edited = _lint(root, use_cache=True)
+    assert 1 <= len(set(built)) <= 3 and str(leaf) in built
+    assert any('"visits"' in finding[4] for finding in edited)
+    monkeypatch.undo()
+    assert edited == _lint(root, use_cache=False)
+
+
+def test_an_edit_that_changes_what_a_root_reaches_analyses_the_whole_project_again(tmp_path, monkeypatch):
+    """A function that no root reached is a root of its own; once an edited root calls it, it is
+    not: which functions are roots changed, so the run starts over and indexes every module."""
+    root = tmp_path / "worker"
+    (root / "src").mkdir(parents=True)
+    (root / "wrangler.toml").write_text('name = "w"\nmain = "src/entry.py"\n\n[[kv_namespaces]]\n'
+                                        'binding = "VIEWS"\nid = "v"\n', encoding="utf-8")
+    entry = root / "src" / "entry.py"
+    entry.write_text("from workers import Response, WorkerEntrypoint\n\nimport other\n\n\n"
+                     "async def bump(env):\n    n = int(await env.VIEWS.get(\"hits\") or 0)\n"
+                     "    await env.VIEWS.put(\"hits\", str(n + 1))\n\n\n"
+                     "class Default(WorkerEntrypoint):\n    async def fetch(self, request):\n"
+                     "        return Response(\"ok\")\n", encoding="utf-8")
+    (root / "src" / "other.py").write_text("async def peek(env):\n    return await env.VIEWS.get(\"last\")\n",
+                                           encoding="utf-8")
+    _lint(root, use_cache=True)
+    entry.write_text(entry.read_text(encoding="utf-8").replace(
+        '        return Response("ok")', '        await bump(self.env)\n        return Response("ok")'), encoding="utf-8")
+    built = _counting_builds(monkeypatch)
+    edited = _lint(root, use_cache=True)
+    assert str(root / "src" / "other.py") in built
+    monkeypatch.undo()
+    assert edited == _lint(root, use_cache=False)

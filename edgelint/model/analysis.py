@@ -8,7 +8,7 @@ that a later run can replay a root whose modules did not change (`model.project.
 """
 from __future__ import annotations
 
-from typing import Iterator, Mapping, Optional, Tuple
+from typing import Iterator, Mapping, Optional, Sequence, Tuple
 
 from edgelint.errors import Cancelled
 from edgelint.model.interpreter import analyse_root
@@ -43,6 +43,46 @@ def analyse(project: Project, kept: Optional[Mapping[RootKey, RootMemory]] = Non
     return project
 
 
+class Diverged(Exception):
+    """A root run again did not reach or construct what it did before: the roots that follow it
+    may not be those of the earlier analysis (`analyse_in_order`)."""
+
+
+def analyse_in_order(project: Project, kept: Mapping[RootKey, RootMemory], before: Mapping[RootKey, RootMemory],
+                     order: Sequence[RootKey], entries: int) -> Project:
+    """`analyse` of a project whose roots are an earlier analysis's (`order`, entry points first:
+    `entries` of them; what each learnt then: `before`), without looking for them: replay those
+    in `kept` whose assumptions hold and run the others again. Raises Diverged when a root run
+    again reaches or constructs other functions than before, or sets module globals: which
+    functions are roots, and in which order, may then differ (analyse the whole project)."""
+    project.kept = dict(kept)
+    project.entries = entries
+    for index, key in enumerate(order):
+        if index == entries:
+            _entry_points_ran(project)
+        if index >= entries and key[0] in project.reached:
+            raise Diverged(key)  # reached by a root before it: no root of its own now
+        if _replayed(project, key):
+            continue
+        function = project.function_named(key[0])
+        if function is None:
+            raise Diverged(key)
+        _analyse_root(project, function, PathKind(key[1]))
+        _check_same_reach(project.runs[-1], before.get(key))
+    if entries == len(order):
+        _entry_points_ran(project)
+    if project.runtime_globals:
+        raise Diverged("module globals set at runtime")
+    project.summaries.clear()
+    return project
+
+
+def _check_same_reach(run: RootRun, before: Optional[RootMemory]) -> None:
+    constructed = tuple(key for key, _ in run.constructions or ())
+    if before is None or run.reached != before.reached or constructed != tuple(key for key, _ in before.constructions):
+        raise Diverged(run.key)
+
+
 def rerun(project: Project, key: RootKey) -> None:
     """Run a replayed root after all: what its findings asked of other roots changed."""
     del project.replayed[key]
@@ -55,9 +95,10 @@ def rerun(project: Project, key: RootKey) -> None:
 
 def _analyse_all(project: Project) -> None:
     entries = project.entry_points()
+    project.entries = len(entries)
     for function, kind in entries:
         _run_or_replay(project, function, kind)
-    project.entry_constructions = {key: list(found) for key, found in project.constructions.items()}
+    _entry_points_ran(project)
     entry_ids = {id(function) for function, _ in entries}
     for function in _other_roots(project):
         # A function already reached from an entry point (or an earlier root) was analysed with
@@ -66,17 +107,27 @@ def _analyse_all(project: Project) -> None:
             _run_or_replay(project, function, PathKind.UNKNOWN)
 
 
+def _entry_points_ran(project: Project) -> None:
+    """What the entry points construct: what the methods nobody reaches assume (Project.constructed_binding)."""
+    project.entry_constructions = {key: list(found) for key, found in project.constructions.items()}
+
+
 def _run_or_replay(project: Project, function: FunctionInfo, kind: PathKind) -> None:
+    if not _replayed(project, (function.qualname, kind.value)):
+        _analyse_root(project, function, kind)
+
+
+def _replayed(project: Project, key: RootKey) -> bool:
+    """Root `key` is next: replay it if it is kept and its assumptions hold (False: run it)."""
     if project.stop():
         raise Cancelled()
-    key = (function.qualname, kind.value)
     memory = project.kept.get(key)
     project.order.append(key)
     if memory is not None and memory.holds(project):
         memory.replay(project)
         project.replayed[key] = memory
-    else:
-        _analyse_root(project, function, kind)
+        return True
+    return False
 
 
 def _other_roots(project: Project) -> Iterator[FunctionInfo]:

@@ -9,6 +9,8 @@ import os
 import re
 from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Sequence, Set, Tuple
 
+ImportsOf = Callable[[str], Iterable[str]]  # path -> the modules its import statements name (`imported_names`)
+
 from edgelint.model.bindings import WranglerConfig
 from edgelint.model.project import ModuleIndex, absolute_name, submodule_name
 
@@ -19,34 +21,35 @@ _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]*
 
 
 def deployed_by(configs: Sequence[WranglerConfig], names: ModuleIndex[str], module_names: Mapping[str, str],
-                text_of: Callable[[str], str]) -> Dict[str, Tuple[WranglerConfig, ...]]:
+                imports_of: ImportsOf) -> Dict[str, Tuple[WranglerConfig, ...]]:
     """The configs that deploy each file of a project, by path; `module_names` maps each path to
-    its module name, which `names` maps back."""
+    its module name, which `names` maps back. `imports_of` is asked only of the files that the
+    configs' `main` files import, transitively."""
     found: Dict[str, Tuple[WranglerConfig, ...]] = {}
     for config in configs:
-        for path in _deployed(config, names, module_names, text_of):
+        for path in _deployed(config, names, module_names, imports_of):
             found[path] = found.get(path, ()) + (config,)
     return found
 
 
 def _deployed(config: WranglerConfig, names: ModuleIndex[str], module_names: Mapping[str, str],
-              text_of: Callable[[str], str]) -> Iterable[str]:
+              imports_of: ImportsOf) -> Iterable[str]:
     if not config.mains:
         return module_names
     by_real_path = {os.path.realpath(path): path for path in module_names}
     mains = [by_real_path.get(os.path.realpath(main)) for main in config.mains if main.endswith(".py")]
     if None in mains:
         return module_names  # a Python `main` that is not linted (excluded, missing): what it imports is unknown
-    return _imported_from([main for main in mains if main is not None], names, module_names, text_of)
+    return _imported_from([main for main in mains if main is not None], names, module_names, imports_of)
 
 
 def _imported_from(mains: List[str], names: ModuleIndex[str], module_names: Mapping[str, str],
-                   text_of: Callable[[str], str]) -> Set[str]:
+                   imports_of: ImportsOf) -> Set[str]:
     reached, pending = set(mains), list(mains)
     while pending:
         path = pending.pop()
         is_package = os.path.basename(path) == "__init__.py"
-        for written in imported_names(text_of(path)):
+        for written in imports_of(path):
             target = names.get(absolute_name(module_names[path], is_package, written))
             if target is not None and target not in reached:
                 reached.add(target)

@@ -23,6 +23,7 @@ from typing import (
     FrozenSet,
     Generic,
     Iterable,
+    Iterator,
     List,
     Mapping,
     Optional,
@@ -267,7 +268,7 @@ Clues = Tuple[Tuple[bool, FrozenSet[str]], ...]  # per chunk: has a binding need
 NO_NAMES: FrozenSet[str] = frozenset()  # one shared empty set (CPython builds a new one per call)
 
 
-def _clues_of(module: ModuleInfo) -> Clues:
+def clues_of(module: ModuleInfo) -> Clues:
     """What decides, in a module's statements, whether they can involve bindings (Project._mark_relevance)."""
     names, whole = tuple(module.bindings.bindings), is_whole(module.chunks)
     top_level = _top_level_names(module)
@@ -472,9 +473,10 @@ def _never() -> bool:
     return False
 
 
-def class_root(cls: "ClassInfo") -> RootKey:
-    """The key under which findings about a class as a whole (not a flow through it) are kept."""
-    return (cls.key, "class")
+def class_root(key: str) -> RootKey:
+    """The key under which findings about a class (its `ClassInfo.key`) as a whole, not a flow
+    through it, are kept."""
+    return (key, "class")
 
 
 @dataclass(eq=False, **SLOTS)
@@ -562,28 +564,139 @@ class Facts:
     dropped_promises: List[Tuple[int, int]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Layout:
+    """What the whole-project passes decided, as an earlier analysis recorded them: still true while
+    every module's interface (`module_interface`) is what it was, whatever else changed."""
+
+    relevant: Mapping[str, Tuple[bool, ...]]  # path -> each chunk's relevance (Project._mark_relevance)
+    classes: Mapping[str, Tuple[str, ...]]  # class name -> the modules that define one, in order
+    durable_objects: Tuple[str, ...]  # keys of the Durable Object classes, in order
+
+    @classmethod
+    def of(cls, project: "Project") -> "Layout":
+        return cls({module.path: tuple(chunk.relevant for chunk in module.chunks) for module in project.modules.values()},
+                   {name: tuple(found.module.name for found in classes)
+                    for name, classes in project.classes_by_name.items()},
+                   tuple(found.key for found in project.durable_object_classes(kept=True)))
+
+
+def module_interface(module: ModuleInfo, clues: "Clues") -> Tuple[Any, ...]:
+    """What the rest of a project depends on in a module beyond the roots that read it: the names
+    it defines and imports (how relevance flows, which classes and entry points exist) and what
+    its statements hold for the relevance check (`clues`)."""
+    # What `_relevant_names` reads of a chunk: the names a parsed statement binds, or its outline's
+    # name (a constant, parsed only when its value is asked for, binds that one name).
+    chunks = tuple((chunk.kind, chunk.name, frozenset(bound_names(chunk.tree))
+                    if chunk.kind == CODE and not chunk.name and chunk.tree is not None else None)
+                   for chunk in module.chunks)
+    classes = tuple((name, cls.bases, tuple((method, info.route) for method, info in cls.methods.items()))
+                    for name, cls in module.classes.items())
+    functions = tuple((name, info.route) for name, info in module.functions.items())
+    return chunks, classes, functions, tuple(module.imports.items()), frozenset(module.env_names), clues, module.is_test
+
+
+class LazyModules(Mapping[str, ModuleInfo]):
+    """A project's modules by name, each built when first asked for (`build`): a run that replays
+    most roots builds only the modules that the roots it runs again read."""
+
+    def __init__(self, names: Iterable[str], build: Callable[[str], ModuleInfo]):
+        self._names = dict.fromkeys(names)  # in path order
+        self._build = build
+        self._adopt: Callable[[ModuleInfo], None] = lambda module: None
+        self.built: Dict[str, ModuleInfo] = {}
+
+    def adopting(self, adopt: Callable[[ModuleInfo], None]) -> "LazyModules":
+        """The same modules, each passed to `adopt` once built (the project completes it)."""
+        self._adopt = adopt
+        return self
+
+    def __getitem__(self, name: str) -> ModuleInfo:
+        module = self.built.get(name)
+        if module is None:
+            if name not in self._names:
+                raise KeyError(name)
+            module = self.built[name] = self._build(name)
+            self._adopt(module)
+        return module
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+class _ClassesByName(Mapping[str, List[ClassInfo]]):
+    """`Project.classes_by_name` of a project whose modules are built on demand (from its layout)."""
+
+    def __init__(self, project: "Project"):
+        self._project = project
+        self._names: Mapping[str, Tuple[str, ...]] = project.layout.classes if project.layout else {}
+
+    def __getitem__(self, name: str) -> List[ClassInfo]:
+        modules = self._project.modules
+        found = [modules[module].classes[name] for module in self._names[name] if name in modules[module].classes]
+        if not found:
+            raise KeyError(name)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+class _ClassesByKey(Mapping[str, ClassInfo]):
+    """`Project.class_by_key` of a project whose modules are built on demand."""
+
+    def __init__(self, project: "Project"):
+        self._project = project
+
+    def __getitem__(self, key: str) -> ClassInfo:
+        module_name, _, name = key.rpartition(".")
+        module = self._project.modules.get(module_name)
+        if module is None or name not in module.classes:
+            raise KeyError(key)
+        return module.classes[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return (cls.key for module in self._project.modules.values() for cls in module.classes.values())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 class Project:
     """All analysed modules of one project, and everything the interpreter learnt about them."""
 
     def __init__(self, modules: Iterable[ModuleInfo], admin_words: Tuple[str, ...] = DEFAULT_ADMIN_WORDS,
-                 clues: Optional[Mapping[str, Clues]] = None):
+                 clues: Optional[Mapping[str, Clues]] = None, layout: Optional["Layout"] = None):
         """`clues`: what the relevance check found in each module's statements last time, by path
-        (`Project.clues`: for modules whose text did not change)."""
-        # In path order: roots run in an order that does not depend on how the files were found.
-        self.modules: Dict[str, ModuleInfo] = {module.name: module for module in sorted(modules, key=lambda m: m.path)}
+        (`Project.clues`: for modules whose text did not change). With a `layout` (an earlier
+        analysis's, still true), `modules` is a `LazyModules`: modules are built when first asked
+        for, and what the whole project decides (relevance, classes) is read from the layout."""
+        self.layout = layout
         self.internal_errors: List[Tuple[str, str]] = []
         self.admin_words = frozenset(admin_words)
         self.facts = Facts()
         self._op_ids = itertools.count(1)
         self.ops_by_id: Dict[int, Operation] = {}
-        self.classes_by_name: Dict[str, List[ClassInfo]] = {}
-        self.class_by_key: Dict[str, ClassInfo] = {}
-        for module in self.modules.values():
-            for cls in module.classes.values():
-                self.classes_by_name.setdefault(cls.name, []).append(cls)
-                self.class_by_key[cls.key] = cls
-        for cls in self.class_by_key.values():
-            cls.inherited = tuple(base for ancestor in list(self.lineage(cls))[1:] for base in ancestor.bases)
+        self.modules: Mapping[str, ModuleInfo]
+        self.classes_by_name: Mapping[str, List[ClassInfo]]
+        self.class_by_key: Mapping[str, ClassInfo]
+        if isinstance(modules, LazyModules):
+            self.modules = modules.adopting(self._adopt)
+            self.classes_by_name, self.class_by_key = _ClassesByName(self), _ClassesByKey(self)
+        else:
+            # In path order: roots run in an order that does not depend on how the files were found
+            # nor on how a run spells their paths.
+            self.modules = {module.name: module for module in sorted(modules, key=lambda m: os.path.abspath(m.path))}
+            self.classes_by_name, self.class_by_key = self._class_tables()
         # Interpreter caches and whole-project state.
         self.runtime_globals: Dict[Tuple[str, str], Value] = {}  # module globals assigned in functions
         self.module_values: Dict[Tuple[str, str], Value] = {}
@@ -601,6 +714,7 @@ class Project:
         self.kept: Dict[RootKey, RootMemory] = {}
         self.replayed: Dict[RootKey, RootMemory] = {}  # kept roots not run again
         self.order: List[RootKey] = []  # every root, run or replayed, in order
+        self.entries = 0  # how many of them, first, are entry points
         self.consults: Dict[RootKey, Dict[Tuple[str, str], Any]] = {}
         self.kept_classes: Set[str] = set()  # classes whose own findings a cache kept
         self.await_nodes: Dict[int, cst.Await] = {}  # foreign await ids -> their nodes (messages)
@@ -609,10 +723,35 @@ class Project:
         self.reached: Set[str] = set()  # qualnames of functions analysed so far, as roots or inlined
         self.stop: Callable[[], bool] = _never  # asked before each root: True ends the analysis (Cancelled)
         self._inferred: Optional[Dict[str, BindingKind]] = None
-        self._index = ModuleIndex(self.modules)
+        self._index = ModuleIndex({name: name for name in self.modules})
         self._resolved: Dict[str, Optional[ModuleInfo]] = {}  # absolute module name -> the project module
         self.clues: Dict[str, Clues] = dict(clues or {})
-        self._mark_relevance()
+        if layout is None:
+            self._mark_relevance()
+
+    def _class_tables(self) -> Tuple[Dict[str, List[ClassInfo]], Dict[str, ClassInfo]]:
+        by_name: Dict[str, List[ClassInfo]] = {}
+        by_key: Dict[str, ClassInfo] = {}
+        for module in self.modules.values():
+            for cls in module.classes.values():
+                by_name.setdefault(cls.name, []).append(cls)
+                by_key[cls.key] = cls
+        self.classes_by_name = by_name  # what `lineage` looks bases up in
+        for cls in by_key.values():
+            cls.inherited = self._inherited(cls)
+        return by_name, by_key
+
+    def _inherited(self, cls: ClassInfo) -> Tuple[str, ...]:
+        return tuple(base for ancestor in list(self.lineage(cls))[1:] for base in ancestor.bases)
+
+    def _adopt(self, module: ModuleInfo) -> None:
+        """A module built on demand (`LazyModules`): its relevance as the layout recorded, and its
+        classes' inherited bases (which may build the modules of their base classes)."""
+        assert self.layout is not None
+        for chunk, relevant in zip(module.chunks, self.layout.relevant[module.path]):
+            chunk.relevant = relevant
+        for cls in module.classes.values():
+            cls.inherited = self._inherited(cls)
 
     # ---- which functions can involve bindings (model.chunks)
 
@@ -622,7 +761,7 @@ class Project:
         for module in self.modules.values():
             clues = self.clues.get(module.path)
             if clues is None or len(clues) != len(module.chunks):
-                clues = self.clues[module.path] = _clues_of(module)
+                clues = self.clues[module.path] = clues_of(module)
             for chunk, (relevant, named) in zip(module.chunks, clues):
                 chunk.relevant = relevant
                 mentions[id(chunk)] = named
@@ -800,8 +939,17 @@ class Project:
 
     def durable_object_classes(self, kept: bool = False) -> List[ClassInfo]:
         """The Durable Object classes, but for those whose findings a cache kept (unless `kept`)."""
+        if self.layout is not None:
+            return [self.class_by_key[key] for key in self.layout.durable_objects
+                    if kept or key not in self.kept_classes]
         return [cls for cls in self.class_by_key.values()
                 if cls.is_durable_object and (kept or cls.key not in self.kept_classes)]
+
+    def durable_object_keys(self) -> List[str]:
+        """The keys of every Durable Object class, in order (without building any module)."""
+        if self.layout is not None:
+            return list(self.layout.durable_objects)
+        return [cls.key for cls in self.durable_object_classes(kept=True)]
 
     def method_of(self, cls: ClassInfo, name: str) -> Optional[FunctionInfo]:
         """Method `name` of `cls`, or of the nearest project base class that defines it."""
@@ -819,7 +967,8 @@ class Project:
         """The project module an import statement in `importer` refers to, if it is in the project."""
         name = absolute_import(importer, source) if source.startswith(".") else source
         if name not in self._resolved:
-            self._resolved[name] = self._index.get(name)
+            found = self._index.get(name)
+            self._resolved[name] = self.modules[found] if found is not None else None
         return self._resolved[name]
 
     def is_admin_name(self, name: str) -> bool:

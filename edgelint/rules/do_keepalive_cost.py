@@ -307,7 +307,7 @@ class DoKeepaliveCost(Rule):
         # Plain-text checks first: most objects never mention these calls, and walking every method
         # of every Durable Object would cost more than the rest of the rule.
         for cls in project.durable_object_classes():
-            root = class_root(cls)
+            root = class_root(cls.key)
             if cls.module.mentions_text(".accept("):
                 yield from self._websockets(cls, root)
             if cls.module.mentions_text("sleep"):
