@@ -39,7 +39,8 @@ import tempfile
 import time
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Sequence,
+                    Set, Tuple)
 
 from edgelint import __version__
 
@@ -260,6 +261,50 @@ class Memo:
             return None
         _mark_used(file)
         return entry["value"]
+
+
+class Pickled(Mapping[str, Any]):
+    """Values by key (a path), each pickled on its own inside the pickle that holds them: a run
+    that needs a few (an incremental analysis: the modules it builds) unpickles only those."""
+
+    def __init__(self, blobs: Dict[str, bytes]):
+        self._blobs = blobs
+        self._values: Dict[str, Any] = {}
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> "Pickled":
+        import pickle
+
+        return cls({key: pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL) for key, value in values.items()})
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._values[key]
+        except KeyError:
+            import pickle
+
+            value = self._values[key] = pickle.loads(self._blobs[key])
+            return value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._blobs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._blobs)
+
+    def __len__(self) -> int:
+        return len(self._blobs)
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return Pickled, (self._blobs,)
+
+    def respelled(self, spell: Callable[[str], str]) -> "Pickled":
+        """The same values under the keys `spell` gives."""
+        return Pickled({spell(key): blob for key, blob in self._blobs.items()})
+
+    def updated(self, values: Mapping[str, Any]) -> "Pickled":
+        """These values with `values` added or replaced."""
+        return Pickled({**self._blobs, **Pickled.of(values)._blobs})
 
 
 def prune(directory: Path, keep: str = "") -> None:

@@ -30,6 +30,7 @@ from typing import (
 
 import libcst as cst
 
+from edgelint.cache import Pickled
 from edgelint.deepstack import call_with_deep_stack
 from edgelint.discovery import is_relevant
 from edgelint.errors import Cancelled
@@ -90,14 +91,18 @@ class Memory:
     other roots did), and replays the rest."""
 
     index: Tuple[Any, ...]  # what every root's analysis may depend on beyond its modules: see `_index_of`
-    outlines: Dict[str, Tuple[str, Any]]  # path -> (content digest, outline or None)
+    outlines: Pickled  # path -> (content digest, outline or None)
     roots: Dict[RootKey, Tuple[RootMemory, List[Item]]]
     classes: Dict[RootKey, Tuple[FrozenSet[str], List[Item]]]  # a class's own findings, by its modules
     errors: Dict[str, Tuple[str, List[Finding]]]  # path -> (digest, syntax errors of its statements)
-    clues: Dict[str, Any]  # path -> what the relevance check found in its statements (model.project.Clues)
+    clues: Pickled  # path -> what the relevance check found in its statements (model.project.Clues)
     replayable: bool  # False when module globals are set at runtime: roots then depend on each other
     relevance: Dict[str, Tuple[str, bool]] = dataclasses.field(default_factory=dict)  # path -> (digest, skipped)
     shape: Optional["Shape"] = None  # for a run that replays most of the project (None: index it all)
+
+    def digest(self, path: str) -> str:
+        """The digest of the module's text the analysis read ("": not a module of it)."""
+        return self.relevance.get(path, ("",))[0] if path in self.outlines else ""
 
     def spelled(self, spell: Callable[[str], str]) -> "Memory":
         """The same memory with every path passed through `spell` (kept absolute; a run spells paths
@@ -109,11 +114,11 @@ class Memory:
         roots = {key: (dataclasses.replace(memory, errors=tuple((spell(path), text) for path, text in memory.errors))
                        if memory.errors else memory, respelled(items, spell)) for key, (memory, items) in self.roots.items()}
         return Memory(
-            self.index, {spell(path): value for path, value in self.outlines.items()}, roots,
+            self.index, self.outlines.respelled(spell), roots,
             {key: (modules, respelled(items, spell)) for key, (modules, items) in self.classes.items()},
             {spell(path): (digest, [finding(found) for found in found_list])
              for path, (digest, found_list) in self.errors.items()},
-            {spell(path): value for path, value in self.clues.items()}, self.replayable,
+            self.clues.respelled(spell), self.replayable,
             {spell(path): value for path, value in self.relevance.items()},
             self.shape.spelled(spell) if self.shape is not None else None)
 
@@ -128,7 +133,7 @@ class Shape:
     entries: int  # the first `entries` of them are entry points
     modules: Tuple[str, ...]  # the modules' paths, in the order the project holds them (model.project.Project)
     layout: Layout
-    interfaces: Dict[str, Any]  # path -> model.project.module_interface
+    interfaces: Pickled  # path -> model.project.module_interface
     deploy_imports: Dict[str, Tuple[str, ...]]  # path -> the imports deployment read of it (model.deployment)
     configs: Tuple[WranglerConfig, ...]
 
@@ -136,7 +141,7 @@ class Shape:
         layout = Layout({spell(path): value for path, value in self.layout.relevant.items()}, self.layout.classes,
                         self.layout.durable_objects)
         return Shape(self.order, self.entries, tuple(spell(path) for path in self.modules), layout,
-                     {spell(path): value for path, value in self.interfaces.items()},
+                     self.interfaces.respelled(spell),
                      {spell(path): value for path, value in self.deploy_imports.items()}, self.configs)
 
 
@@ -218,8 +223,8 @@ class ProjectRun:
         if self.shared is not None:
             self.shared.stop()  # every file is outlined: the workers are not needed for the analysis
         clues = None if self.previous is None else {
-            path: self.previous.clues[path] for path, module in self.modules.items()
-            if path in self.previous.clues and self.previous.outlines.get(path, ("",))[0] == self.group.sources[path].digest}
+            path: self.previous.clues[path] for path in self.modules
+            if path in self.previous.clues and self.previous.digest(path) == self.group.sources[path].digest}
         project = Project(self.modules.values(), self.settings.admin_markers, clues)
         if self.stop is not None:
             project.stop = self.stop
@@ -328,7 +333,7 @@ class ProjectRun:
             return self.findings
         errors = self._check(project, previous, changed, list(shape.modules))
         if self.remember and len(project.runs) > self.remember_after:
-            self.memory = self._remember(project, previous.index, errors, {**previous.clues, **edited}, before=previous)
+            self.memory = self._remember(project, previous.index, errors, edited, before=previous)
         return self.findings
 
     def _built(self, path: str) -> ModuleInfo:
@@ -441,7 +446,7 @@ class ProjectRun:
         if previous is None:
             return frozenset(module.name for module in self.modules.values())
         return frozenset(module.name for path, module in self.modules.items()
-                         if previous.outlines.get(path, ("", None))[0] != self.group.sources[path].digest)
+                         if previous.digest(path) != self.group.sources[path].digest)
 
     def _run_again_what_changed_under(self, project: Project) -> None:
         """A replayed root whose findings asked of other roots (an inferred binding kind, a method's
@@ -620,13 +625,16 @@ class ProjectRun:
             classes = {class_root(cls.key): (frozenset(ancestor.module.name for ancestor in project.lineage(cls)),
                                              self.items.get(class_root(cls.key), []))
                        for cls in project.durable_object_classes(kept=True)}
+            shape = self._shape(project, clues) if shaped else None
+            kept_outlines, kept_clues = Pickled.of(outlines), Pickled.of(clues)
         else:
             classes = {key: (modules, self.items.get(key, [])) for key, (modules, _) in before.classes.items()}
-            outlines = {**before.outlines, **outlines}
+            shape = before.shape
+            kept_outlines, kept_clues = before.outlines.updated(outlines), before.clues.updated(clues)
         relevance = {path: (source.digest, source.skipped) for path, source in self.group.sources.items()
                      if source.skipped is not None and source.error is None}
-        shape = before.shape if before is not None else self._shape(project, clues) if shaped else None
-        memory = Memory(index, outlines, roots, classes, errors, clues, not project.runtime_globals, relevance, shape)
+        memory = Memory(index, kept_outlines, roots, classes, errors, kept_clues, not project.runtime_globals,
+                        relevance, shape)
         return memory.spelled(functools.lru_cache(maxsize=None)(os.path.abspath))
 
     def _shape(self, project: Project, clues: Dict[str, Any]) -> Optional[Shape]:
@@ -634,7 +642,8 @@ class ProjectRun:
             return None
         return Shape(tuple(project.order), project.entries, tuple(module.path for module in project.modules.values()),
                      Layout.of(project),
-                     {module.path: module_interface(module, clues[module.path]) for module in project.modules.values()},
+                     Pickled.of({module.path: module_interface(module, clues[module.path])
+                                 for module in project.modules.values()}),
                      dict(self._deploy_imports), tuple(binding_table(self.group).configs))
 
     def _fix(self, report: Report, index: PositionIndex, span: Span) -> Optional[Fix]:
@@ -674,7 +683,7 @@ def _merged(memories: Sequence[Memory]) -> Memory:
         for path, (digest, found) in memory.errors.items():
             known = errors.setdefault(path, (digest, []))[1]
             known.extend(finding for finding in found if finding not in known)
-    return Memory(first.index, first.outlines, roots, first.classes, errors, {}, True)
+    return Memory(first.index, first.outlines, roots, first.classes, errors, Pickled({}), True)
 
 
 def _index_of(project: Project) -> Tuple[Any, ...]:
