@@ -251,6 +251,13 @@ def _where(path: str, place: Place) -> str:
     return f"{PurePath(place.path).name}:{place.span[0]}"
 
 
+def respelled_finding(finding: Finding, spell: Callable[[str], str]) -> Finding:
+    """`finding` with every path passed through `spell` (see `respelled`)."""
+    subjects = tuple(tuple((spell(path), *position) for path, *position in chain) for chain in finding.subjects)
+    return dataclasses.replace(finding, path=spell(finding.path), subjects=subjects, related=tuple(
+        dataclasses.replace(place, path=spell(place.path)) for place in finding.related))
+
+
 def respelled(items: Iterable[Item], spell: Callable[[str], str]) -> List[Item]:
     """`items` with every path passed through `spell` (the cache keeps them absolute; a run shows
     them as its arguments spelled them). An item whose paths all stay as they are is kept as it is."""

@@ -67,6 +67,14 @@ class Settings:
         return is_excluded(path, [*DEFAULT_EXCLUDES, *self.exclude, *self.extend_exclude], self.root or base) or \
             bool(self.cli_exclude) and is_excluded(path, self.cli_exclude, Path(os.getcwd()))
 
+    def name_excludes(self) -> Optional[Tuple[FrozenSet[str], Tuple[str, ...]]]:
+        """When every exclude pattern matches a single path component (`.venv`, `*.egg-info`: the
+        defaults), the exact names and the globs: a file of a directory that is not excluded is
+        excluded exactly when its name matches one. None when a pattern holds a `/`."""
+        from edgelint.discovery import DEFAULT_EXCLUDES, component_patterns
+
+        return component_patterns((*DEFAULT_EXCLUDES, *self.exclude, *self.extend_exclude, *self.cli_exclude))
+
     def fingerprint(self) -> str:
         return repr((self.select, self.extend_select, self.ignore, sorted(self.per_file_ignores.items()),
                      sorted((k, v.value) for k, v in self.bindings.items()), sorted(self.severity.items()),

@@ -6,7 +6,7 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, FrozenSet, Iterable, Iterator, List, Optional, Protocol, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Callable, FrozenSet, Iterable, Iterator, List, Optional, Protocol, Sequence, Set, Tuple
 
 if TYPE_CHECKING:
     from edgelint.config import Settings
@@ -118,10 +118,30 @@ def _walk(directory: Path, governing: Governing, errors: List[Tuple[str, str]],
             continue
         visited.add(real)
         dirnames[:] = sorted(d for d in dirnames if not excluded(os.path.join(current, d)))
+        file_excluded = _file_excludes(current, governing.settings_for(os.path.join(current, "_")), directory)
         for name in sorted(filenames):
             full = os.path.join(current, name)
-            if name.endswith((".py", ".pyi")) and not excluded(full):
+            if name.endswith((".py", ".pyi")) and not file_excluded(name, full):
                 yield full, os.path.realpath(full) if os.path.islink(full) else os.path.join(real, name)
+
+
+def _file_excludes(current: str, settings: "Settings", base: Path) -> Callable[[str, str], bool]:
+    """Whether a file (name, path) of directory `current`, governed by `settings`, is excluded:
+    by its name alone when the patterns match single components (the directory is asked once)."""
+    patterns = settings.name_excludes()
+    if patterns is None:
+        return lambda name, full: settings.is_excluded(full, base)
+    if settings.is_excluded(current, base):
+        return lambda name, full: True
+    names, globs = patterns
+    return lambda name, full: name in names or any(fnmatch.fnmatchcase(name, glob.rstrip("/")) for glob in globs)
+
+
+def component_patterns(patterns: Tuple[str, ...]) -> Optional[Tuple[FrozenSet[str], Tuple[str, ...]]]:
+    """`patterns` as (exact names, single-component globs), or None when one holds a `/`."""
+    if any("/" in pattern.rstrip("/") for pattern in patterns):
+        return None
+    return _split_patterns(patterns)
 
 
 def _is_loop(link: str, target: str) -> bool:

@@ -34,7 +34,7 @@ from edgelint.cache import Pickled
 from edgelint.deepstack import call_with_deep_stack
 from edgelint.discovery import is_relevant
 from edgelint.errors import Cancelled
-from edgelint.candidates import Item, Positions, combine, place, respelled
+from edgelint.candidates import Item, Positions, combine, place, respelled, respelled_finding
 from edgelint.findings import Choice, Finding, Fix, Report
 from edgelint.fixes import fix_for
 from edgelint.model.bindings import BindingTable, WranglerConfig
@@ -106,17 +106,13 @@ class Memory:
 
     def spelled(self, spell: Callable[[str], str]) -> "Memory":
         """The same memory with every path passed through `spell` (kept absolute; a run spells paths
-        as its arguments did)."""
-        def finding(found: Finding) -> Finding:
-            return dataclasses.replace(found, path=spell(found.path), related=tuple(
-                dataclasses.replace(place, path=spell(place.path)) for place in found.related))
-
-        roots = {key: (dataclasses.replace(memory, errors=tuple((spell(path), text) for path, text in memory.errors))
-                       if memory.errors else memory, respelled(items, spell)) for key, (memory, items) in self.roots.items()}
+        as its arguments did), but for the candidates, which stay absolute (a run spells the
+        findings it combines of them: `ProjectRun._run_rules`)."""
+        roots = {key: (dataclasses.replace(memory, errors=tuple((spell(path), text) for path, text in memory.errors)),
+                       items) if memory.errors else (memory, items) for key, (memory, items) in self.roots.items()}
         return Memory(
-            self.index, self.outlines.respelled(spell), roots,
-            {key: (modules, respelled(items, spell)) for key, (modules, items) in self.classes.items()},
-            {spell(path): (digest, [finding(found) for found in found_list])
+            self.index, self.outlines.respelled(spell), roots, self.classes,
+            {spell(path): (digest, [respelled_finding(found, spell) for found in found_list])
              for path, (digest, found_list) in self.errors.items()},
             self.clues.respelled(spell), self.replayable,
             {spell(path): value for path, value in self.relevance.items()},
@@ -146,12 +142,11 @@ class Shape:
 
 
 def module_name(path: str, root: Path) -> str:
-    try:
-        relative = Path(os.path.abspath(path)).relative_to(root)
-    except ValueError:
-        relative = Path(Path(path).name)
-    parts = list(relative.with_suffix("").parts)
-    return ".".join(parts) or "__main__"
+    """`src/app/views.py` -> `src.app.views`, relative to the project root (its file name alone
+    outside it)."""
+    absolute, base = os.path.abspath(path), os.path.join(str(root), "")
+    relative = absolute[len(base):] if absolute.startswith(base) else os.path.basename(absolute)
+    return os.path.splitext(relative)[0].replace(os.sep, ".") or "__main__"
 
 
 class ProjectRun:
@@ -164,11 +159,12 @@ class ProjectRun:
         self.settings = group.settings  # the analysis's options; selection is the files' own
         self.use_filter = use_filter
         self.helpers = helpers  # worker processes that may outline the files
-        spelling = {os.path.abspath(path): path for path in group.sources}
+        self._absolute = functools.lru_cache(maxsize=None)(os.path.abspath)
+        self._spelling = {self._absolute(path): path for path in group.sources}
         # What the last analysis left (None: analyse every root), with paths as this run spells them
         # (a language server spells them as the memory does: absolute).
-        same = all(absolute == path for absolute, path in spelling.items())
-        self.previous = memory if memory is None or same else memory.spelled(lambda path: spelling.get(path, path))
+        same = all(absolute == path for absolute, path in self._spelling.items())
+        self.previous = memory if memory is None or same else memory.spelled(self._spelled)
         self.remember = remember  # leave a memory for the next analysis (`memory`)
         # ... unless this one replayed roots from `memory` and ran no more than this many again
         # (an edit to a leaf module): the memory it started from still answers for the rest
@@ -411,8 +407,7 @@ class ProjectRun:
         self.items.clear()
         if any(memory is None or not memory.replayable for memory in memories):
             return None
-        spelling = {os.path.abspath(path): path for path in self.group.sources}
-        return _merged(memories).spelled(lambda path: spelling.get(path, path))
+        return _merged(memories).spelled(self._spelled)
 
     def _share_count(self, project: Project) -> int:
         if self.previous is not None or self.helpers < 1 or self.keep_project:
@@ -584,7 +579,12 @@ class ProjectRun:
             self.items.update((key, previous.roots[key][1]) for key in project.replayed)
             self.items.update((key, items) for key, (_, items) in previous.classes.items()
                               if key[0] in project.kept_classes)
-        self.findings.extend(combine(self._in_order(project), self._rule_of))
+        self.findings.extend(respelled_finding(finding, self._spelled) for finding in combine(self._in_order(project),
+                                                                                             self._rule_of))
+
+    def _spelled(self, path: str) -> str:
+        """An absolute path (the candidates': see `_place`) as this run spells it."""
+        return self._spelling.get(path, path)
 
     def _place(self, project: Project) -> None:
         """The rules' reports on the roots analysed here, positioned, filed by root in `items`."""
@@ -600,7 +600,8 @@ class ProjectRun:
                 self._internal_error(next(iter(self.modules), ""), exc)
         positions = Positions(lambda path: self.position_index(self.modules[path]))
         for root, item in place(reports, positions, self._fix, self._internal_error):
-            self.items.setdefault(root, []).append(item)
+            # Absolute, as the memory keeps them: the same whatever the spelling of a run.
+            self.items.setdefault(root, []).extend(respelled([item], self._absolute))
 
     def _in_order(self, project: Project) -> Iterator[Item]:
         """Candidates root by root, in the order the roots run, then the classes' own: the same
@@ -635,7 +636,7 @@ class ProjectRun:
                      if source.skipped is not None and source.error is None}
         memory = Memory(index, kept_outlines, roots, classes, errors, kept_clues, not project.runtime_globals,
                         relevance, shape)
-        return memory.spelled(functools.lru_cache(maxsize=None)(os.path.abspath))
+        return memory.spelled(self._absolute)
 
     def _shape(self, project: Project, clues: Dict[str, Any]) -> Optional[Shape]:
         if not self.use_filter or project.runtime_globals:
