@@ -130,14 +130,15 @@ class Slot:
         self.unchanged: Set[str] = set()  # files (as spelled) whose stats are those recorded with them
 
     def lookup(self, known: Mapping[str, FileState], read: Callable[[str], FileState],
-               bindings: Callable[[], str]) -> Optional[Hit]:
+               bindings: Callable[[], str], stats: Optional[Stats] = None) -> Optional[Hit]:
         """The entry's findings if it is still valid. `known` holds the files this run already has
         (code from stdin); `read` reads a file whose stats changed, `bindings` computes the binding
-        table's fingerprint when a wrangler config file's stats changed."""
-        self.stats = Stats()
+        table's fingerprint when a wrangler config file's stats changed. `stats`: those the caller
+        took already (of absolute paths, before reading any), taken again of no path."""
+        self.stats = stats or Stats()
         skip = {self.absolute[path] for path in known}
         for path in [*self.spelled, *self.governing]:
-            if path not in skip:
+            if path not in skip and path not in self.stats.taken:
                 self.stats.take(path)
         entry = _load(self.file)
         if entry is None:

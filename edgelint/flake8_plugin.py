@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple, Type
 
 from edgelint import __version__
-from edgelint.cache import Memo, Stats
+from edgelint.cache import Memo, Stats, stat_of
 from edgelint.errors import ConfigError
 from edgelint.noqa import file_is_ignored
 from edgelint.registry import KNOWN_CODES, RULE_OPTIONS
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 Reported = Tuple[int, int, str]  # line, 0-based column, "CODE message"
 
 _PROJECT_CACHE: Dict[Tuple[object, ...], List[Finding]] = {}
-_FILES_CACHE: Dict[Tuple[str, str], Tuple[Path, List[str], Tuple[str, ...], Tuple[str, ...]]] = {}
+_FILES_CACHE: Dict[Tuple[str, str], Tuple[Path, List[str], Tuple[Any, ...], Tuple[Any, ...], Tuple[str, ...]]] = {}
 
 
 class Plugin:
@@ -118,7 +118,7 @@ def _lint(target: str, buffer: Any, selection: Flake8Selection) -> List[Reported
     stats = Stats()  # before anything is read: what changes later is not trusted
     resolver = Resolver(KNOWN_CODES, RULE_OPTIONS)
     directory = os.path.dirname(target)
-    root, files, stamps, configs = _project_of(directory, resolver)
+    root, files, stamps, configs = _project_of(directory, resolver, stats)
     if target not in files:
         files = files + [target]
     group = next(group for group in group_projects(files, resolver, root) if target in group.sources)
@@ -133,7 +133,7 @@ def _lint(target: str, buffer: Any, selection: Flake8Selection) -> List[Reported
            selection.key)
     findings = _PROJECT_CACHE.get(key)
     if findings is None:
-        findings = _PROJECT_CACHE[key] = _project_findings(group, resolver, root, selection)
+        findings = _PROJECT_CACHE[key] = _project_findings(group, resolver, root, selection, stats)
     by_file: Dict[str, List[Reported]] = {os.path.basename(path): [] for path in group.sources
                                           if os.path.dirname(os.path.abspath(path)) == directory}
     for finding in findings:
@@ -143,18 +143,14 @@ def _lint(target: str, buffer: Any, selection: Flake8Selection) -> List[Reported
     return by_file[os.path.basename(target)]
 
 
-def _project_findings(group: ProjectInput, resolver: Resolver, root: Path, selection: Flake8Selection) -> List[Finding]:
+def _project_findings(group: ProjectInput, resolver: Resolver, root: Path, selection: Flake8Selection,
+                      stats: Stats) -> List[Finding]:
     """A project's selected findings, from the result cache when nothing changed (then neither the
     parser nor the rules are imported), else from an analysis that updates the cache."""
-    from edgelint.projects import CachedProject, filter_findings
-
-    cached = CachedProject(group, use_filter=True).findings()
-    if cached is not None:
-        return filter_findings(cached, resolver, group.sources, apply_noqa=False, host_ignores=selection.ignores)
     from edgelint.linting import lint_files
 
     result = lint_files(list(group.sources), resolver, root, apply_noqa=False, use_cache=True,
-                        host_ignores=selection.ignores)
+                        host_ignores=selection.ignores, stats=stats)
     result.raise_config_error()
     return result.findings
 
@@ -192,25 +188,27 @@ def _probes(start: Path, names: Sequence[str], found: Any) -> List[str]:
     return probes
 
 
-def _project_of(directory: str, resolver: Resolver) -> Tuple[Path, List[str], Tuple[str, ...], Tuple[str, ...]]:
+def _project_of(directory: str, resolver: Resolver, stats: Stats) -> Tuple[Path, List[str], Tuple[Any, ...],
+                                                                           Tuple[str, ...]]:
     """A directory's project files, their stamps and the configuration files looked for while
     walking it, walked once per process while neither the files, the directories walked nor the
     configurations change (a long-running host sees edits; without this each file of one flake8
-    run would re-walk the project)."""
+    run would re-walk the project). A walk stamps the files with `stats` (the cache's lookup and
+    the memo take them of no file again)."""
     from edgelint.projects import project_files_of, walked_directories
 
     key = (directory, resolver.settings_for(os.path.join(directory, "_")).fingerprint())
     found = _FILES_CACHE.get(key)
     if found is not None:
         root, files, stamps, folders, configs = found
-        if tuple(_stamp(path) for path in files) == stamps and all(_stamp(path) == path_stamp for path, path_stamp in
-                                                                       zip(folders[::2], folders[1::2])):
+        if tuple(stat_of(path) for path in files) == stamps and all(
+                stat_of(path) == path_stamp for path, path_stamp in zip(folders[::2], folders[1::2])):
             return root, files, stamps, configs
     root, files = project_files_of(os.path.join(directory, "_"), resolver)
-    stamps = tuple(_stamp(path) for path in files)
+    stamps = tuple(stats.take(os.path.abspath(path)) for path in files)
     configs = tuple(sorted(resolver.probed))
     walked = walked_directories(root, resolver) or [""]  # "": a symbolic link walked, never trusted again
-    folders = tuple(part for folder in [*walked, *configs] for part in (folder, _stamp(folder) if folder else "?"))
+    folders = tuple(part for folder in [*walked, *configs] for part in (folder, stat_of(folder) if folder else "?"))
     _FILES_CACHE[key] = (root, files, stamps, folders, configs)
     return root, files, stamps, configs
 
@@ -226,10 +224,3 @@ def _read(path: str) -> str:
     except (OSError, UnicodeDecodeError):
         return ""
 
-
-def _stamp(path: str) -> str:
-    try:
-        status = os.stat(path)
-    except OSError:
-        return path
-    return f"{path}:{status.st_mtime_ns}:{status.st_size}"

@@ -52,7 +52,7 @@ class LintResult:
 
 
 def lint_project(group: ProjectInput, use_filter: bool = True, use_cache: bool = False,
-                 helpers: int = 0) -> List[Finding]:
+                 helpers: int = 0, stats: Optional[Stats] = None) -> List[Finding]:
     """One project's findings before selection and noqa, from the cache when nothing changed;
     up to `helpers` worker processes outline its files when it has to be analysed and enough of
     them pass the relevance filter, and share a cold analysis of a large project. The engine (the parser, the model, the rules) is imported only
@@ -62,7 +62,7 @@ def lint_project(group: ProjectInput, use_filter: bool = True, use_cache: bool =
 
         return engine.ProjectRun(group, use_filter, helpers).run()
     with fewer_collections():  # reading and writing the cache builds many objects, as an analysis does
-        cached = CachedProject(group, use_filter)
+        cached = CachedProject(group, use_filter, stats)
         findings = cached.findings()
         if findings is None:
             from edgelint import engine
@@ -129,12 +129,13 @@ def _lint_in_worker(group: ProjectInput, use_filter: bool,
 
 
 def _run_projects(groups: Sequence[ProjectInput], use_filter: bool, jobs: int, use_cache: bool,
-                  memories: Optional[AnalysisMemories], stop: Optional[Callable[[], bool]]) -> List[List[Finding]]:
+                  memories: Optional[AnalysisMemories], stop: Optional[Callable[[], bool]],
+                  stats: Optional[Stats]) -> List[List[Finding]]:
     """Each project's findings on up to `jobs` processes: the same findings, in the same order, as on one."""
     if memories is not None:
         return [memories.lint(group, use_filter, stop) for group in groups]
     if len(groups) == 1:  # one project: workers outline its files and share a large analysis
-        return [lint_project(groups[0], use_filter, use_cache, helpers=max(jobs, 1) - 1)]
+        return [lint_project(groups[0], use_filter, use_cache, helpers=max(jobs, 1) - 1, stats=stats)]
     workers = worker_count(jobs, sum(len(group.sources) for group in groups))
     if workers <= 1:
         return [lint_project(group, use_filter, use_cache) for group in groups]
@@ -156,19 +157,20 @@ def lint_files(paths: Sequence[str], governing: Governing, fallback_root: Path, 
                overrides: Optional[Mapping[str, Union[str, bytes]]] = None, apply_noqa: bool = True, jobs: int = 1,
                use_cache: bool = False, named: Collection[str] = (),
                host_ignores: Optional[HostIgnores] = None, memories: Optional[AnalysisMemories] = None,
-               stop: Optional[Callable[[], bool]] = None) -> LintResult:
+               stop: Optional[Callable[[], bool]] = None, stats: Optional[Stats] = None) -> LintResult:
     """Lint `paths` (already discovered) as projects. `overrides` replaces file contents: a text
     (an editor's buffer) or bytes (stdin). The `named` files' syntax errors are reported even where
     the relevance filter skips them. `host_ignores`: the codes flake8 drops, before precedence.
     `memories`: analyse incrementally in the process (instead of `use_cache`, on disk); with them,
-    `stop()` true ends the run with errors.Cancelled (a language server's newer edit)."""
+    `stop()` true ends the run with errors.Cancelled (a language server's newer edit). `stats`: of
+    files, taken by the caller before it read any (the cache takes them of no file again)."""
     result = LintResult(files=len(paths))
     groups = _readable(group_projects(paths, governing, fallback_root), result.config_errors)
     for group in groups:
         for path, content in (overrides or {}).items():
             if path in group.sources:
                 group.sources[path] = source_of(path, content)
-    for group, findings in zip(groups, _run_projects(groups, use_filter, jobs, use_cache, memories, stop)):
+    for group, findings in zip(groups, _run_projects(groups, use_filter, jobs, use_cache, memories, stop, stats)):
         result.findings.extend(findings)
         if use_filter and named:
             result.findings.extend(_skipped_syntax_errors(group, named, findings))

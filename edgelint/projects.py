@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set,
                     Tuple, Union)
 
-from edgelint.cache import FileState, Slot
+from edgelint.cache import FileState, Slot, Stats
 from edgelint.findings import Finding, Subject
 from edgelint.noqa import NoqaIndex, file_is_ignored
 from edgelint.textio import FileText, StoredText, compact, content_digest, expand, read_text, text_of
@@ -189,8 +189,9 @@ class CachedProject:
     """A project's entry in the result cache (see edgelint.cache), read and written with its sources:
     the files a run already has (code from stdin) count as they are, the others as they are on disk."""
 
-    def __init__(self, group: ProjectInput, use_filter: bool):
+    def __init__(self, group: ProjectInput, use_filter: bool, stats: Optional[Stats] = None):
         self.group = group
+        self.stats = stats  # taken by the caller before it read anything (cache.Slot.lookup)
         # The findings before selection depend on the rules any file selects (the others do not run).
         identity = (*(settings.fingerprint() for settings in group.all_settings()), f"filter={use_filter}")
         self.slot = Slot(group.root, identity, group.sources, group.wrangler)
@@ -200,7 +201,7 @@ class CachedProject:
         """The cached findings (before selection and noqa) if nothing they depend on changed."""
         known = {path: source.state() for path, source in self.group.sources.items() if source.loaded}
         with fewer_collections():
-            hit = self.slot.lookup(known, self._read, self._bindings)
+            hit = self.slot.lookup(known, self._read, self._bindings, self.stats)
         if hit is None:
             for path, source in self.group.sources.items():
                 source.recorded = recorded = self.slot.recorded.get(path)  # for the analysis that follows
