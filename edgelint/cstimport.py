@@ -1,18 +1,20 @@
-"""Importing libcst in about half the time.
+"""Importing libcst, and edgelint, in about half the time.
 
 libcst's node classes are dataclasses: creating them compiles some 600 generated methods
 (`__init__`, `__repr__`, `__eq__`, ...) from source text, half of what `import libcst` costs, in
-every process that parses. That is most of the start-up of a run after a one-line edit, of
-flake8 in an editor, of a small project. edgelint keeps the compiled code of those methods (one
-marshal file per Python bytecode version, in the user's cache directory: see `code_cache_path`)
-and, while libcst is imported, hands dataclasses the code compiled from the very same text in
-place of the text: the classes are the same.
+every process that parses; edgelint's own dataclasses add some 150. That is most of the start-up
+of a run after a one-line edit, of flake8 in an editor, of a small project. edgelint keeps the
+compiled code of those methods (one marshal file per Python bytecode version, in the user's cache
+directory: see `code_cache_path`) and, while libcst or one of edgelint's modules is imported,
+hands dataclasses the code compiled from the very same text in place of the text: the classes are
+the same.
 
-`install()` (run when edgelint is imported) puts a finder in `sys.meta_path` that acts on the next
-import of libcst only, then removes itself; libcst imported before that is left as it is.
-Anything unexpected (no cache directory, an unwritable, corrupt or foreign file) means compiling,
-as without edgelint. The file holds only what the installed libcst needs (at most a few MB).
-`EDGELINT_CACHE_DIR` names another directory; set to the empty string, nothing is kept.
+`install()` (run when edgelint is imported) puts a finder in `sys.meta_path` that acts on
+edgelint's modules and on the first import of libcst; libcst imported before that is left as it
+is, and so is any other module. Anything unexpected (no cache directory, an unwritable, corrupt or
+foreign file) means compiling, as without edgelint. The file holds what the installed libcst and
+edgelint need (at most a few MB). `EDGELINT_CACHE_DIR` names another directory; set to the empty
+string, nothing is kept.
 """
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ import sys
 from importlib.machinery import ModuleSpec
 from importlib.util import MAGIC_NUMBER
 from types import CodeType, ModuleType
-from typing import Any, Dict, List, Optional, Sequence
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Set
 
 CACHE_DIR_VARIABLE = "EDGELINT_CACHE_DIR"
 
@@ -53,7 +56,8 @@ class CompiledMethods:
         self.path = path
         self.code: Dict[str, CodeType] = self._read()
         self.used: Dict[str, CodeType] = {}
-        self.compiled = 0  # texts not in the file
+        self.compiled = 0  # texts not in the file (since it was last written)
+        self.compiled_in_process = 0
 
     def _read(self) -> Dict[str, CodeType]:
         if self.path is None:
@@ -72,25 +76,55 @@ class CompiledMethods:
             if code is None:
                 code = compile(source, "<string>", "exec")
                 self.compiled += 1
+                self.compiled_in_process += 1
             self.used[source] = code
             source = code
         builtins.exec(source, globals, locals)
 
     def save(self) -> None:
-        """Keep exactly what this import used, when it differs from what the file held."""
-        if self.path is None or (not self.compiled and len(self.used) == len(self.code)):
+        """Keep what the file held and what was compiled since, when something was (what no
+        import needs any more goes once the file grows past `MAX_KEPT` texts)."""
+        if self.path is None or not self.compiled:
             return
+        kept = {**self.code, **self.used} if len(self.code) + self.compiled <= MAX_KEPT else dict(self.used)
+        self.code, self.compiled = kept, 0  # before the import below, which is served too
         from edgelint.atomic import write_atomic  # rarely needed: imported then
 
         try:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            write_atomic(self.path, marshal.dumps((MAGIC_NUMBER, self.used)))
+            write_atomic(self.path, marshal.dumps((MAGIC_NUMBER, kept)))
         except OSError:
             pass  # a read-only home: compile again next time
 
 
+MAX_KEPT = 20_000  # compiled methods in the file (libcst's and edgelint's need about 1,200)
+_methods: List[CompiledMethods] = []  # the process's, read when first needed
+_active: List[bool] = []  # one entry per import running inside `_serving` (it nests)
+
+
+@contextmanager
+def _serving() -> Iterator[None]:
+    """While the outermost of these runs, dataclasses' `exec` is served from the process's
+    `CompiledMethods`; what it compiled is kept when it ends."""
+    import dataclasses
+
+    if not _methods:
+        _methods.append(CompiledMethods(code_cache_path()))
+    methods = _methods[0]
+    if not _active:
+        dataclasses.exec = methods.exec  # type: ignore[attr-defined]  # a module global shadows the builtin
+    _active.append(True)
+    try:
+        yield
+    finally:
+        _active.pop()
+        if not _active:
+            del dataclasses.exec  # type: ignore[attr-defined]
+            methods.save()
+
+
 class _Loader:
-    """libcst's own loader, with dataclasses' `exec` served from `CompiledMethods` while it runs."""
+    """A module's own loader, run inside `_serving`."""
 
     def __init__(self, loader: Any) -> None:
         self.loader = loader
@@ -98,45 +132,47 @@ class _Loader:
     def create_module(self, spec: ModuleSpec) -> Optional[ModuleType]:
         return self.loader.create_module(spec)
 
-    def exec_module(self, module: ModuleType) -> None:
-        import dataclasses
+    def __getattr__(self, name: str) -> Any:  # get_code, get_source, ... (`python -m`, inspect)
+        return getattr(self.loader, name)
 
-        methods = CompiledMethods(code_cache_path())
-        dataclasses.exec = methods.exec  # type: ignore[attr-defined]  # a module global shadows the builtin
+    def exec_module(self, module: ModuleType) -> None:
         try:
-            self.loader.exec_module(module)
+            with _serving():
+                self.loader.exec_module(module)
         finally:
-            del dataclasses.exec  # type: ignore[attr-defined]
             module.__loader__ = self.loader
             if module.__spec__ is not None:
                 module.__spec__.loader = self.loader
-        methods.save()
-        last_import.append(methods)
+        if module.__name__ == "libcst":
+            last_import.append(_methods[0])
 
 
-last_import: List[CompiledMethods] = []  # what the import did (tests)
+last_import: List[CompiledMethods] = []  # what served libcst's import (tests)
 
 
 class _Finder:
-    """Finds libcst as the other finders do and wraps its loader; acts once, then leaves."""
+    """Finds libcst (on its first import only) and edgelint's modules as the other finders do,
+    and wraps their loaders."""
+
+    def __init__(self) -> None:
+        self.finding: Set[str] = set()  # asked of the other finders now: not ours to answer
 
     def find_spec(self, name: str, path: Optional[Sequence[str]] = None, target: Any = None) -> Optional[ModuleSpec]:
-        if name != "libcst":
+        if not (name == "libcst" or name.startswith("edgelint.")) or name in self.finding:
             return None
-        _uninstall()
         from importlib.util import find_spec
 
-        spec = find_spec(name)
+        self.finding.add(name)
+        try:
+            spec = find_spec(name)
+        finally:
+            self.finding.discard(name)
         if spec is not None and hasattr(spec.loader, "exec_module") and hasattr(spec.loader, "create_module"):
             spec.loader = _Loader(spec.loader)
         return spec
 
 
 def install() -> None:
-    """Import libcst through `CompiledMethods`, if it is not imported yet."""
-    if "libcst" not in sys.modules and not any(isinstance(finder, _Finder) for finder in sys.meta_path):
+    """Import edgelint's modules, and libcst if it is not imported yet, through `CompiledMethods`."""
+    if not any(isinstance(finder, _Finder) for finder in sys.meta_path):
         sys.meta_path.insert(0, _Finder())
-
-
-def _uninstall() -> None:
-    sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, _Finder)]

@@ -17,7 +17,7 @@ source = "async def f(kv):\n    n = int(await kv.get('n') or 0)\n    await kv.pu
 module = cst.parse_module(source)
 renamed = Name("x").with_changes(value="y")
 print(json.dumps({
-    "compiled": last_import[0].compiled if last_import else None,
+    "compiled": last_import[0].compiled_in_process if last_import else None,
     "used": len(last_import[0].used) if last_import else None,
     "round_trip": module.code == source,
     "equal": cst.Name("x").deep_equals(cst.Name("x")) and renamed.value == "y",
@@ -64,9 +64,26 @@ def test_no_cache_directory_or_an_unwritable_one_only_means_compiling(tmp_path):
 
 
 def test_libcst_imported_before_edgelint_is_left_alone(tmp_path):
-    script = "import libcst, edgelint, sys\nfrom edgelint.cstimport import _Finder, last_import\n" \
-             "print(any(isinstance(f, _Finder) for f in sys.meta_path), last_import)"
+    script = "import libcst, edgelint, sys\nfrom edgelint.cstimport import last_import\nprint(last_import)"
     env = {**os.environ, "EDGELINT_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
-    assert completed.stdout.split() == ["False", "[]"], completed.stderr
+    assert completed.stdout.split() == ["[]"], completed.stderr
     assert cache_files(tmp_path) == []
+
+
+ENGINE_PROBE = r"""
+import json
+import edgelint.engine
+from edgelint.cstimport import _methods
+from edgelint.findings import Finding
+finding = Finding("EDG101", "m", "a.py", 1, 1, 1, 2, "error", "kv-read-modify-write")
+print(json.dumps({"compiled": _methods[0].compiled_in_process, "equal": finding == finding.__class__(**vars(finding)),
+                  "repr": repr(finding).startswith("Finding(")}))
+"""
+
+
+def test_edgelint_modules_are_served_too_and_the_second_process_compiles_nothing(tmp_path):
+    first = probe(str(tmp_path), ENGINE_PROBE)
+    second = probe(str(tmp_path), ENGINE_PROBE)
+    assert first["compiled"] > 700 and second["compiled"] == 0
+    assert first["equal"] and first["repr"] and second["equal"] and second["repr"]
