@@ -416,7 +416,12 @@ class ProjectRun:
             return 1
         import multiprocessing
 
-        return self.helpers + 1 if "fork" in multiprocessing.get_all_start_methods() else 1
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return 1
+        # Shares split the entry points: a few (one `fetch` reaching a hundred routes) would leave
+        # the work in one process, and the others would only add theirs.
+        wanted = len(project.entry_points()) // MIN_SHARED_ENTRIES if MIN_SHARED_ENTRIES > 0 else self.helpers + 1
+        return max(1, min(self.helpers + 1, wanted))
 
     def _share(self, project: Project, index: int, count: int) -> Optional[Memory]:
         """Analyse slice `index` of `count` of the entry points and place the rules' findings on
@@ -664,6 +669,7 @@ class ProjectRun:
 
 # Below this much module text (about 4,000 lines) a cold analysis is over before workers have started.
 MIN_SHARED_TEXT = 150_000
+MIN_SHARED_ENTRIES = 8  # entry points per process that shares a cold analysis (0: share whatever the count)
 _FORKED_RUN: Optional[Tuple[ProjectRun, Project, int]] = None  # what a forked worker analyses a share of
 
 
@@ -684,7 +690,7 @@ def _merged(memories: Sequence[Memory]) -> Memory:
         for path, (digest, found) in memory.errors.items():
             known = errors.setdefault(path, (digest, []))[1]
             known.extend(finding for finding in found if finding not in known)
-    return Memory(first.index, first.outlines, roots, first.classes, errors, Pickled({}), True)
+    return Memory(first.index, first.outlines, roots, first.classes, errors, Pickled({}), True, first.relevance)
 
 
 def _index_of(project: Project) -> Tuple[Any, ...]:

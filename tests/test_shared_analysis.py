@@ -17,7 +17,7 @@ from edgelint.rules import KNOWN_CODES, RULE_OPTIONS
 from tests.helpers import FIXTURES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-from corpus import write_corpus  # noqa: E402 - the bench's generator of Workers projects
+from corpus import write_corpus, write_monolith  # noqa: E402 - the bench's generator of Workers projects
 
 pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
                                 reason="shares are analysed in forked workers")
@@ -37,6 +37,7 @@ def findings(root: Path, jobs: int) -> List[Tuple]:
 def shared_runs(monkeypatch):
     """Every analysis shares, whatever its size; counts the runs that did."""
     monkeypatch.setattr(engine, "MIN_SHARED_TEXT", 0)
+    monkeypatch.setattr(engine, "MIN_SHARED_ENTRIES", 0)
     shared: List[int] = []
     original = engine.ProjectRun._analysed_in_shares
 
@@ -62,9 +63,31 @@ def test_shared_analysis_reports_what_one_process_reports_on_every_fixture(share
     assert len(shared) == len(PROJECTS) and sum(shared) > 0.8 * len(PROJECTS), shared
 
 
-def test_shared_analysis_of_a_generated_corpus(shared_runs, tmp_path):
+def test_shared_analysis_of_a_generated_corpus(shared_runs, tmp_path, monkeypatch):
     write_corpus(tmp_path, 60)
     alone = findings(tmp_path, jobs=1)
     shared_runs.clear()
+    last_passes: List[Tuple[int, int]] = []  # (roots run again, roots replayed) by the pass after the shares
+    check = engine.ProjectRun._analyse_and_check
+
+    def counted(run, project, shared):
+        found = check(run, project, shared)
+        last_passes.append((len(project.runs), len(project.replayed)))
+        return found
+
+    monkeypatch.setattr(engine.ProjectRun, "_analyse_and_check", counted)
     assert findings(tmp_path, jobs=2) == alone and len(alone) > 20
     assert shared_runs == [True]
+    [(run_again, replayed)] = last_passes
+    assert replayed > 100 and run_again < replayed / 20, (run_again, replayed)  # replayed, not analysed twice
+
+
+def test_a_project_of_few_entry_points_is_analysed_in_one_process(shared_runs, tmp_path, monkeypatch):
+    """One `fetch` that reaches every route is one root: a share would leave the work in one
+    process while the others add theirs (bench/corpus.py's single-module Worker)."""
+    monkeypatch.setattr(engine, "MIN_SHARED_ENTRIES", 8)
+    write_monolith(tmp_path, routes=20)
+    alone = findings(tmp_path, jobs=1)
+    shared_runs.clear()
+    assert findings(tmp_path, jobs=2) == alone and alone
+    assert shared_runs == [False]
