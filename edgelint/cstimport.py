@@ -31,10 +31,11 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Set
 CACHE_DIR_VARIABLE = "EDGELINT_CACHE_DIR"
 
 
-def code_cache_path() -> Optional[str]:
-    """Where the compiled methods are kept: `$EDGELINT_CACHE_DIR`, else the platform's user cache
-    directory (`$XDG_CACHE_HOME` or `~/.cache` on Linux, `~/Library/Caches` on macOS,
-    `%LOCALAPPDATA%` on Windows) under `edgelint/`. None: keep nothing."""
+def code_cache_path(family: str = "libcst") -> Optional[str]:
+    """Where the compiled methods of `family` (libcst's, or edgelint's) are kept:
+    `$EDGELINT_CACHE_DIR`, else the platform's user cache directory (`$XDG_CACHE_HOME` or
+    `~/.cache` on Linux, `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows) under
+    `edgelint/`. None: keep nothing."""
     directory = os.environ.get(CACHE_DIR_VARIABLE)
     if directory is None:
         if sys.platform == "win32":
@@ -46,7 +47,7 @@ def code_cache_path() -> Optional[str]:
         directory = os.path.join(base, "edgelint") if base and base != "~/.cache" else None
     if not directory:
         return None
-    return os.path.join(directory, f"libcst-methods.{sys.implementation.cache_tag}.marshal")
+    return os.path.join(directory, f"{family}-methods.{sys.implementation.cache_tag}.marshal")
 
 
 class CompiledMethods:
@@ -97,22 +98,30 @@ class CompiledMethods:
             pass  # a read-only home: compile again next time
 
 
-MAX_KEPT = 20_000  # compiled methods in the file (libcst's and edgelint's need about 1,200)
-_methods: List[CompiledMethods] = []  # the process's, read when first needed
+MAX_KEPT = 20_000  # compiled methods in a file (libcst needs about 1,000, edgelint 150)
+# The process's, by family, each read when a class of the family is first made: a run answered
+# from a memo makes few of edgelint's classes and none of libcst's.
+_methods: Dict[str, CompiledMethods] = {}
 _active: List[bool] = []  # one entry per import running inside `_serving` (it nests)
+
+
+def _served_exec(source: Any, globals: Optional[dict] = None, locals: Optional[dict] = None) -> None:  # noqa: A002
+    """dataclasses' `exec`, served from the methods of the family of the module being made."""
+    family = "libcst" if str((globals or {}).get("__name__", "")).startswith("libcst") else "edgelint"
+    methods = _methods.get(family)
+    if methods is None:
+        methods = _methods[family] = CompiledMethods(code_cache_path(family))
+    methods.exec(source, globals, locals)
 
 
 @contextmanager
 def _serving() -> Iterator[None]:
-    """While the outermost of these runs, dataclasses' `exec` is served from the process's
-    `CompiledMethods`; what it compiled is kept when it ends."""
+    """While the outermost of these runs, dataclasses' `exec` is `_served_exec`; what it compiled
+    is kept when it ends."""
     import dataclasses
 
-    if not _methods:
-        _methods.append(CompiledMethods(code_cache_path()))
-    methods = _methods[0]
     if not _active:
-        dataclasses.exec = methods.exec  # type: ignore[attr-defined]  # a module global shadows the builtin
+        dataclasses.exec = _served_exec  # type: ignore[attr-defined]  # a module global shadows the builtin
     _active.append(True)
     try:
         yield
@@ -120,7 +129,8 @@ def _serving() -> Iterator[None]:
         _active.pop()
         if not _active:
             del dataclasses.exec  # type: ignore[attr-defined]
-            methods.save()
+            for methods in list(_methods.values()):
+                methods.save()
 
 
 class _Loader:
@@ -143,8 +153,8 @@ class _Loader:
             module.__loader__ = self.loader
             if module.__spec__ is not None:
                 module.__spec__.loader = self.loader
-        if module.__name__ == "libcst":
-            last_import.append(_methods[0])
+        if module.__name__ == "libcst" and "libcst" in _methods:
+            last_import.append(_methods["libcst"])
 
 
 last_import: List[CompiledMethods] = []  # what served libcst's import (tests)
