@@ -65,7 +65,7 @@ class CompiledMethods:
             return {}
         try:
             with open(self.path, "rb") as stream:
-                magic, code = marshal.load(stream)
+                magic, code = marshal.loads(stream.read())  # marshal.load reads a file in small pieces: 5x slower
         except (OSError, EOFError, ValueError, TypeError):
             return {}
         return code if magic == MAGIC_NUMBER and isinstance(code, dict) else {}
