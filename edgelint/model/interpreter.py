@@ -545,11 +545,12 @@ class Interpreter:
     def eval(self, node: Optional[cst.BaseExpression], discarded: bool = False) -> Value:
         if node is None:
             return UNKNOWN
-        if isinstance(node, cst.Call):
+        kind = type(node)  # node classes are final: `type` spares isinstance's ABC check (hot)
+        if kind is cst.Call:
             return self.call(node, awaited=False, discarded=discarded)
-        if isinstance(node, cst.Await):
+        if kind is cst.Await:
             return self._await(node, discarded)
-        handler = _EXPRESSIONS.get(type(node))
+        handler = _EXPRESSIONS.get(kind)
         if handler is None:
             return opaque()
         return handler(self, node)
@@ -1227,7 +1228,8 @@ def route_literals(test: cst.BaseExpression) -> Tuple[List[RoutePath], List[str]
     stack: List[cst.CSTNode] = [test]
     while stack:
         node = stack.pop()
-        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        kind = type(node)  # node classes are final: `type` spares isinstance's ABC check (hot)
+        if kind is cst.SimpleString or kind is cst.ConcatenatedString:
             text = string_value(node)
             if text is None:
                 continue
@@ -1236,23 +1238,23 @@ def route_literals(test: cst.BaseExpression) -> Tuple[List[RoutePath], List[str]
             elif text.upper() in HTTP_METHODS and text.isupper():
                 methods.append(text)
             continue
-        if isinstance(node, cst.Comparison):
+        if kind is cst.Comparison:
             operands = [node.left, *(target.comparator for target in node.comparisons)]
             paths.extend(route for route in map(_segments, operands) if route is not None)
             if any(map(_positional_item, operands)):  # `parts[0] == "admin"`: one segment
                 words = [string_value(operand) for operand in operands if isinstance(operand, cst.SimpleString)]
                 paths.extend((word,) for word in words if word and "/" not in word)
             stack.extend(operands)
-        elif isinstance(node, cst.BooleanOperation):
+        elif kind is cst.BooleanOperation:
             stack.extend((node.left, node.right))
-        elif isinstance(node, cst.UnaryOperation):
+        elif kind is cst.UnaryOperation:
             stack.append(node.expression)
-        elif isinstance(node, cst.Call):
+        elif kind is cst.Call:
             stack.extend(arg.value for arg in node.args)
             stack.append(node.func)
-        elif isinstance(node, cst.Attribute):
+        elif kind is cst.Attribute:
             stack.append(node.value)
-        elif isinstance(node, (cst.Tuple, cst.List, cst.Set)):
+        elif kind is cst.Tuple or kind is cst.List or kind is cst.Set:
             stack.extend(el.value for el in node.elements)
     return paths, methods
 

@@ -483,7 +483,7 @@ def _names_bound(function: cst.FunctionDef, from_value: Callable[[cst.BaseExpres
     that `a = pair[0]` after `pair = WebSocketPair()` counts)."""
     names: Set[str] = set()
     for node in walk(function, into_scopes=True):
-        if isinstance(node, cst.Assign) and from_value(node.value, names):
+        if type(node) is cst.Assign and from_value(node.value, names):
             for target in node.targets:
                 names.update(_target_names(target.target))
     return names
@@ -531,7 +531,7 @@ def guarded_by_module_cache(function: cst.FunctionDef, target: cst.CSTNode) -> b
 
 def _globals_and_locals(function: cst.FunctionDef) -> Tuple[Set[str], Set[str]]:
     """The names `function` declares `global`, and the other names it assigns."""
-    declared = {name.name.value for node in walk(function) if isinstance(node, cst.Global) for name in node.names}
+    declared = {name.name.value for node in walk(function) if type(node) is cst.Global for name in node.names}
     return declared, _names_bound(function, lambda value, names: True) - declared
 
 
