@@ -266,14 +266,19 @@ class ProjectRun:
             return None
         edited = self._edited_within(previous, shape)
         if edited is None:
+            self._start_over()
             return None
         from edgelint.model.analysis import Diverged
 
         try:
             return call_with_deep_stack(partial(self._analyse_replaying, previous, shape, edited))
         except Diverged:  # the edit changes which functions are roots: start over, indexing everything
-            self.findings, self.modules, self.items, self._outlines = [], {}, {}, {}
+            self._start_over()
             return None
+
+    def _start_over(self) -> None:
+        """Forget what `_run_replaying` built and found (an edited module's syntax error, too)."""
+        self.findings, self.modules, self.items, self._outlines = [], {}, {}, {}
 
     def _edited_within(self, previous: Memory, shape: Shape) -> Optional[Dict[str, Any]]:
         """The edited modules, each with what the relevance check finds in it (model.project.Clues),
@@ -295,8 +300,8 @@ class ProjectRun:
             digest, skipped = previous.relevance[path]
             if not source.trusted:
                 load_source(source)
-            if source.error is not None:
-                return None
+            if source.error is not None or not skipped and path not in modules:
+                return None  # a file that cannot be read, or parsed at all (its error is found again)
             if source.digest == digest:
                 source.skipped = skipped
                 continue

@@ -73,6 +73,17 @@ def _add_a_call(root: Path, rng: random.Random) -> None:
                                      "        await peer.save_record(self.env, \"last\", {})\n", 1), encoding="utf-8")
 
 
+def _break_or_mend_the_syntax(root: Path, rng: random.Random) -> None:
+    broken = "\n\ndef broken(:\n    pass\n"
+    for path in _modules(root):
+        text = path.read_text(encoding="utf-8")
+        if broken in text:
+            path.write_text(text.replace(broken, ""), encoding="utf-8")
+            return
+    path = rng.choice(_modules(root))
+    path.write_text(path.read_text(encoding="utf-8") + broken, encoding="utf-8")
+
+
 def _delete_or_create_a_module(root: Path, rng: random.Random) -> None:
     spare = root / "src" / "app" / "spare.py"
     if spare.exists():
@@ -101,7 +112,7 @@ def _change_a_setting(root: Path, rng: random.Random) -> None:
 
 EDITS: List[Callable[[Path, random.Random], None]] = [
     _change_a_key, _change_a_key, _add_a_bug, _add_a_bug, _remove_a_bug, _add_a_call,
-    _delete_or_create_a_module, _change_the_wrangler_config, _change_a_setting,
+    _delete_or_create_a_module, _change_the_wrangler_config, _change_a_setting, _break_or_mend_the_syntax,
 ]
 
 
@@ -240,4 +251,17 @@ def test_an_edit_that_changes_what_a_root_reaches_analyses_the_whole_project_aga
     edited = _lint(root, use_cache=True)
     assert str(root / "src" / "other.py") in built
     monkeypatch.undo()
+    assert edited == _lint(root, use_cache=False)
+
+
+def test_a_syntax_error_in_an_edited_module_is_reported_once(tmp_path):
+    """An edit that breaks a module's syntax changes its shape: the run indexes the project
+    again, and the error found while trying the shortcut is not reported twice."""
+    root = tmp_path / "worker"
+    write_corpus(root, 12, seed=8)
+    _lint(root, use_cache=True)
+    path = _modules(root)[3]
+    path.write_text(path.read_text(encoding="utf-8") + "\n\ndef broken(:\n    pass\n", encoding="utf-8")
+    edited = _lint(root, use_cache=True)
+    assert [finding[3] for finding in edited].count("EDG999") == 1
     assert edited == _lint(root, use_cache=False)
