@@ -268,15 +268,36 @@ class Pickled(Mapping[str, Any]):
     """Values by key (a path), each pickled on its own inside the pickle that holds them: a run
     that needs a few (an incremental analysis: the modules it builds) unpickles only those."""
 
-    def __init__(self, blobs: Dict[str, bytes]):
+    def __init__(self, blobs: Dict[str, bytes], values: Optional[Dict[str, Any]] = None):
         self._blobs = blobs
-        self._values: Dict[str, Any] = {}
+        self._values: Dict[str, Any] = values or {}  # unpickled (or pickled) here: a process keeps them
 
     @classmethod
     def of(cls, values: Mapping[str, Any]) -> "Pickled":
         import pickle
 
-        return cls({key: pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL) for key, value in values.items()})
+        return cls({key: pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL) for key, value in values.items()},
+                   dict(values))
+
+    @classmethod
+    def reusing(cls, kept: Optional["Pickled"], keys: Iterable[str], unchanged: Callable[[str], bool],
+                value_of: Callable[[str], Any]) -> "Pickled":
+        """A blob per key: `kept`'s as it is where `unchanged(key)` (neither computed, unpickled nor
+        pickled again), else `value_of(key)` pickled."""
+        import pickle
+
+        blobs, values = (kept._blobs, kept._values) if kept is not None else ({}, {})
+        reused: Dict[str, bytes] = {}
+        known: Dict[str, Any] = {}
+        for key in keys:
+            if key in blobs and unchanged(key):
+                reused[key] = blobs[key]
+                if key in values:
+                    known[key] = values[key]
+            else:
+                value = known[key] = value_of(key)
+                reused[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        return cls(reused, known)
 
     def __getitem__(self, key: str) -> Any:
         try:
@@ -301,11 +322,12 @@ class Pickled(Mapping[str, Any]):
 
     def respelled(self, spell: Callable[[str], str]) -> "Pickled":
         """The same values under the keys `spell` gives."""
-        return Pickled({spell(key): blob for key, blob in self._blobs.items()})
+        return Pickled({spell(key): blob for key, blob in self._blobs.items()},
+                       {spell(key): value for key, value in self._values.items()})
 
     def updated(self, values: Mapping[str, Any]) -> "Pickled":
         """These values with `values` added or replaced."""
-        return Pickled({**self._blobs, **Pickled.of(values)._blobs})
+        return Pickled({**self._blobs, **Pickled.of(values)._blobs}, {**self._values, **values})
 
 
 def prune(directory: Path, keep: str = "") -> None:

@@ -636,8 +636,13 @@ class ProjectRun:
             classes = {class_root(cls.key): (frozenset(ancestor.module.name for ancestor in project.lineage(cls)),
                                              self.items.get(class_root(cls.key), []))
                        for cls in project.durable_object_classes(kept=True)}
-            shape = self._shape(project, clues) if shaped else None
-            kept_outlines, kept_clues = Pickled.of(outlines), Pickled.of(clues)
+            # What the last analysis kept of a module whose text is the same is kept as it is.
+            last = self.previous
+            unchanged: Callable[[str], bool] = (
+                (lambda path: last.digest(path) == self.group.sources[path].digest) if last else (lambda path: False))
+            shape = self._shape(project, clues, unchanged) if shaped else None
+            kept_outlines = Pickled.reusing(last and last.outlines, outlines, unchanged, outlines.get)
+            kept_clues = Pickled.reusing(last and last.clues, clues, unchanged, clues.get)
         else:
             classes = {key: (modules, self.items.get(key, [])) for key, (modules, _) in before.classes.items()}
             shape = before.shape
@@ -648,13 +653,15 @@ class ProjectRun:
                         relevance, shape)
         return memory.spelled(self._absolute)
 
-    def _shape(self, project: Project, clues: Dict[str, Any]) -> Optional[Shape]:
+    def _shape(self, project: Project, clues: Dict[str, Any], unchanged: Callable[[str], bool]) -> Optional[Shape]:
+        """The project's shape; the interfaces of `unchanged` modules as the last analysis kept them."""
         if not self.use_filter or project.runtime_globals:
             return None
-        return Shape(tuple(project.order), project.entries, tuple(module.path for module in project.modules.values()),
-                     Layout.of(project),
-                     Pickled.of({module.path: module_interface(module, clues[module.path])
-                                 for module in project.modules.values()}),
+        last = self.previous.shape if self.previous is not None else None
+        paths = [module.path for module in project.modules.values()]
+        interfaces = Pickled.reusing(last and last.interfaces, paths, unchanged,
+                                     lambda path: module_interface(self.modules[path], clues[path]))
+        return Shape(tuple(project.order), project.entries, tuple(paths), Layout.of(project), interfaces,
                      dict(self._deploy_imports), tuple(binding_table(self.group).configs))
 
     def _fix(self, report: Report, index: PositionIndex, span: Span) -> Optional[Fix]:
