@@ -265,3 +265,33 @@ def test_a_syntax_error_in_an_edited_module_is_reported_once(tmp_path):
     edited = _lint(root, use_cache=True)
     assert [finding[3] for finding in edited].count("EDG999") == 1
     assert edited == _lint(root, use_cache=False)
+
+
+def test_a_string_edited_in_each_module_of_every_fixture_project_gives_what_a_cold_run_gives(tmp_path, monkeypatch):
+    """Each fixture project (FastAPI routes, Durable Objects, tests with doubles, several configs...)
+    analysed with the cache, then each of its modules edited in turn (a string literal changed:
+    an edit that keeps the project's shape): every run reports what a cold run reports, and most
+    take the shortcut that builds only what the edited roots read."""
+    paths = {"shortcut": 0, "whole": 0}
+    replaying = engine.ProjectRun._run_replaying
+
+    def counted(run):
+        found = replaying(run)
+        if run.previous is not None and run.previous.shape is not None:
+            paths["shortcut" if found is not None else "whole"] += 1
+        return found
+
+    monkeypatch.setattr(engine.ProjectRun, "_run_replaying", counted)
+    projects = [FIXTURES / "demo-worker"] + [path for parent in ("projects", "examples")
+                                             for path in (FIXTURES / parent).iterdir() if path.is_dir()]
+    for project in sorted(projects):
+        root = tmp_path / project.parent.name / project.name
+        shutil.copytree(project, root, ignore=shutil.ignore_patterns(".edgelint_cache"))
+        _lint(root, use_cache=True)
+        for path in sorted(root.rglob("*.py")):
+            text = path.read_text(encoding="utf-8")
+            literal = re.search(r'"([A-Za-z_][\w:-]*)"', text)
+            if literal:
+                path.write_text(text[:literal.end(1)] + "x" + text[literal.end(1):], encoding="utf-8")
+                assert _lint(root, use_cache=True) == _lint(root, use_cache=False), path
+    assert paths["shortcut"] > 100 and paths["whole"] < paths["shortcut"] / 10, paths
