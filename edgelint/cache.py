@@ -39,8 +39,8 @@ import tempfile
 import time
 import zlib
 from pathlib import Path
-from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Sequence,
-                    Set, Tuple)
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional,
+                    Sequence, Set, Tuple)
 
 from edgelint import __version__
 
@@ -377,7 +377,7 @@ def _load_pickled(file: Path, header: Tuple[Any, ...]) -> Optional[Any]:
 
     try:
         with open(file, "rb") as handle:
-            found, value = pickle.loads(handle.read())  # faster than pickle.load's reads from the file
+            found, value = pickle.loads(handle.read())  # faster than pickle.load's reads
     except Exception:  # noqa: BLE001 - missing, corrupt or from another version: compute it again
         return None
     return value if found == header else None

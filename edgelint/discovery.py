@@ -6,7 +6,8 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Callable, FrozenSet, Iterable, Iterator, List, Optional, Protocol, Sequence, Set, Tuple
+from typing import (TYPE_CHECKING, Callable, FrozenSet, Iterable, Iterator, List, Optional, Protocol, Sequence, Set,
+                    Tuple)
 
 if TYPE_CHECKING:
     from edgelint.config import Settings

@@ -439,8 +439,8 @@ class ProjectRun:
         self._place(project)
         if self.findings:
             return None
-        return self._remember(project, _index_of(project), self._chunk_errors(None, frozenset(), list(self.modules)), {},
-                              shaped=False)
+        errors = self._chunk_errors(None, frozenset(), list(self.modules))
+        return self._remember(project, _index_of(project), errors, {}, shaped=False)
 
     def _check_stop(self) -> None:
         if self.stop is not None and self.stop():
@@ -589,8 +589,8 @@ class ProjectRun:
             self.items.update((key, previous.roots[key][1]) for key in project.replayed)
             self.items.update((key, items) for key, (_, items) in previous.classes.items()
                               if key[0] in project.kept_classes)
-        self.findings.extend(respelled_finding(finding, self._spelled) for finding in combine(self._in_order(project),
-                                                                                             self._rule_of))
+        combined = combine(self._in_order(project), self._rule_of)
+        self.findings.extend(respelled_finding(finding, self._spelled) for finding in combined)
 
     def _spelled(self, path: str) -> str:
         """An absolute path (the candidates': see `_place`) as this run spells it."""

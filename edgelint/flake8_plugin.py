@@ -223,4 +223,3 @@ def _read(path: str) -> str:
             return handle.read()
     except (OSError, UnicodeDecodeError):
         return ""
-

@@ -9,10 +9,10 @@ import os
 import re
 from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Sequence, Set, Tuple
 
-ImportsOf = Callable[[str], Iterable[str]]  # path -> the modules its import statements name (`imported_names`)
-
 from edgelint.model.bindings import WranglerConfig
 from edgelint.model.project import ModuleIndex, absolute_name, submodule_name
+
+ImportsOf = Callable[[str], Iterable[str]]  # path -> the modules its import statements name (`imported_names`)
 
 # An import statement at the start of a line, at any indentation: `import a.b as c, d`,
 # `from .x import (y, z)` (the parenthesised names may span lines).
