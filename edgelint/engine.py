@@ -292,6 +292,8 @@ class ProjectRun:
         self._module_names = {path: module_name(path, self.group.root) for path in sources}
         deployed = dict(previous.index[2])  # module name -> the paths of the configs that deploy it
         configs = {config.path: config for config in shape.configs}
+        if not all(config in configs for paths in deployed.values() for config in paths):
+            return None
         self.deployed = {path: tuple(configs[config] for config in deployed[name])
                          for path, name in self._module_names.items() if deployed.get(name)}
         modules = set(shape.modules)
