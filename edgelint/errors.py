@@ -1,10 +1,8 @@
 """Errors that end a run with exit code 2 and one clear line."""
 from __future__ import annotations
 
-import importlib
 import re
 import sys
-from types import ModuleType
 from typing import Optional, Pattern
 
 
@@ -26,14 +24,6 @@ def missing_package(name: str) -> str:
     dependencies, or edgelint's source run by another interpreter)."""
     return (f"the Python running edgelint ({sys.executable}) lacks the package {name!r}: "
             f"install edgelint with its dependencies (pip install edgelint) in that environment")
-
-
-def require(name: str, path: str) -> ModuleType:
-    """Import a dependency needed to read `path`; without it, a configuration error naming the file."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        raise ConfigError(path, missing_package(name)) from None
 
 
 def line_of(text: str, key: str, after: Optional[Pattern[str]] = None) -> int:

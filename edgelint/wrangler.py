@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
-from edgelint.errors import ConfigError, line_of, require
+from edgelint.errors import ConfigError, line_of
 from edgelint.model.bindings import (
     ARRAY,
     NAMES,
@@ -88,14 +88,49 @@ def _load(path: Path) -> Tuple[WranglerConfig, List[Binding]]:
 def _parse(path: Path, text: str) -> Dict[str, Any]:
     if path.suffix == ".toml":
         return load_toml(text, str(path))
-    json5 = require("json5", str(path))  # imported lazily: most runs find a wrangler.toml or nothing
     try:
-        data = json5.loads(text)
+        data = _load_jsonc(text)
     except ValueError as exc:
         raise ConfigError(str(path), f"invalid JSONC: {str(exc).replace('<string>', 'line')}") from None
     if not isinstance(data, dict):
         raise ConfigError(str(path), "wrangler config must be an object")
     return data
+
+
+def _load_jsonc(text: str) -> Any:
+    """JSONC (JSON with comments and trailing commas: wrangler's format) read by json5 when it is
+    installed, else by `json` once `jsonc_as_json` has blanked what JSON lacks: a Python that has
+    edgelint's source but not all its dependencies (a checkout run with another interpreter) still
+    reads the config. json5 is imported only here: most runs find a wrangler.toml or nothing."""
+    try:
+        import json5
+    except ImportError:
+        import json
+
+        return json.loads(jsonc_as_json(text))
+    return json5.loads(text)
+
+
+def jsonc_as_json(text: str) -> str:
+    """`text` with its comments and trailing commas replaced by spaces (line breaks kept), so that
+    the lines and columns of an error are those of the file."""
+    out = list(text)
+    for start, end in _outside_strings(text, r"//[^\n]*|/\*(?:.|\n)*?(?:\*/|$)"):
+        out[start:end] = [char if char == "\n" else " " for char in text[start:end]]
+    blanked = "".join(out)
+    for start, _ in _outside_strings(blanked, r",(?=\s*[\]}])"):
+        out[start] = " "
+    return "".join(out)
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+
+
+def _outside_strings(text: str, pattern: str) -> Iterator[Tuple[int, int]]:
+    """The spans of `pattern` in `text` that are not inside a JSON string."""
+    for match in re.finditer(rf"{_JSON_STRING.pattern}|(?P<found>{pattern})", text):
+        if match.group("found") is not None:
+            yield match.span()
 
 
 class _Reader:

@@ -248,14 +248,38 @@ def test_collector_thresholds_are_tuned_for_a_run_and_restored_after_it(tmp_path
     assert gc.get_threshold() == before
 
 
-@pytest.mark.parametrize("package, named", [("json5", "wrangler.jsonc: "), ("libcst", "")])
-def test_a_dependency_missing_from_the_environment_is_one_error_line(tmp_path, package, named):
-    """edgelint's source run by a Python without its dependencies (json5 is read lazily, for JSONC)."""
+def run_without(package: str, project: Path, *args: str) -> subprocess.CompletedProcess:
+    """edgelint's source run by a Python that lacks `package` (a checkout run with another interpreter)."""
+    hide = f"import sys; sys.modules[{package!r}] = None; from edgelint.cli import main; sys.exit(main())"
+    return subprocess.run([sys.executable, "-c", hide, *args], cwd=project, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def test_a_dependency_missing_from_the_environment_is_one_error_line(tmp_path):
     write_project(tmp_path, {"wrangler.jsonc": '{"kv_namespaces": [{"binding": "KV", "id": "1"}]}',
                              "src/entry.py": "async def on_fetch(request, env):\n    await env.KV.get('k')\n"})
-    hide = f"import sys; sys.modules[{package!r}] = None; from edgelint.cli import main; sys.exit(main())"
-    completed = subprocess.run([sys.executable, "-c", hide, "check", "--no-cache", "."], cwd=tmp_path,
-                               capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    completed = run_without("libcst", tmp_path, "check", "--no-cache", ".")
     assert completed.returncode == 2 and "Traceback" not in completed.stderr
     [line] = completed.stderr.splitlines()
-    assert line.startswith("edgelint: error: ") and named in line and f"lacks the package {package!r}" in line
+    assert line.startswith("edgelint: error: ") and "lacks the package 'libcst'" in line
+
+
+RMW = "async def on_fetch(request, env):\n    n = int(await env.KV.get('n') or 0)\n    await env.KV.put('n', str(n + 1))\n"
+
+
+def test_wrangler_jsonc_is_read_without_json5_as_with_it(tmp_path):
+    """JSONC (comments, trailing commas) is read by `json` once those are blanked when json5 is
+    missing: the same bindings, findings and error lines."""
+    config = ('{\n  // the counter\n  "kv_namespaces": [\n    {"binding": "KV", "id": "1", /* prod */},\n  ],\n'
+              '  "vars": {"URL": "https://example.com/*not-a-comment*/,"},\n}\n')
+    write_project(tmp_path, {"wrangler.jsonc": config, "src/entry.py": RMW})
+    with_json5 = subprocess.run([sys.executable, "-m", "edgelint", "check", "--no-cache", "."], cwd=tmp_path,
+                                capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    without = run_without("json5", tmp_path, "check", "--no-cache", ".")
+    assert without.returncode == with_json5.returncode == 1 and without.stderr == with_json5.stderr
+    assert "error" not in without.stderr
+    assert without.stdout == with_json5.stdout and "EDG101" in without.stdout
+    (tmp_path / "wrangler.jsonc").write_text('{\n  "kv_namespaces": [\n    {"binding": "KV" "id": "1"}\n  ]\n}\n')
+    broken = run_without("json5", tmp_path, "check", "--no-cache", ".")
+    [line] = broken.stderr.splitlines()
+    assert broken.returncode == 2 and "wrangler.jsonc: invalid JSONC" in line and "line 3" in line
