@@ -327,7 +327,8 @@ class Pickled(Mapping[str, Any]):
 
     def updated(self, values: Mapping[str, Any]) -> "Pickled":
         """These values with `values` added or replaced."""
-        return Pickled({**self._blobs, **Pickled.of(values)._blobs}, {**self._values, **values})
+        keys = [*self._blobs, *(key for key in values if key not in self._blobs)]
+        return Pickled.reusing(self, keys, lambda key: key not in values, values.__getitem__)
 
 
 def prune(directory: Path, keep: str = "") -> None:

@@ -91,7 +91,7 @@ class Memory:
     other roots did), and replays the rest."""
 
     index: Tuple[Any, ...]  # what every root's analysis may depend on beyond its modules: see `_index_of`
-    outlines: Pickled  # path -> (content digest, outline or None)
+    outlines: Pickled  # path -> outline or None, of the text whose digest `relevance` records
     roots: Dict[RootKey, Tuple[RootMemory, List[Item]]]
     classes: Dict[RootKey, Tuple[FrozenSet[str], List[Item]]]  # a class's own findings, by its modules
     errors: Dict[str, Tuple[str, List[Finding]]]  # path -> (digest, syntax errors of its statements)
@@ -194,7 +194,7 @@ class ProjectRun:
         # Worker processes start here, on the main thread (forking from another thread is unsafe);
         # deeply nested code needs more than Python's default 1,000 frames: see edgelint.deepstack.
         with fewer_collections():
-            with self._outline_helpers([path for path in pending if self._known_outline(path) is None]):
+            with self._outline_helpers([path for path in pending if self._known_outline(path) is COMPUTE]):
                 project = call_with_deep_stack(partial(self._index, pending))
             shared = self._analysed_in_shares(project)
             return call_with_deep_stack(partial(self._analyse_and_check, project, shared))
@@ -513,11 +513,9 @@ class ProjectRun:
         stored = source.stored
         if stored is None:
             return None
-        known = self._known_outline(path)
-        if known is not None:
-            shape = known[1]  # the last analysis outlined this very text
-        else:
-            shape = self.shared.outline(path, source.digest) if self.shared is not None else COMPUTE
+        shape = self._known_outline(path)  # the last analysis outlined this very text
+        if shape is COMPUTE and self.shared is not None:
+            shape = self.shared.outline(path, source.digest)
         if shape is COMPUTE:
             # Unfiltered runs parse every file whole and analyse every function (tests compare).
             shape = outline(expand(stored)) if self.use_filter else None
@@ -540,10 +538,13 @@ class ProjectRun:
         self.modules[path] = module
         return module
 
-    def _known_outline(self, path: str) -> Optional[Tuple[str, Any]]:
-        """(digest, outline) the last analysis made of the file's very text, if any."""
-        known = self.previous.outlines.get(path) if self.previous is not None else None
-        return known if known is not None and known[0] == self.group.sources[path].digest else None
+    def _known_outline(self, path: str) -> Any:
+        """The outline (None: `ast` refused the text) the last analysis made of the file's very
+        text; COMPUTE when it made none."""
+        previous = self.previous
+        if previous is None or previous.digest(path) != self.group.sources[path].digest:
+            return COMPUTE
+        return previous.outlines[path]
 
     def _parse_whole(self, path: str, text: str, calls: List[cst.Call]) -> Optional[cst.Module]:
         try:
@@ -633,7 +634,7 @@ class ProjectRun:
             roots[run.key] = (RootMemory.of(run, project), self.items.get(run.key, []))
         for key, memory in project.replayed.items():
             roots[key] = (memory, self.items.get(key, []))
-        outlines = {path: (self.group.sources[path].digest, self._outlines.get(path)) for path in self.modules}
+        outlines = {path: self._outlines.get(path) for path in self.modules}
         if before is None:
             classes = {class_root(cls.key): (frozenset(ancestor.module.name for ancestor in project.lineage(cls)),
                                              self.items.get(class_root(cls.key), []))

@@ -604,7 +604,7 @@ class LazyModules(Mapping[str, ModuleInfo]):
         self._names = dict.fromkeys(names)  # in path order
         self._build = build
         self._adopt: Callable[[ModuleInfo], None] = lambda module: None
-        self.built: Dict[str, ModuleInfo] = {}
+        self._built: Dict[str, ModuleInfo] = {}
 
     def adopting(self, adopt: Callable[[ModuleInfo], None]) -> "LazyModules":
         """The same modules, each passed to `adopt` once built (the project completes it)."""
@@ -612,11 +612,11 @@ class LazyModules(Mapping[str, ModuleInfo]):
         return self
 
     def __getitem__(self, name: str) -> ModuleInfo:
-        module = self.built.get(name)
+        module = self._built.get(name)
         if module is None:
             if name not in self._names:
                 raise KeyError(name)
-            module = self.built[name] = self._build(name)
+            module = self._built[name] = self._build(name)
             self._adopt(module)
         return module
 
