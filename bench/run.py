@@ -43,6 +43,8 @@ FLAKE8_ALONE = ("import sys\nfrom flake8.plugins import finder\nfinder.BANNED_PL
 FLAKE8_BUGBEAR = FLAKE8_ALONE.replace("finder.BANNED_PLUGINS['flake8-bugbear'] = '-'\n", "")
 # flake8 with edgelint's plugin and no other optional one: what installing edgelint adds to flake8.
 FLAKE8_EDGELINT = FLAKE8_ALONE.replace("finder.BANNED_PLUGINS['edgelint'] = '-'\n", "")
+# The same with the resident edgelint (edgelint.daemon) turned off: the plugin lints in flake8's process.
+FLAKE8_EDGELINT_IN_PROCESS = "import os\nos.environ['EDGELINT_DAEMON'] = '0'\n" + FLAKE8_EDGELINT
 LIBCST_PARSE = ("import sys, libcst\nfor path in open(sys.argv[1], encoding='utf-8').read().splitlines():\n"
                 "    try:\n        libcst.parse_module(open(path, 'rb').read())\n"
                 "    except Exception:\n        pass\n")
@@ -214,8 +216,14 @@ def flake8_alone(*targets: str) -> List[str]:
     return [PYTHON, "-c", FLAKE8_ALONE, *targets]
 
 
-def flake8_plugin(*targets: str) -> List[str]:
-    return [PYTHON, "-c", FLAKE8_EDGELINT, "--select", "EDG", *targets]
+def flake8_plugin(*targets: str, resident: bool = True) -> List[str]:
+    return [PYTHON, "-c", FLAKE8_EDGELINT if resident else FLAKE8_EDGELINT_IN_PROCESS, "--select", "EDG", *targets]
+
+
+def stop_resident_edgelint() -> None:
+    """The resident edgelint the plugin started (edgelint.daemon) leaves with the bench."""
+    code = "from edgelint import daemon\nif daemon.supported() and daemon.address(): daemon.stop(daemon.address())"
+    subprocess.run([PYTHON, "-c", code], capture_output=True)
 
 
 def settle() -> None:
@@ -277,8 +285,12 @@ def scenario_unchanged_and_edited(scratch: Path, files: int, warm_runs: int, col
           flush=True)
     alone = measure("flake8 alone on the file", flake8_alone(leaf), project, warm_runs, before=edit)
     plugin = measure("flake8 --select EDG after an edit", flake8_plugin(leaf), project, cold_runs, before=edit)
+    in_process = measure("the same, EDGELINT_DAEMON=0", flake8_plugin(leaf, resident=False), project, cold_runs,
+                         before=edit)
     check = measure("edgelint check FILE after an edit", edgelint_check(leaf), project, cold_runs, before=edit)
     against_flake8(alone, [plugin, check], EDITED_TARGET if files <= 600 else EDITED_TARGET_LARGE)
+    against_flake8(alone, [in_process])
+    print("  (the plugin's cpu and memory are flake8's process: the resident edgelint's are not counted)")
 
 
 def scenario_helper_edited(monolith: Path, cold: Timing, runs: int) -> None:
@@ -325,7 +337,10 @@ def write_table_project(root: Path, rows: int = TABLE_ROWS) -> None:
 
 def bench_scenarios(scratch: Path, files: int, warm_runs: int, cold_runs: int) -> None:
     """Issue 13: each edgelint figure beside flake8 alone on the same input, in the same run."""
-    scenario_unchanged_and_edited(scratch, files, warm_runs, cold_runs)
+    try:
+        scenario_unchanged_and_edited(scratch, files, warm_runs, cold_runs)
+    finally:
+        stop_resident_edgelint()
     monolith = scratch / "monolith"
     write_monolith(monolith, routes=MONOLITH_ROUTES)
     lines = monolith_text(MONOLITH_ROUTES).count("\n")

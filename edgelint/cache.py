@@ -154,25 +154,25 @@ class Slot:
         files = [[*self._file_record(path), *spelled[path]] for path in sorted(spelled)]
         absolute = self.absolute.get
         items = [_item(finding, lambda path: absolute(path, path)) for finding in findings]
-        _write(self.file, {"format": FORMAT, "code": _code_id(), "bindings": bindings,
+        _write(self.file, {"format": FORMAT, "code": code_id(), "bindings": bindings,
                            "governing": [self.stats.record(path) for path in self.governing],
                            "files": files, "findings": items})
 
     def load_analysis(self, bindings: str) -> Optional[Any]:
         """What the last analysis of this project left for the next (`store_analysis`), if it was
         made by this edgelint under this binding table."""
-        return _load_pickled(self.analysis_file, (FORMAT, _code_id(), bindings))
+        return _load_pickled(self.analysis_file, (FORMAT, code_id(), bindings))
 
     def store_analysis(self, value: Any, bindings: str) -> None:
-        _store_pickled(self.analysis_file, (FORMAT, _code_id(), bindings), value)
+        _store_pickled(self.analysis_file, (FORMAT, code_id(), bindings), value)
 
     def load_model(self, bindings: str, states: Mapping[str, FileState]) -> Optional[Any]:
         """`edgelint model`'s routes (`store_model`), if they were made of files in these very
         `states` (by path as spelled) by this edgelint under this binding table."""
-        return _load_pickled(self.model_file, (FORMAT, _code_id(), bindings, self._contents(states)))
+        return _load_pickled(self.model_file, (FORMAT, code_id(), bindings, self._contents(states)))
 
     def store_model(self, value: Any, bindings: str, states: Mapping[str, FileState]) -> None:
-        _store_pickled(self.model_file, (FORMAT, _code_id(), bindings, self._contents(states)), value)
+        _store_pickled(self.model_file, (FORMAT, code_id(), bindings, self._contents(states)), value)
 
     def _contents(self, states: Mapping[str, FileState]) -> str:
         return _sha(f"{self.absolute[path]}\0{state.digest}\0{state.error}" for path, state in sorted(states.items()))
@@ -248,7 +248,7 @@ class Memo:
     def store(self, root: Path, value: Any, witnesses: Iterable[str], stats: Stats) -> None:
         """Record `value` in `root`'s cache (`root` is the key or one of its parents)."""
         records = [stats.record(path) for path in dict.fromkeys(witnesses)]
-        _write(root / CACHE_DIR / self.name, {"format": FORMAT, "code": _code_id(), "key": self.key,
+        _write(root / CACHE_DIR / self.name, {"format": FORMAT, "code": code_id(), "key": self.key,
                                               "variant": self.variant, "witnesses": records, "value": value})
 
     def _load(self, file: str) -> Optional[Any]:
@@ -396,7 +396,7 @@ def _load(file: Any) -> Optional[Dict[str, Any]]:
             entry = json.load(handle)
     except (OSError, ValueError):
         return None  # missing or corrupt: lint again
-    if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("code") != _code_id():
+    if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("code") != code_id():
         return None  # written by another edgelint
     return entry
 
@@ -513,7 +513,7 @@ def _checksum(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def _code_id() -> str:
+def code_id() -> str:
     """edgelint's version and code stamp: the size and mtime of its own modules, so that a changed
     rule is not answered from the cache even before the version number moves (a development
     checkout). The rule set is part of the code."""

@@ -494,7 +494,17 @@ def _clean(args: argparse.Namespace) -> int:
     for root in sorted(roots):
         if remove_cache(root):
             print(f"Removed {root / CACHE_DIR}", file=sys.stderr)
+    _stop_resident_edgelint()
     return EXIT_CLEAN
+
+
+def _stop_resident_edgelint() -> None:
+    """The resident edgelint that answers the flake8 plugin keeps findings in memory: it leaves too."""
+    from edgelint import daemon
+
+    address = daemon.address() if daemon.supported() else None
+    if address is not None and daemon.stop(address):
+        print("Stopped the resident edgelint (edgelint.daemon)", file=sys.stderr)
 
 
 def _server() -> int:

@@ -31,11 +31,10 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Set
 CACHE_DIR_VARIABLE = "EDGELINT_CACHE_DIR"
 
 
-def code_cache_path(family: str = "libcst") -> Optional[str]:
-    """Where the compiled methods of `family` (libcst's, or edgelint's) are kept:
-    `$EDGELINT_CACHE_DIR`, else the platform's user cache directory (`$XDG_CACHE_HOME` or
-    `~/.cache` on Linux, `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows) under
-    `edgelint/`. None: keep nothing."""
+def user_cache_directory() -> Optional[str]:
+    """edgelint's directory in the user's cache: `$EDGELINT_CACHE_DIR`, else the platform's user
+    cache directory (`$XDG_CACHE_HOME` or `~/.cache` on Linux, `~/Library/Caches` on macOS,
+    `%LOCALAPPDATA%` on Windows) under `edgelint/`. None: keep nothing."""
     directory = os.environ.get(CACHE_DIR_VARIABLE)
     if directory is None:
         if sys.platform == "win32":
@@ -45,7 +44,14 @@ def code_cache_path(family: str = "libcst") -> Optional[str]:
         else:
             base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
         directory = os.path.join(base, "edgelint") if base and base != "~/.cache" else None
-    if not directory:
+    return directory or None
+
+
+def code_cache_path(family: str = "libcst") -> Optional[str]:
+    """Where the compiled methods of `family` (libcst's, or edgelint's) are kept, in the
+    `user_cache_directory()`. None: keep nothing."""
+    directory = user_cache_directory()
+    if directory is None:
         return None
     return os.path.join(directory, f"{family}-methods.{sys.implementation.cache_tag}.marshal")
 

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple, Type
 
 from edgelint import __version__
-from edgelint.cache import Memo, Stats, stat_of
+from edgelint.cache import Memo, Stats, code_id, stat_of
 from edgelint.errors import ConfigError
 from edgelint.noqa import file_is_ignored
 from edgelint.registry import KNOWN_CODES, RULE_OPTIONS
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
 Reported = Tuple[int, int, str]  # line, 0-based column, "CODE message"
 
-_PROJECT_CACHE: Dict[Tuple[object, ...], List[Finding]] = {}
+_PROJECT_CACHE: Dict[Tuple[str, str], Tuple[Tuple[object, ...], List[Finding]]] = {}  # (root, selection) -> (key, findings)
 _FILES_CACHE: Dict[Tuple[str, str], Tuple[Path, List[str], Tuple[Any, ...], Tuple[Any, ...], Tuple[str, ...]]] = {}
 
 
@@ -66,7 +67,7 @@ class Plugin:
         if file_is_ignored(text, include_flake8=False):
             return
         try:
-            reported = lint_in_project(self.filename, text, self.selection)
+            reported = lint_for_flake8(self.filename, text, self.selection)
         except ConfigError as exc:
             yield 1, 0, f"EDG998 configuration error: {exc}", type(self)
             return
@@ -83,8 +84,12 @@ class Flake8Selection:
 
     def __init__(self, options: Optional[argparse.Namespace]):  # None: outside flake8, nothing dropped
         self.options = options
-        self.key = repr([getattr(options, name, None) for name in self.OPTIONS]) if options else ""
+        self.key = json.dumps(self.values()) if options else ""  # the same in the resident edgelint
         self._guides: Any = None
+
+    def values(self) -> Optional[Dict[str, Any]]:
+        """The options that make the selection (None outside flake8), as JSON can carry them."""
+        return None if self.options is None else {name: getattr(self.options, name, None) for name in self.OPTIONS}
 
     def ignores(self, code: str, path: str) -> bool:
         if self.options is None:
@@ -97,16 +102,48 @@ class Flake8Selection:
         return guide.should_report_error(code) is Decision.Ignored
 
 
+def lint_for_flake8(filename: str, text: str, selection: Optional[Flake8Selection] = None) -> List[Reported]:
+    """`lint_in_project`, answered by the resident edgelint (edgelint.daemon) unless the memo
+    answers: when none listens, linted here and one is started for the next run."""
+    selection = selection or Flake8Selection(None)
+    target = os.path.abspath(filename)
+    on_disk = _read(target) == text
+    if on_disk:
+        memoized = _memoized(target, selection)
+        if memoized is not None:
+            return memoized
+    from edgelint import daemon
+
+    address = daemon.address() if daemon.enabled() else None
+    if address is None:
+        return _lint(target, None if on_disk else text, selection)
+    answer = daemon.ask(address, {"code": code_id(), "cwd": os.getcwd(), "path": target, "text": text,
+                                  "options": selection.values()})
+    if answer is not None and "config_error" in answer:
+        raise ConfigError(*answer["config_error"])
+    if answer is not None and "reported" in answer:
+        return [(line, column, message) for line, column, message in answer["reported"]]
+    reported = _lint(target, None if on_disk else text, selection)
+    if answer is None:  # none listens (a stale one answered: it leaves, the next run starts one)
+        daemon.start(address)
+    return reported
+
+
 def lint_in_project(filename: str, text: str, selection: Optional[Flake8Selection] = None) -> List[Reported]:
     """What flake8 reports for one file, analysed together with the project it belongs to."""
     selection = selection or Flake8Selection(None)
     target = os.path.abspath(filename)
     if _read(target) != text:  # an editor's unsaved buffer: linted as it is, not cached
         return _lint(target, text, selection)
+    memoized = _memoized(target, selection)
+    return memoized if memoized is not None else _lint(target, None, selection)
+
+
+def _memoized(target: str, selection: Flake8Selection) -> Optional[List[Reported]]:
     by_file = Memo(os.path.dirname(target), selection.key).load()
-    if by_file is not None and os.path.basename(target) in by_file:
-        return [(line, column, message) for line, column, message in by_file[os.path.basename(target)]]
-    return _lint(target, None, selection)
+    if by_file is None or os.path.basename(target) not in by_file:
+        return None
+    return [(line, column, message) for line, column, message in by_file[os.path.basename(target)]]
 
 
 def _lint(target: str, buffer: Any, selection: Flake8Selection) -> List[Reported]:
@@ -129,11 +166,15 @@ def _lint(target: str, buffer: Any, selection: Flake8Selection) -> List[Reported
                             host_ignores=selection.ignores)
         result.raise_config_error()
         return [_reported(finding) for finding in result.findings if os.path.abspath(finding.path) == target]
-    key = (str(group.root), group.wrangler, *((s.path, s.fingerprint()) for s in group.all_settings()), stamps,
-           selection.key)
-    findings = _PROJECT_CACHE.get(key)
-    if findings is None:
-        findings = _PROJECT_CACHE[key] = _project_findings(group, resolver, root, selection, stats)
+    wrangler = tuple(stats.take(os.path.abspath(path)) for path in group.wrangler)
+    key = (str(group.root), group.wrangler, wrangler, *((s.path, s.fingerprint()) for s in group.all_settings()),
+           stamps, selection.key)
+    kept = _PROJECT_CACHE.get((str(group.root), selection.key))
+    if kept is not None and kept[0] == key:
+        findings = kept[1]
+    else:
+        findings = _project_findings(group, resolver, root, selection, stats)
+        _PROJECT_CACHE[(str(group.root), selection.key)] = (key, findings)  # the latest only: a resident host edits on
     by_file: Dict[str, List[Reported]] = {os.path.basename(path): [] for path in group.sources
                                           if os.path.dirname(os.path.abspath(path)) == directory}
     for finding in findings:

@@ -6,6 +6,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The flake8 plugin hands files to a resident edgelint and starts one when none listens: tests that
+# run flake8 observe what its own process does, and leave no process behind. tests/test_daemon.py
+# turns it on.
+os.environ["EDGELINT_DAEMON"] = "0"
 # Never part of the hook repository: environments, caches and build output.
 NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "venv", ".ci-venv", "*.egg-info", "__pycache__", "build",
                                     "dist", ".pytest_cache", ".hypothesis", ".edgelint_cache", ".ruff_cache")

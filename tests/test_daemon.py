@@ -1,0 +1,197 @@
+"""The resident edgelint (edgelint.daemon) that answers the flake8 plugin: real flake8 processes
+answer what a flake8 that lints in its own process answers, edit after edit, without importing the
+parser; the resident process starts when none listens (not under CI), and leaves when asked, when
+idle, or when told of other code.
+
+A twin of the project, linted by flake8 processes with the resident edgelint turned off, gets the
+same edits: its reports are what each resident answer must be.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Tuple
+
+import pytest
+
+from edgelint import daemon
+from tests.helpers import write_project
+from tests.test_incremental_cache import ENTRY, ENV, FLAKE8_PROBE, STORE, WORKER, age
+
+pytestmark = pytest.mark.skipif(not daemon.supported(), reason="the resident edgelint needs Unix sockets")
+
+
+@pytest.fixture
+def resident() -> Iterator[Dict[str, str]]:
+    """The environment of a flake8 with the resident edgelint on, in a cache directory of its own
+    (short: a socket's path holds about 100 bytes); the resident process is stopped afterwards."""
+    cache = tempfile.mkdtemp(prefix="edgelint-", dir="/tmp")
+    environment = {**ENV, "EDGELINT_DAEMON": "1", "EDGELINT_CACHE_DIR": cache}
+    environment.pop("CI", None)
+    yield environment
+    address = address_in(environment)
+    if address:
+        daemon.stop(address)
+    shutil.rmtree(cache, ignore_errors=True)
+
+
+def address_in(environment: Dict[str, str]) -> Optional[str]:
+    """The resident edgelint's socket as a flake8 in `environment` computes it."""
+    code = "from edgelint import daemon; print(daemon.address() or '')"
+    return subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True,
+                          text=True).stdout.strip() or None
+
+
+def listening(address: str, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            try:
+                probe.connect(address)
+                return True
+            except OSError:
+                time.sleep(0.1)
+    return False
+
+
+def flake8(root: Path, environment: Dict[str, str], *options: str, stdin: Optional[str] = None,
+           target: str = STORE) -> Tuple[List[str], List[str]]:
+    """(report lines with the project's path as ROOT, edgelint and libcst modules the flake8
+    process imported)."""
+    command = [sys.executable, "-c", FLAKE8_PROBE, "-j1", "--select", "EDG", *options, target]
+    completed = subprocess.run(command, cwd=root, capture_output=True, text=True, env=environment, input=stdin)
+    return completed.stdout.replace(str(root), "ROOT").splitlines(), json.loads(completed.stderr.splitlines()[-1])
+
+
+@pytest.fixture
+def twins(tmp_path: Path) -> Tuple[Path, Path]:
+    """The same project twice: one for flake8 with the resident edgelint, one for flake8 without."""
+    pair = tmp_path / "resident", tmp_path / "alone"
+    for root in pair:
+        write_project(root, WORKER)
+        age(root)
+    return pair
+
+
+EDITS = [  # (what changes, files written: the report must follow each)
+    ("a caller's key", {ENTRY: WORKER[ENTRY].replace('"hits"', '"hitz"')}),
+    ("a new caller", {"src/admin.py": "from store import bump\n\n\nasync def scheduled(event, env, ctx):\n"
+                                      "    await bump(env, 'nightly')\n"}),
+    ("the new caller deleted", {"src/admin.py": None}),
+    ("a setting", {"pyproject.toml": '[tool.edgelint]\nignore = ["EDG101"]\n'}),
+    ("the setting undone", {"pyproject.toml": '[tool.other]\nignore = ["EDG101"]\n'}),
+    ("a broken setting", {"pyproject.toml": '[tool.edgelint]\nselct = ["EDG101"]\n'}),
+    ("the setting mended", {"pyproject.toml": ""}),
+    ("the binding renamed", {"wrangler.toml": WORKER["wrangler.toml"].replace('"VIEWS"', '"HITS"')}),
+    ("the binding back", {"wrangler.toml": WORKER["wrangler.toml"]}),
+]
+
+
+def test_the_resident_edgelint_answers_each_edit_as_flake8_alone_does(twins, resident):
+    with_resident, alone = twins
+    found, loaded = flake8(with_resident, resident)
+    assert "edgelint.engine" in loaded  # none listened: linted in its own process, and one started
+    assert found == flake8(alone, ENV)[0] and [row.split()[1] for row in found] == ["EDG101"]
+    address = address_in(resident)
+    assert address and listening(address, within=60)
+    for change, files in EDITS:
+        for root in twins:
+            write_project(root, {path: text for path, text in files.items() if text is not None})
+            for path in (path for path, text in files.items() if text is None):
+                (root / path).unlink()
+            age(root)
+        expected, loaded_alone = flake8(alone, ENV)
+        found, loaded = flake8(with_resident, resident)
+        assert found == expected, change
+        assert "edgelint.engine" not in loaded and "libcst._nodes" not in loaded, change  # the resident answered
+        assert "edgelint.config" in loaded_alone, change  # the edit was not answered by a memo
+
+    # flake8's own selection and an unsaved buffer travel with the request.
+    selection = ("--extend-ignore", "EDG101", "--per-file-ignores", "src/entry.py:EDG201")
+    found, loaded = flake8(with_resident, resident, *selection)
+    assert found == flake8(alone, ENV, *selection)[0] and "edgelint.engine" not in loaded
+    buffer = WORKER[STORE].replace("await env.VIEWS.put(key, str(views + 1))", "pass")
+    for name in (STORE, ENTRY):
+        expected, _ = flake8(alone, ENV, "--stdin-display-name", name, stdin=buffer, target="-")
+        found, loaded = flake8(with_resident, resident, "--stdin-display-name", name, stdin=buffer, target="-")
+        assert found == expected and "edgelint.engine" not in loaded, name
+
+
+def test_a_broken_setting_reaches_flake8_from_the_resident_edgelint(twins, resident):
+    with_resident, alone = twins
+    flake8(with_resident, resident)
+    assert listening(address_in(resident), within=60)
+    for root in twins:
+        write_project(root, {"pyproject.toml": '[tool.edgelint]\nselct = ["EDG101"]\n'})
+        age(root)
+    found, loaded = flake8(with_resident, resident)
+    assert found == flake8(alone, ENV)[0] and "EDG998" in found[0] and "edgelint.engine" not in loaded
+
+
+def test_two_flake8_processes_at_once_get_their_answers(twins, resident):
+    with_resident, alone = twins
+    flake8(with_resident, resident)
+    assert listening(address_in(resident), within=60)
+    for root in twins:
+        write_project(root, {ENTRY: WORKER[ENTRY].replace('"hits"', '"hitz"')})
+        age(root)
+    command = [sys.executable, "-m", "flake8", "-j1", "--select", "EDG"]
+    processes = [subprocess.Popen([*command, path], cwd=with_resident, stdout=subprocess.PIPE, text=True,
+                                  env=resident) for path in (STORE, ENTRY, STORE)]
+    outputs = [process.communicate()[0].splitlines() for process in processes]
+    assert outputs == [flake8(alone, ENV, target=path)[0] for path in (STORE, ENTRY, STORE)]
+
+
+def test_a_dead_resident_edgelint_is_replaced(twins, resident):
+    """A socket file left by a killed resident process (or anything else at its path): flake8 lints
+    in its own process, and a new resident edgelint takes the path."""
+    with_resident, alone = twins
+    address = address_in(resident)
+    os.makedirs(os.path.dirname(address), exist_ok=True)
+    Path(address).write_text("not a socket")
+    found, loaded = flake8(with_resident, resident)
+    assert found == flake8(alone, ENV)[0] and "edgelint.engine" in loaded
+    assert listening(address, within=60)
+
+
+def test_no_resident_edgelint_is_started_under_ci_or_when_turned_off(twins, resident):
+    with_resident, _ = twins
+    address = address_in(resident)
+    for variable, value in (("CI", "true"), ("EDGELINT_DAEMON", "0")):
+        flake8(with_resident, {**resident, variable: value})
+        time.sleep(1)
+        assert not listening(address, within=1), variable
+
+
+def serve_in_process(address: str, environment: Dict[str, str], idle: float) -> subprocess.Popen:
+    code = (f"import sys\nfrom edgelint import daemon\ndaemon.IDLE_S, daemon.CHECK_S = {idle}, 0.2\n"
+            "daemon.serve(sys.argv[1])\n")
+    return subprocess.Popen([sys.executable, "-c", code, address], env=environment)
+
+
+def test_the_resident_edgelint_leaves_when_idle_asked_or_told_of_other_code(resident, tmp_path):
+    address = address_in(resident)
+    idle = serve_in_process(address, resident, idle=1.0)
+    assert listening(address, within=60)
+    assert idle.wait(timeout=30) == 0 and not os.path.exists(address)  # a second idle: it left
+
+    process = serve_in_process(address, resident, idle=600)
+    assert listening(address, within=60)
+    second = serve_in_process(address, resident, idle=600)
+    assert second.wait(timeout=60) == 0  # the lock is taken: it returns at once
+    assert daemon.ask(address, {"code": "another edgelint"}) == {"stale": True}
+    assert daemon.ask(address, {"code": "another edgelint", "path": 1}) == {"stale": True}
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:  # nonsense: the next one is answered
+        client.connect(address)
+        client.sendall(b"\xff{")
+    cleaned = subprocess.run([sys.executable, "-m", "edgelint", "clean", "."], cwd=tmp_path, env=resident,
+                             capture_output=True, text=True)
+    assert "Stopped the resident edgelint" in cleaned.stderr
+    assert process.wait(timeout=30) == 0 and not os.path.exists(address)
