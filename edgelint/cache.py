@@ -373,12 +373,34 @@ def remove_cache(root: Path) -> bool:
     return True
 
 
+# A long-running process (edgelint.daemon) keeps what it unpickled, by file and its stats: a file
+# replaced since (edgelint writes by os.replace: a new inode) is read again. Users of these values
+# never change them (an analysis leaves a new memory), so they can be handed out again.
+_kept_values: Optional[Dict[str, Tuple[Tuple[int, int, int], Tuple[Any, ...], Any]]] = None
+MAX_KEPT_VALUES = 4
+
+
+def keep_loaded_values(keep: bool = True) -> None:
+    global _kept_values
+    _kept_values = {} if keep else None
+
+
+def _file_identity(status: os.stat_result) -> Tuple[int, int, int]:
+    return status.st_ino, status.st_size, status.st_mtime_ns
+
+
 def _load_pickled(file: Path, header: Tuple[Any, ...]) -> Optional[Any]:
     import pickle
 
     try:
         with open(file, "rb") as handle:
-            found, value = pickle.loads(handle.read())  # faster than pickle.load's reads
+            identity = _file_identity(os.fstat(handle.fileno()))
+            kept = _kept_values.get(str(file)) if _kept_values is not None else None
+            if kept is not None and kept[0] == identity:
+                found, value = kept[1:]
+            else:
+                found, value = pickle.loads(handle.read())  # faster than pickle.load's reads
+                _keep(file, identity, found, value)
     except Exception:  # noqa: BLE001 - missing, corrupt or from another version: compute it again
         return None
     return value if found == header else None
@@ -388,6 +410,20 @@ def _store_pickled(file: Path, header: Tuple[Any, ...], value: Any) -> None:
     import pickle
 
     _replace(file, lambda handle: pickle.dump((header, value), handle, protocol=pickle.HIGHEST_PROTOCOL), binary=True)
+    if _kept_values is not None:
+        try:
+            _keep(file, _file_identity(os.stat(file)), header, value)
+        except OSError:
+            pass
+
+
+def _keep(file: Path, identity: Tuple[int, int, int], header: Tuple[Any, ...], value: Any) -> None:
+    if _kept_values is None:
+        return
+    _kept_values.pop(str(file), None)
+    _kept_values[str(file)] = (identity, header, value)
+    while len(_kept_values) > MAX_KEPT_VALUES:
+        del _kept_values[next(iter(_kept_values))]
 
 
 def _load(file: Any) -> Optional[Dict[str, Any]]:

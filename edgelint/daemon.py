@@ -130,8 +130,9 @@ def _warm_up() -> str:
     import edgelint.engine  # noqa: F401 - the parser, the model
     import edgelint.flake8_plugin  # noqa: F401
     import edgelint.rules  # noqa: F401
-    from edgelint.cache import code_id
+    from edgelint.cache import code_id, keep_loaded_values
 
+    keep_loaded_values()  # each project's analysis memory, unpickled once while its file stays
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)  # see edgelint.projects.fewer_collections
@@ -183,7 +184,7 @@ def _answer(connection: socket.socket, code: str) -> bool:
         if request.get("stop"):
             connection.sendall(b"{}")
             return False
-        answer = _lint(request) if request.get("code") == code else {"stale": True}
+        answer = answer_request(request) if request.get("code") == code else {"stale": True}
         connection.settimeout(ANSWER_TIMEOUT_S)
         connection.sendall(json.dumps(answer).encode())
     except (OSError, ValueError, LookupError, TypeError, AttributeError):
@@ -191,8 +192,9 @@ def _answer(connection: socket.socket, code: str) -> bool:
     return True
 
 
-def _lint(request: Dict[str, Any]) -> Dict[str, Any]:
-    """What the plugin reports for the request's file, as its own process would have."""
+def answer_request(request: Dict[str, Any]) -> Dict[str, Any]:
+    """What the plugin reports for the request's file, as its own process would have: `reported`,
+    `config_error` (path, problem) or `failed` (then the plugin lints in its own process)."""
     from edgelint.errors import ConfigError
     from edgelint.flake8_plugin import Flake8Selection, lint_in_project
     from edgelint.wrangler import forget_configs
@@ -200,6 +202,7 @@ def _lint(request: Dict[str, Any]) -> Dict[str, Any]:
     forget_configs()  # found and read afresh, as by a new process (a few stats and one small parse)
     options = request["options"]
     selection = Flake8Selection(argparse.Namespace(**options) if options is not None else None)
+    previous = os.getcwd()
     os.chdir(request["cwd"])  # flake8's per-file-ignores and the paths are relative to it
     try:
         reported: List[Any] = lint_in_project(request["path"], request["text"], selection)
@@ -209,7 +212,7 @@ def _lint(request: Dict[str, Any]) -> Dict[str, Any]:
     except Exception:  # noqa: BLE001 - the client lints in its own process and reports as it would
         return {"failed": True}
     finally:
-        os.chdir("/")
+        os.chdir(previous)
 
 
 def _received(connection: socket.socket) -> bytes:

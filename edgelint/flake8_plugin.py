@@ -232,18 +232,21 @@ def _probes(start: Path, names: Sequence[str], found: Any) -> List[str]:
 def _project_of(directory: str, resolver: Resolver, stats: Stats) -> Tuple[Path, List[str], Tuple[Any, ...],
                                                                            Tuple[str, ...]]:
     """A directory's project files, their stamps and the configuration files looked for while
-    walking it, walked once per process while neither the files, the directories walked nor the
+    walking it, walked once per process while neither the directories walked nor the
     configurations change (a long-running host sees edits; without this each file of one flake8
-    run would re-walk the project). A walk stamps the files with `stats` (the cache's lookup and
+    run would re-walk the project). The files are stamped with `stats` (the cache's lookup and
     the memo take them of no file again)."""
     from edgelint.projects import project_files_of, walked_directories
 
     key = (directory, resolver.settings_for(os.path.join(directory, "_")).fingerprint())
     found = _FILES_CACHE.get(key)
     if found is not None:
-        root, files, stamps, folders, configs = found
-        if tuple(stat_of(path) for path in files) == stamps and all(
-                stat_of(path) == path_stamp for path, path_stamp in zip(folders[::2], folders[1::2])):
+        root, files, _, folders, configs = found
+        if all(stat_of(path) == path_stamp for path, path_stamp in zip(folders[::2], folders[1::2])):
+            # No directory listing and no configuration changed: the same files (an edit in place
+            # changes a file's stats alone; a file added, removed or renamed changes its directory's).
+            stamps = tuple(stats.take(os.path.abspath(path)) for path in files)
+            _FILES_CACHE[key] = (root, files, stamps, folders, configs)
             return root, files, stamps, configs
     root, files = project_files_of(os.path.join(directory, "_"), resolver)
     stamps = tuple(stats.take(os.path.abspath(path)) for path in files)

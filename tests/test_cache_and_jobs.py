@@ -135,3 +135,20 @@ def test_module_index_answers_like_lookup_module_name(tmp_path):
     for query in queries:
         found = lookup_module_name(names, query)
         assert index.get(query) == (names[found] if found is not None else None), query
+
+
+def test_a_long_running_process_unpickles_an_unchanged_memory_once(tmp_path, monkeypatch):
+    """The resident edgelint keeps what it unpickled while the file stays the same (edgelint.daemon)."""
+    from edgelint import cache
+
+    kept: dict = {}
+    monkeypatch.setattr(cache, "_kept_values", kept)
+    slot = cache.Slot(tmp_path, ["settings"], [], [])
+    slot.store_analysis({"roots": [1]}, "bindings")
+    first = slot.load_analysis("bindings")
+    assert first == {"roots": [1]} and slot.load_analysis("bindings") is first
+    assert slot.load_analysis("other bindings") is None
+    monkeypatch.setattr(cache, "_kept_values", None)  # another process replaces the file
+    slot.store_analysis({"roots": [2]}, "bindings")
+    monkeypatch.setattr(cache, "_kept_values", kept)
+    assert slot.load_analysis("bindings") == {"roots": [2]}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -195,3 +196,34 @@ def test_the_resident_edgelint_leaves_when_idle_asked_or_told_of_other_code(resi
                              capture_output=True, text=True)
     assert "Stopped the resident edgelint" in cleaned.stderr
     assert process.wait(timeout=30) == 0 and not os.path.exists(address)
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_one_resident_process_answers_random_edits_as_a_cold_run_does(tmp_path, seed, monkeypatch):
+    """The resident edgelint's request, served in this process edit after edit (its unpickled
+    memories kept, as the resident process keeps them): every module's answer is a cold run's."""
+    from edgelint import cache
+    from edgelint.cache import code_id
+    from edgelint.wrangler import forget_configs
+    from tests.test_incremental_analysis import EDITS as RANDOM_EDITS, _lint, _modules, write_corpus
+
+    monkeypatch.setattr(cache, "_kept_values", {})
+    rng = random.Random(seed)
+    root = tmp_path / "worker"
+    write_corpus(root, 12, seed=seed)
+    for step in range(13):
+        answers = {path: daemon.answer_request({"code": code_id(), "cwd": str(root), "path": str(path),
+                                                "options": None, "text": path.read_text(encoding="utf-8")})
+                   for path in _modules(root)}
+        forget_configs()  # the cold run reads the wrangler config afresh
+        cold = _lint(root, use_cache=False)
+        for path, answer in answers.items():
+            expected = [(line, column - 1, f"{code} {message}") for file, line, column, code, message, *_ in cold
+                        if Path(file) == path]
+            assert sorted(map(tuple, answer["reported"])) == sorted(expected), (step, path)
+        if step == 11:  # last, a binding the code uses renamed: every use of it is reported
+            config = (root / "wrangler.toml").read_text(encoding="utf-8")
+            assert 'binding = "CACHE"' in config
+            write_project(root, {"wrangler.toml": config.replace('binding = "CACHE"', 'binding = "KV_CACHE"')})
+        else:
+            rng.choice(RANDOM_EDITS)(root, rng)
