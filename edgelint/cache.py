@@ -99,7 +99,12 @@ class Stats:
         if stat is None:
             return [path]
         size, mtime = stat
-        return [path, size, mtime if mtime <= self.started - RACY_NS else UNTRUSTED]
+        return [path, size, mtime if self.old_enough(stat) else UNTRUSTED]
+
+    def old_enough(self, stat: Stat) -> bool:
+        """Whether `stat` (taken by this run) describes one content: no later write can leave it the
+        same (its mtime is older than the racy window)."""
+        return stat is None or stat[1] <= self.started - RACY_NS
 
 
 def unchanged(record: Sequence[Any], stat: Stat) -> bool:

@@ -8,13 +8,20 @@ run) when it had to lint in its own process. The resident process runs the funct
 runs (`flake8_plugin.lint_in_project`) in the client's working directory with the client's flake8
 selection, on the same code: the answer is the same.
 
-- One resident process per user, Python, edgelint code (`cache.code_id`: an upgrade or an edited
-  checkout starts another; the old one notices that its code changed and leaves) and PYTHONPATH.
-- It listens on a Unix socket in edgelint's user cache directory (`cstimport.user_cache_directory`),
-  that only the user can open; a lock file keeps a second one from starting.
-- It answers one request at a time and leaves after `IDLE_S` without any.
-- `EDGELINT_DAEMON=0` turns it off. It is not started when `CI` is set (a CI job runs flake8 once)
-  or without Unix sockets (Windows): then the plugin lints in its own process, as before.
+- One resident process per user, host, Python, edgelint code (`cache.code_id`), installed libcst
+  and flake8, and PYTHONPATH: an upgrade or an edited checkout starts another; the old one notices
+  that its code changed (or is told by a client of the new code) and leaves.
+- It listens on a Unix socket in edgelint's user cache directory (`cstimport.user_cache_directory`)
+  that only the user can open (and, on Linux, each end checks that the other is the same user); a
+  lock file keeps a second one from starting. It leaves when its socket or lock file is deleted or
+  taken over (a cleaned cache directory), after `IDLE_S` without a request, and when asked
+  (`edgelint clean`).
+- It lints one file at a time. A request that comes while it lints is answered "busy" at once, and
+  so is none that a stuck process could not take within `ACCEPTED_TIMEOUT_S`: the plugin then lints
+  in its own process, as it would without it. A client never waits behind another's analysis.
+- `EDGELINT_DAEMON=0` turns it off. It is not started under CI (`CI` and the variables other CI
+  services set: a CI job runs flake8 once), where the cache directory cannot take it, or without
+  Unix sockets (Windows): then the plugin lints in its own process, as before.
 """
 from __future__ import annotations
 
@@ -23,20 +30,27 @@ import gc
 import hashlib
 import json
 import os
+import queue
 import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 DAEMON_VARIABLE = "EDGELINT_DAEMON"
+CI_VARIABLES = ("CI", "CONTINUOUS_INTEGRATION", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "TF_BUILD",
+                "JENKINS_URL", "TEAMCITY_VERSION", "BUILD_NUMBER")
 IDLE_S = 15 * 60  # without a request for this long, the resident process leaves
 CHECK_S = 30.0  # how often an idle resident process looks whether its code changed
 COLLECT_AFTER_S = 1.0  # a quiet second after an answer: collect what that lint left
 CONNECT_TIMEOUT_S = 1.0
-ANSWER_TIMEOUT_S = 600.0  # a first analysis of a large project, queued behind another
+ACCEPTED_TIMEOUT_S = 2.0  # a resident process takes or declines a request at once, unless stuck
+ANSWER_TIMEOUT_S = 300.0
 REQUEST_TIMEOUT_S = 10.0
 MAX_SOCKET_PATH = 100  # sun_path holds 104 bytes on macOS, 108 on Linux
+ACCEPTED, BUSY = b"A", b"B"  # the first byte of a reply
 
 
 def supported() -> bool:
@@ -48,31 +62,45 @@ def enabled() -> bool:
     return supported() and os.environ.get(DAEMON_VARIABLE, "").strip().lower() not in ("0", "off", "false", "no")
 
 
+def under_ci() -> bool:
+    return any(os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no") for name in CI_VARIABLES)
+
+
 def address() -> Optional[str]:
-    """The socket of the resident edgelint for this Python, this edgelint code and this
-    PYTHONPATH; None when there is no user cache directory or its path is too long."""
+    """The socket of the resident edgelint for this user, host, Python, edgelint code, libcst,
+    flake8 and PYTHONPATH; None when there is no user cache directory or its path is too long."""
     from edgelint.cache import code_id
     from edgelint.cstimport import user_cache_directory
 
     directory = user_cache_directory()
     if directory is None:
         return None
-    identity = "\0".join([sys.prefix, os.path.realpath(sys.executable), _package_parent(), code_id(), os.environ.get("PYTHONPATH", ""),
-                          str(os.getuid())])
+    identity = "\0".join([sys.prefix, os.path.realpath(sys.executable), _package_parent(), code_id(),
+                          os.environ.get("PYTHONPATH", ""), str(os.getuid()), socket.gethostname(),
+                          *map(_installed_stamp, ("libcst", "flake8"))])
     path = os.path.join(os.path.abspath(directory), f"daemon-{hashlib.sha256(identity.encode()).hexdigest()[:16]}")
     return path if len(os.fsencode(path)) <= MAX_SOCKET_PATH else None
 
 
 def ask(path: str, request: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-    """The resident edgelint's answer to `request`, or None when none listens at `path` or
-    anything goes wrong on the way (then the caller lints in its own process)."""
+    """The resident edgelint's answer to `request`: {"busy": True} when it is linting another file;
+    None when none listens at `path`, it is stuck, or anything goes wrong on the way (then the
+    caller lints in its own process)."""
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
             connection.settimeout(CONNECT_TIMEOUT_S)
             connection.connect(path)
-            connection.settimeout(ANSWER_TIMEOUT_S)
+            if not _same_user(connection):
+                return None
             connection.sendall(json.dumps(request).encode())
             connection.shutdown(socket.SHUT_WR)
+            connection.settimeout(ACCEPTED_TIMEOUT_S)
+            taken = connection.recv(1)
+            if taken == BUSY:
+                return {"busy": True}
+            if taken != ACCEPTED:
+                return None
+            connection.settimeout(ANSWER_TIMEOUT_S)
             answer = json.loads(_received(connection))
     except (OSError, ValueError):
         return None
@@ -81,8 +109,9 @@ def ask(path: str, request: Dict[str, Any]) -> Optional[Dict[str, Any]]:
 
 def start(path: str) -> None:
     """Start a resident edgelint at `path` in the background, detached from this process (its
-    terminal, its pipes), unless the environment says not to."""
-    if os.environ.get("CI"):
+    terminal, its pipes), unless under CI, one holds (or is taking) the lock, or the cache
+    directory cannot take it."""
+    if under_ci() or not _startable(path):
         return
     environment = dict(os.environ)
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, [_package_parent(), os.environ.get("PYTHONPATH")]))
@@ -95,13 +124,25 @@ def start(path: str) -> None:
 
 
 def stop(path: str) -> bool:
-    """Ask the resident edgelint at `path` to leave; whether one was listening."""
+    """Ask the resident edgelint at `path` to leave (after the file it lints); whether one listened."""
     return ask(path, {"stop": True}) is not None
 
 
+def _startable(path: str) -> bool:
+    import fcntl
+
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(f"{path}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released when closed
+    except OSError:
+        return False
+    return True
+
+
 def serve(path: str) -> None:
-    """Answer requests at `path` until idle for IDLE_S or until edgelint's code changes; return at
-    once when another resident edgelint holds the path's lock."""
+    """Answer requests at `path` until it should leave (see the module's docstring); return at once
+    when another resident edgelint holds the path's lock."""
     import fcntl
 
     try:
@@ -118,10 +159,12 @@ def serve(path: str) -> None:
         listener = _listen(path)
         if listener is None:
             return
-        with listener:
-            try:
-                _serve_until_idle(listener, code)
-            finally:
+        server = _Server(path, listener, lock, code)
+        try:
+            server.serve()
+        finally:
+            listener.close()
+            if server.owns_socket():
                 _unlink(path)
 
 
@@ -154,42 +197,87 @@ def _listen(path: str) -> Optional[socket.socket]:
     return listener
 
 
-def _serve_until_idle(listener: socket.socket, code: str) -> None:
-    from edgelint.cache import code_id
+Job = Optional[Tuple[socket.socket, Dict[str, Any]]]  # None: leave
 
-    last = time.monotonic()
-    garbage = False
-    while True:
-        listener.settimeout(COLLECT_AFTER_S if garbage else CHECK_S)
-        try:
-            connection, _ = listener.accept()
-        except socket.timeout:
-            if garbage:
-                gc.collect()
-                garbage = False
-            elif time.monotonic() - last > IDLE_S or code_id.__wrapped__() != code:
+
+class _Server:
+    """A thread takes each connection and its request at once (declining it while a lint runs);
+    the main thread lints what was taken."""
+
+    def __init__(self, path: str, listener: socket.socket, lock: Any, code: str):
+        self.path, self.listener, self.lock, self.code = path, listener, lock, code
+        self.socket_id = _inode(path)
+        self.jobs: "queue.Queue[Job]" = queue.Queue()
+        self.busy = threading.Event()
+
+    def serve(self) -> None:
+        threading.Thread(target=self._take_requests, name="edgelint-accept", daemon=True).start()
+        from edgelint.cache import code_id
+
+        last, garbage = time.monotonic(), False
+        while True:
+            try:
+                job = self.jobs.get(timeout=COLLECT_AFTER_S if garbage else CHECK_S)
+            except queue.Empty:
+                if garbage:
+                    gc.collect()
+                    garbage = False
+                elif time.monotonic() - last > IDLE_S or code_id.__wrapped__() != self.code or not self._still_ours():
+                    return
+                continue
+            if job is None or not self._answer(*job):
                 return
-            continue
-        with connection:
-            if not _answer(connection, code):
-                return
-        last, garbage = time.monotonic(), True
+            last, garbage = time.monotonic(), True
+            self.busy.clear()
 
+    def owns_socket(self) -> bool:
+        return self.socket_id is not None and _inode(self.path) == self.socket_id
 
-def _answer(connection: socket.socket, code: str) -> bool:
-    """Answer one request; False when the resident process should leave."""
-    try:
+    def _still_ours(self) -> bool:
+        """Whether the socket and the lock file at their paths are still this process's (a cleaned
+        cache directory, another resident process that took over: leave)."""
+        return self.owns_socket() and _inode(f"{self.path}.lock") == os.fstat(self.lock.fileno()).st_ino
+
+    def _take_requests(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return  # the listener was closed: the process leaves
+            try:
+                self._take(connection)
+            except (OSError, ValueError, AttributeError):
+                connection.close()  # a client that went away or spoke nonsense
+
+    def _take(self, connection: socket.socket) -> None:
+        if not _same_user(connection):
+            connection.close()
+            return
         connection.settimeout(REQUEST_TIMEOUT_S)
         request = json.loads(_received(connection))
         if request.get("stop"):
-            connection.sendall(b"{}")
-            return False
-        answer = answer_request(request) if request.get("code") == code else {"stale": True}
-        connection.settimeout(ANSWER_TIMEOUT_S)
-        connection.sendall(json.dumps(answer).encode())
-    except (OSError, ValueError, LookupError, TypeError, AttributeError):
-        pass  # a client that went away or spoke nonsense: the next one is answered
-    return True
+            connection.sendall(ACCEPTED + b"{}")
+            connection.close()
+            self.jobs.put(None)
+        elif self.busy.is_set():
+            connection.sendall(BUSY)
+            connection.close()
+        else:
+            self.busy.set()
+            connection.sendall(ACCEPTED)
+            self.jobs.put((connection, request))
+
+    def _answer(self, connection: socket.socket, request: Dict[str, Any]) -> bool:
+        """Answer one request; False when this process should leave (a client of other code)."""
+        with connection:
+            stale = request.get("code") != self.code
+            answer = {"stale": True} if stale else answer_request(request)
+            try:
+                connection.settimeout(ANSWER_TIMEOUT_S)
+                connection.sendall(json.dumps(answer).encode())
+            except OSError:
+                pass  # the client went away
+        return not stale
 
 
 def answer_request(request: Dict[str, Any]) -> Dict[str, Any]:
@@ -222,6 +310,35 @@ def _received(connection: socket.socket) -> bytes:
         if not part:
             return b"".join(parts)
         parts.append(part)
+
+
+def _same_user(connection: socket.socket) -> bool:
+    """Whether the process at the other end runs as this user (Linux; elsewhere the socket's
+    permissions must do)."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return True
+    _, uid, _ = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i")))
+    return uid == os.getuid()
+
+
+def _inode(path: str) -> Optional[int]:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
+def _installed_stamp(package: str) -> str:
+    """Where `package` is installed and its stamp, found without importing it."""
+    import importlib.util
+
+    try:
+        origin = importlib.util.find_spec(package).origin  # type: ignore[union-attr]
+        status = os.stat(origin)  # type: ignore[arg-type]
+    except (ImportError, AttributeError, TypeError, ValueError, OSError):
+        return package
+    return f"{origin}:{status.st_size}:{status.st_mtime_ns}"
 
 
 def _unlink(path: str) -> None:

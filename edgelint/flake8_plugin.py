@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 Reported = Tuple[int, int, str]  # line, 0-based column, "CODE message"
 
 _PROJECT_CACHE: Dict[Tuple[str, str], Tuple[Tuple[object, ...], List[Finding]]] = {}  # (root, selection) -> (key, findings)
-_FILES_CACHE: Dict[Tuple[str, str], Tuple[Path, List[str], Tuple[Any, ...], Tuple[Any, ...], Tuple[str, ...]]] = {}
+_FILES_CACHE: Dict[Tuple[str, str], Tuple[Path, List[str], Tuple[Any, ...], Tuple[str, ...]]] = {}
 
 
 class Plugin:
@@ -123,8 +123,8 @@ def lint_for_flake8(filename: str, text: str, selection: Optional[Flake8Selectio
         raise ConfigError(*answer["config_error"])
     if answer is not None and "reported" in answer:
         return [(line, column, message) for line, column, message in answer["reported"]]
-    reported = _lint(target, None if on_disk else text, selection)
-    if answer is None:  # none listens (a stale one answered: it leaves, the next run starts one)
+    reported = _lint(target, None if on_disk else text, selection)  # it was busy, stuck, failed or stale
+    if answer is None or answer.get("stale"):  # none listens, or one of other code that now leaves
         daemon.start(address)
     return reported
 
@@ -169,12 +169,12 @@ def _lint(target: str, buffer: Any, selection: Flake8Selection) -> List[Reported
     wrangler = tuple(stats.take(os.path.abspath(path)) for path in group.wrangler)
     key = (str(group.root), group.wrangler, wrangler, *((s.path, s.fingerprint()) for s in group.all_settings()),
            stamps, selection.key)
-    kept = _PROJECT_CACHE.get((str(group.root), selection.key))
-    if kept is not None and kept[0] == key:
-        findings = kept[1]
-    else:
-        findings = _project_findings(group, resolver, root, selection, stats)
-        _PROJECT_CACHE[(str(group.root), selection.key)] = (key, findings)  # the latest only: a resident host edits on
+    kept = _PROJECT_CACHE.pop((str(group.root), selection.key), None)  # the latest only: a resident host edits on
+    if kept is None or kept[0] != key:
+        kept = (key, _project_findings(group, resolver, root, selection, stats))
+    findings = kept[1]
+    if all(map(stats.old_enough, (*stamps, *wrangler))):  # stats that a later write must change
+        _PROJECT_CACHE[(str(group.root), selection.key)] = kept
     by_file: Dict[str, List[Reported]] = {os.path.basename(path): [] for path in group.sources
                                           if os.path.dirname(os.path.abspath(path)) == directory}
     for finding in findings:
@@ -241,19 +241,20 @@ def _project_of(directory: str, resolver: Resolver, stats: Stats) -> Tuple[Path,
     key = (directory, resolver.settings_for(os.path.join(directory, "_")).fingerprint())
     found = _FILES_CACHE.get(key)
     if found is not None:
-        root, files, _, folders, configs = found
+        root, files, folders, configs = found
         if all(stat_of(path) == path_stamp for path, path_stamp in zip(folders[::2], folders[1::2])):
             # No directory listing and no configuration changed: the same files (an edit in place
             # changes a file's stats alone; a file added, removed or renamed changes its directory's).
-            stamps = tuple(stats.take(os.path.abspath(path)) for path in files)
-            _FILES_CACHE[key] = (root, files, stamps, folders, configs)
-            return root, files, stamps, configs
+            return root, files, tuple(stats.take(os.path.abspath(path)) for path in files), configs
     root, files = project_files_of(os.path.join(directory, "_"), resolver)
     stamps = tuple(stats.take(os.path.abspath(path)) for path in files)
     configs = tuple(sorted(resolver.probed))
     walked = walked_directories(root, resolver) or [""]  # "": a symbolic link walked, never trusted again
     folders = tuple(part for folder in [*walked, *configs] for part in (folder, stat_of(folder) if folder else "?"))
-    _FILES_CACHE[key] = (root, files, stamps, folders, configs)
+    if all(stamp != "?" and stats.old_enough(stamp) for stamp in folders[1::2]):  # stats a later change must change
+        _FILES_CACHE[key] = (root, files, folders, configs)
+    else:
+        _FILES_CACHE.pop(key, None)
     return root, files, stamps, configs
 
 

@@ -12,13 +12,14 @@ import json
 import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -165,10 +166,66 @@ def test_a_dead_resident_edgelint_is_replaced(twins, resident):
 def test_no_resident_edgelint_is_started_under_ci_or_when_turned_off(twins, resident):
     with_resident, _ = twins
     address = address_in(resident)
-    for variable, value in (("CI", "true"), ("EDGELINT_DAEMON", "0")):
+    for variable, value in (("CI", "true"), ("GITHUB_ACTIONS", "true"), ("TF_BUILD", "True"), ("EDGELINT_DAEMON", "0")):
         flake8(with_resident, {**resident, variable: value})
         time.sleep(1)
         assert not listening(address, within=1), variable
+    write_project(with_resident, {ENTRY: WORKER[ENTRY].replace('"hits"', '"hitz"')})  # the memo does not answer
+    flake8(with_resident, {**resident, "CI": "false"})
+    assert listening(address, within=60)
+
+
+def test_a_same_size_edit_within_one_mtime_tick_is_seen(twins, resident):
+    """Two edits that leave a file's size and mtime as they were: the resident process must not
+    answer from what it kept of the first (a recent mtime is not trusted: cache.RACY_NS)."""
+    with_resident, alone = twins
+    flake8(with_resident, resident)
+    assert listening(address_in(resident), within=60)
+    for root in twins:
+        write_project(root, {STORE: WORKER[STORE].replace('"VIEWS"', '"VIEWS"')})  # a fresh mtime
+    mtimes = [(root / STORE).stat().st_mtime_ns for root in twins]
+    assert flake8(with_resident, resident)[0] == flake8(alone, ENV)[0] != []
+    for root, mtime in zip(twins, mtimes):
+        write_project(root, {STORE: WORKER[STORE].replace("VIEWS.put", "VIEWS.get")})  # the same size
+        os.utime(root / STORE, ns=(mtime, mtime))
+    found, loaded = flake8(with_resident, resident)
+    assert found == flake8(alone, ENV)[0] == [] and "edgelint.engine" not in loaded
+
+
+def test_a_busy_or_stuck_resident_edgelint_keeps_no_one_waiting(twins, resident, tmp_path):
+    """While the resident process analyses a large project, flake8 on another project is answered
+    in its own process (busy); a stopped resident process costs a client two seconds at most."""
+    from tests.test_incremental_analysis import write_corpus
+
+    with_resident, alone = twins
+    address = address_in(resident)
+    flake8(with_resident, resident)
+    assert listening(address, within=60)
+    large = tmp_path / "large"
+    write_corpus(large, 400, seed=3)
+    command = [sys.executable, "-m", "flake8", "-j1", "--select", "EDG", "src/app/mod_0001.py"]
+    analysing = subprocess.Popen(command, cwd=large, env=resident, stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)  # the resident process took the large project
+        for root in twins:  # the memo does not answer
+            write_project(root, {ENTRY: WORKER[ENTRY].replace('"hits"', '"hitz"')})
+        found, loaded = flake8(with_resident, resident, target=ENTRY)
+        busy = analysing.poll() is None
+        assert found == flake8(alone, ENV, target=ENTRY)[0]
+        assert busy and "edgelint.engine" in loaded  # not queued behind the large analysis
+    finally:
+        analysing.wait(timeout=600)
+    pid = int(subprocess.run(["pgrep", "-f", f"edgelint.daemon {address}"], capture_output=True,
+                             text=True).stdout.split()[0])
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        began = time.monotonic()
+        write_project(with_resident, {ENTRY: WORKER[ENTRY].replace('"hits"', '"hits!"')})
+        found, loaded = flake8(with_resident, resident)
+        assert time.monotonic() - began < 15 and "edgelint.engine" in loaded
+        assert [row.split()[1] for row in found] == ["EDG101"] and '"hits!"' in found[0]
+    finally:
+        os.kill(pid, signal.SIGCONT)
 
 
 def serve_in_process(address: str, environment: Dict[str, str], idle: float) -> subprocess.Popen:
@@ -177,18 +234,30 @@ def serve_in_process(address: str, environment: Dict[str, str], idle: float) -> 
     return subprocess.Popen([sys.executable, "-c", code, address], env=environment)
 
 
-def test_the_resident_edgelint_leaves_when_idle_asked_or_told_of_other_code(resident, tmp_path):
+@pytest.fixture
+def served(resident) -> Iterator[Callable[[float], subprocess.Popen]]:
+    """Start resident processes at the environment's address (each killed at the end if still there)."""
+    started: List[subprocess.Popen] = []
+
+    def serve(idle: float = 600) -> subprocess.Popen:
+        started.append(serve_in_process(address_in(resident), resident, idle))
+        return started[-1]
+
+    yield serve
+    for process in started:
+        process.kill()
+        process.wait()
+
+
+def test_the_resident_edgelint_leaves_when_idle_or_asked(resident, served, tmp_path):
     address = address_in(resident)
-    idle = serve_in_process(address, resident, idle=1.0)
+    idle = served(1.0)
     assert listening(address, within=60)
     assert idle.wait(timeout=30) == 0 and not os.path.exists(address)  # a second idle: it left
 
-    process = serve_in_process(address, resident, idle=600)
+    process = served()
     assert listening(address, within=60)
-    second = serve_in_process(address, resident, idle=600)
-    assert second.wait(timeout=60) == 0  # the lock is taken: it returns at once
-    assert daemon.ask(address, {"code": "another edgelint"}) == {"stale": True}
-    assert daemon.ask(address, {"code": "another edgelint", "path": 1}) == {"stale": True}
+    assert served().wait(timeout=60) == 0  # the lock is taken: a second one returns at once
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:  # nonsense: the next one is answered
         client.connect(address)
         client.sendall(b"\xff{")
@@ -196,6 +265,21 @@ def test_the_resident_edgelint_leaves_when_idle_asked_or_told_of_other_code(resi
                              capture_output=True, text=True)
     assert "Stopped the resident edgelint" in cleaned.stderr
     assert process.wait(timeout=30) == 0 and not os.path.exists(address)
+
+
+def test_the_resident_edgelint_leaves_when_told_of_other_code_or_its_socket_goes(resident, served):
+    address = address_in(resident)
+    process = served()
+    assert listening(address, within=60)
+    assert daemon.ask(address, {"code": "another edgelint"}) == {"stale": True}
+    assert process.wait(timeout=30) == 0 and not os.path.exists(address)
+
+    process = served()
+    assert listening(address, within=60)
+    shutil.rmtree(os.path.dirname(address))  # a cleaned cache directory
+    assert process.wait(timeout=30) == 0
+    replacement = served()
+    assert listening(address, within=60) and replacement.poll() is None  # the next one serves
 
 
 @pytest.mark.parametrize("seed", [11, 12])
