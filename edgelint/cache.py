@@ -43,6 +43,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List
                     Sequence, Set, Tuple)
 
 from edgelint import __version__
+from edgelint.paths import absolute
 
 if TYPE_CHECKING:
     from edgelint.findings import Finding
@@ -120,7 +121,7 @@ class Slot:
 
     def __init__(self, root: Path, identity: Sequence[str], paths: Iterable[str], governing: Sequence[str]):
         self.root = root
-        self.absolute = {path: os.path.abspath(path) for path in paths}
+        self.absolute = {path: absolute(path) for path in paths}
         self.spelled = {absolute: path for path, absolute in reversed(list(self.absolute.items()))}
         self.governing = sorted(os.path.abspath(path) for path in governing)
         name = _sha([FORMAT, str(root), *identity, *sorted(self.spelled), "", *self.governing])

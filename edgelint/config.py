@@ -11,6 +11,7 @@ from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set,
 from edgelint.errors import ConfigError, line_of
 from edgelint.model.bindings import CONFIGURABLE_KINDS, BindingKind
 from edgelint.model import DEFAULT_ADMIN_WORDS
+from edgelint.paths import absolute
 from edgelint.tomlcompat import load_toml
 
 CONFIG_FILES = ("edgelint.toml", ".edgelint.toml", "pyproject.toml")
@@ -147,7 +148,7 @@ class Resolver:
 
     def settings_for(self, path: str) -> Settings:
         """The settings of the file `path` (which need not exist): those of its directory."""
-        return self.directory_settings(os.path.dirname(os.path.abspath(path)))
+        return self.directory_settings(os.path.dirname(absolute(path)))
 
     def directory_settings(self, directory: str) -> Settings:
         found = self._by_directory.get(directory)

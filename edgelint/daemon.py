@@ -293,7 +293,8 @@ def answer_request(request: Dict[str, Any]) -> Dict[str, Any]:
     previous = os.getcwd()
     os.chdir(request["cwd"])  # flake8's per-file-ignores and the paths are relative to it
     try:
-        reported: List[Any] = lint_in_project(request["path"], request["text"], selection)
+        # The client found no memo that answers (flake8_plugin.lint_for_flake8).
+        reported: List[Any] = lint_in_project(request["path"], request["text"], selection, memo=False)
         return {"reported": reported}
     except ConfigError as exc:
         return {"config_error": [exc.path, exc.problem]}

@@ -7,7 +7,6 @@ from the cache uses without importing this module.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,6 +57,7 @@ from edgelint.model.project import (
     module_interface,
 )
 from edgelint.parallel import COMPUTE, SharedWork, process_pool, worker_count
+from edgelint.paths import absolute
 from edgelint.positions import PositionIndex, Span
 from edgelint.projects import (  # noqa: F401 - re-exported: the engine's API for the CLI and tests
     CachedProject,
@@ -144,8 +144,8 @@ class Shape:
 def module_name(path: str, root: Path) -> str:
     """`src/app/views.py` -> `src.app.views`, relative to the project root (its file name alone
     outside it)."""
-    absolute, base = os.path.abspath(path), os.path.join(str(root), "")
-    relative = absolute[len(base):] if absolute.startswith(base) else os.path.basename(absolute)
+    absolute_path, base = absolute(path), os.path.join(str(root), "")
+    relative = absolute_path[len(base):] if absolute_path.startswith(base) else os.path.basename(absolute_path)
     return os.path.splitext(relative)[0].replace(os.sep, ".") or "__main__"
 
 
@@ -159,7 +159,7 @@ class ProjectRun:
         self.settings = group.settings  # the analysis's options; selection is the files' own
         self.use_filter = use_filter
         self.helpers = helpers  # worker processes that may outline the files
-        self._absolute = functools.lru_cache(maxsize=None)(os.path.abspath)
+        self._absolute = absolute
         self._spelling = {self._absolute(path): path for path in group.sources}
         # What the last analysis left (None: analyse every root), with paths as this run spells them
         # (a language server spells them as the memory does: absolute).

@@ -34,6 +34,7 @@ from edgelint import __version__
 from edgelint.cache import Memo, Stats, code_id, stat_of
 from edgelint.errors import ConfigError
 from edgelint.noqa import file_is_ignored
+from edgelint.paths import absolute
 from edgelint.registry import KNOWN_CODES, RULE_OPTIONS
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ class Flake8Selection:
 
         if self._guides is None:  # the formatter is only used to print, which this never does
             self._guides = StyleGuideManager(self.options, formatter=None)  # type: ignore[arg-type]
-        guide = self._guides.style_guide_for(os.path.abspath(path))
+        guide = self._guides.style_guide_for(absolute(path))
         return guide.should_report_error(code) is Decision.Ignored
 
 
@@ -129,13 +130,15 @@ def lint_for_flake8(filename: str, text: str, selection: Optional[Flake8Selectio
     return reported
 
 
-def lint_in_project(filename: str, text: str, selection: Optional[Flake8Selection] = None) -> List[Reported]:
-    """What flake8 reports for one file, analysed together with the project it belongs to."""
+def lint_in_project(filename: str, text: str, selection: Optional[Flake8Selection] = None,
+                    memo: bool = True) -> List[Reported]:
+    """What flake8 reports for one file, analysed together with the project it belongs to (`memo`
+    False: the caller found no memo that answers)."""
     selection = selection or Flake8Selection(None)
     target = os.path.abspath(filename)
     if _read(target) != text:  # an editor's unsaved buffer: linted as it is, not cached
         return _lint(target, text, selection)
-    memoized = _memoized(target, selection)
+    memoized = _memoized(target, selection) if memo else None
     return memoized if memoized is not None else _lint(target, None, selection)
 
 
@@ -165,8 +168,8 @@ def _lint(target: str, buffer: Any, selection: Flake8Selection) -> List[Reported
         result = lint_files(list(group.sources), resolver, root, overrides={target: buffer}, apply_noqa=False,
                             host_ignores=selection.ignores)
         result.raise_config_error()
-        return [_reported(finding) for finding in result.findings if os.path.abspath(finding.path) == target]
-    wrangler = tuple(stats.take(os.path.abspath(path)) for path in group.wrangler)
+        return [_reported(finding) for finding in result.findings if absolute(finding.path) == target]
+    wrangler = tuple(stats.take(absolute(path)) for path in group.wrangler)
     key = (str(group.root), group.wrangler, wrangler, *((s.path, s.fingerprint()) for s in group.all_settings()),
            stamps, selection.key)
     kept = _PROJECT_CACHE.pop((str(group.root), selection.key), None)  # the latest only: a resident host edits on
@@ -176,9 +179,9 @@ def _lint(target: str, buffer: Any, selection: Flake8Selection) -> List[Reported
     if all(map(stats.old_enough, (*stamps, *wrangler))):  # stats that a later write must change
         _PROJECT_CACHE[(str(group.root), selection.key)] = kept
     by_file: Dict[str, List[Reported]] = {os.path.basename(path): [] for path in group.sources
-                                          if os.path.dirname(os.path.abspath(path)) == directory}
+                                          if os.path.dirname(absolute(path)) == directory}
     for finding in findings:
-        if os.path.dirname(os.path.abspath(finding.path)) == directory:
+        if os.path.dirname(absolute(finding.path)) == directory:
             by_file[os.path.basename(finding.path)].append(_reported(finding))
     _remember(target, resolver, root, group, by_file, stats, configs, selection)
     return by_file[os.path.basename(target)]
@@ -215,7 +218,7 @@ def _remember(target: str, resolver: Resolver, root: Path, group: ProjectInput, 
     if not resolver.settings_for(target).wrangler_config:
         witnesses += _probes(directory.resolve(), WRANGLER_FILES, find_wrangler_config(directory))
     witnesses += [*directories, *group.sources, *group.wrangler]
-    Memo(str(directory), selection.key).store(group.root, by_file, [os.path.abspath(path) for path in witnesses], stats)
+    Memo(str(directory), selection.key).store(group.root, by_file, [absolute(path) for path in witnesses], stats)
 
 
 def _probes(start: Path, names: Sequence[str], found: Any) -> List[str]:
@@ -245,9 +248,9 @@ def _project_of(directory: str, resolver: Resolver, stats: Stats) -> Tuple[Path,
         if all(stat_of(path) == path_stamp for path, path_stamp in zip(folders[::2], folders[1::2])):
             # No directory listing and no configuration changed: the same files (an edit in place
             # changes a file's stats alone; a file added, removed or renamed changes its directory's).
-            return root, files, tuple(stats.take(os.path.abspath(path)) for path in files), configs
+            return root, files, tuple(stats.take(absolute(path)) for path in files), configs
     root, files = project_files_of(os.path.join(directory, "_"), resolver)
-    stamps = tuple(stats.take(os.path.abspath(path)) for path in files)
+    stamps = tuple(stats.take(absolute(path)) for path in files)
     configs = tuple(sorted(resolver.probed))
     walked = walked_directories(root, resolver) or [""]  # "": a symbolic link walked, never trusted again
     folders = tuple(part for folder in [*walked, *configs] for part in (folder, stat_of(folder) if folder else "?"))

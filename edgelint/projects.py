@@ -18,6 +18,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List
 from edgelint.cache import FileState, Slot, Stats
 from edgelint.findings import Finding, Subject
 from edgelint.noqa import NoqaIndex, file_is_ignored
+from edgelint.paths import absolute
 from edgelint.textio import FileText, StoredText, compact, content_digest, expand, read_text, text_of
 from edgelint.wrangler import find_wrangler_config, load_bindings
 
@@ -160,7 +161,7 @@ def project_files_of(target: str, governing: Governing) -> Tuple[Path, List[str]
     root = project_root(directory, governing.settings_for(target), directory)
     if not root.is_dir():
         return root, []
-    return root, [os.path.abspath(found) for found in discover([str(root)], governing, [])]
+    return root, [absolute(found) for found in discover([str(root)], governing, [])]
 
 
 def walked_directories(root: Path, governing: Governing) -> Optional[List[str]]:
