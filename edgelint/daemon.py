@@ -155,6 +155,9 @@ def serve(path: str) -> None:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             return  # another one serves (or is starting to)
+        lock.truncate(0)
+        lock.write(f"{os.getpid()}\n")  # which process serves, for whoever looks
+        lock.flush()
         code = _warm_up()
         listener = _listen(path)
         if listener is None:

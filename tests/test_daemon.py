@@ -215,8 +215,7 @@ def test_a_busy_or_stuck_resident_edgelint_keeps_no_one_waiting(twins, resident,
         assert busy and "edgelint.engine" in loaded  # not queued behind the large analysis
     finally:
         analysing.wait(timeout=600)
-    pid = int(subprocess.run(["pgrep", "-f", f"edgelint.daemon {address}"], capture_output=True,
-                             text=True).stdout.split()[0])
+    pid = int(Path(f"{address}.lock").read_text())  # the resident process writes its pid there
     os.kill(pid, signal.SIGSTOP)
     try:
         began = time.monotonic()
