@@ -12,7 +12,8 @@ from edgelint's on-disk result cache, cheapest first:
    loaded and the project's files listed, but nothing is parsed;
 3. an analysis of the project, which writes the entry.
 
-The last two write the memo. A buffer that differs from the file (an unsaved editor buffer) is
+The last two write the memo. Past the memo, the work is handed to the resident edgelint
+(edgelint.daemon), which has the imports and the last analysis at hand, when one listens. A buffer that differs from the file (an unsaved editor buffer) is
 analysed with the project as it is, and nothing is cached. Within one flake8 process, a project's
 findings are also kept in memory for its other files. flake8 applies `# noqa` itself.
 
@@ -108,24 +109,21 @@ def lint_for_flake8(filename: str, text: str, selection: Optional[Flake8Selectio
     answers: when none listens, linted here and one is started for the next run."""
     selection = selection or Flake8Selection(None)
     target = os.path.abspath(filename)
-    on_disk = _read(target) == text
-    if on_disk:
+    if _read(target) == text:
         memoized = _memoized(target, selection)
         if memoized is not None:
             return memoized
     from edgelint import daemon
 
     address = daemon.address() if daemon.enabled() else None
-    if address is None:
-        return _lint(target, None if on_disk else text, selection)
     answer = daemon.ask(address, {"code": code_id(), "cwd": os.getcwd(), "path": target, "text": text,
-                                  "options": selection.values()})
+                                  "options": selection.values()}) if address is not None else None
     if answer is not None and "config_error" in answer:
         raise ConfigError(*answer["config_error"])
     if answer is not None and "reported" in answer:
         return [(line, column, message) for line, column, message in answer["reported"]]
-    reported = _lint(target, None if on_disk else text, selection)  # it was busy, stuck, failed or stale
-    if answer is None or answer.get("stale"):  # none listens, or one of other code that now leaves
+    reported = lint_in_project(target, text, selection, memo=False)  # it was off, busy, stuck, failed or stale
+    if address is not None and (answer is None or answer.get("stale")):  # none listens, or one that now leaves
         daemon.start(address)
     return reported
 
