@@ -20,8 +20,9 @@ selection, on the same code: the answer is the same.
   so is none that a stuck process could not take within `ACCEPTED_TIMEOUT_S`: the plugin then lints
   in its own process, as it would without it. A client never waits behind another's analysis.
 - `EDGELINT_DAEMON=0` turns it off. It is not started under CI (`CI` and the variables other CI
-  services set: a CI job runs flake8 once), where the cache directory cannot take it, or without
-  Unix sockets (Windows): then the plugin lints in its own process, as before.
+  services set: a CI job runs flake8 once), where the cache directory cannot take it (unwritable,
+  or the last one could not listen there in the past `UNUSABLE_S`), or without Unix sockets
+  (Windows): then the plugin lints in its own process, as before.
 """
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ ACCEPTED_TIMEOUT_S = 2.0  # a resident process takes or declines a request at on
 ANSWER_TIMEOUT_S = 300.0
 REQUEST_TIMEOUT_S = 10.0
 MAX_SOCKET_PATH = 100  # sun_path holds 104 bytes on macOS, 108 on Linux
+UNUSABLE_S = 3600  # where a resident process could not listen, none is started again for this long
 ACCEPTED, BUSY = b"A", b"B"  # the first byte of a reply
 
 
@@ -132,6 +134,11 @@ def _startable(path: str) -> bool:
     import fcntl
 
     try:
+        if time.time() - os.stat(f"{path}.unusable").st_mtime < UNUSABLE_S:
+            return False  # the last one could not listen there
+    except OSError:
+        pass
+    try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(f"{path}.lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released when closed
@@ -159,8 +166,10 @@ def serve(path: str) -> None:
         lock.write(f"{os.getpid()}\n")  # which process serves, for whoever looks
         lock.flush()
         code = _warm_up()
-        listener = _listen(path)
-        if listener is None:
+        try:
+            listener = _listen(path)
+        except OSError as exc:  # a file system without sockets, say: clients stop starting one here
+            _write(f"{path}.unusable", f"{exc}\n")
             return
         server = _Server(path, listener, lock, code)
         try:
@@ -185,7 +194,7 @@ def _warm_up() -> str:
     return code_id()
 
 
-def _listen(path: str) -> Optional[socket.socket]:
+def _listen(path: str) -> socket.socket:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     mask = os.umask(0o077)  # the socket: the user's alone
     try:
@@ -194,7 +203,7 @@ def _listen(path: str) -> Optional[socket.socket]:
         listener.listen(16)
     except OSError:
         listener.close()
-        return None
+        raise
     finally:
         os.umask(mask)
     return listener
@@ -343,6 +352,14 @@ def _installed_stamp(package: str) -> str:
     except (ImportError, AttributeError, TypeError, ValueError, OSError):
         return package
     return f"{origin}:{status.st_size}:{status.st_mtime_ns}"
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        with open(path, "w") as handle:
+            handle.write(text)
+    except OSError:
+        pass
 
 
 def _unlink(path: str) -> None:

@@ -175,6 +175,27 @@ def test_no_resident_edgelint_is_started_under_ci_or_when_turned_off(twins, resi
     assert listening(address, within=60)
 
 
+def test_where_no_resident_edgelint_can_listen_none_is_started_again(twins, resident):
+    """A resident process that cannot listen at its path (a directory stands there here; a file
+    system without sockets in life) says so, and flake8 runs stop starting one there."""
+    with_resident, alone = twins
+    address = address_in(resident)
+    os.makedirs(address)  # bind fails: the path is taken by a directory
+    flake8(with_resident, resident)
+    unusable = Path(f"{address}.unusable")
+    deadline = time.monotonic() + 60
+    while not unusable.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert unusable.exists()
+    first = Path(f"{address}.lock").read_text()  # the pid of the one that tried
+    write_project(with_resident, {ENTRY: WORKER[ENTRY].replace('"hits"', '"hitz"')})  # the memo does not answer
+    write_project(alone, {ENTRY: WORKER[ENTRY].replace('"hits"', '"hitz"')})
+    found, loaded = flake8(with_resident, resident)
+    assert found == flake8(alone, ENV)[0] and "edgelint.engine" in loaded
+    time.sleep(2)
+    assert Path(f"{address}.lock").read_text() == first  # no other one started
+
+
 def test_a_same_size_edit_within_one_mtime_tick_is_seen(twins, resident):
     """Two edits that leave a file's size and mtime as they were: the resident process must not
     answer from what it kept of the first (a recent mtime is not trusted: cache.RACY_NS)."""
