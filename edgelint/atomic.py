@@ -28,6 +28,14 @@ def write_atomic(path: str, data: bytes) -> None:
         raise
 
 
+def remove_quietly(path: str) -> None:
+    """Delete `path` if it can be deleted (gone already, or not ours to delete: nothing to do)."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 def _umask() -> int:
     # os.umask can only be read by setting it; restore it at once.
     current = os.umask(0)

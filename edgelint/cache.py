@@ -39,10 +39,12 @@ import tempfile
 import time
 import zlib
 from pathlib import Path
-from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional,
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional,
                     Sequence, Set, Tuple)
 
 from edgelint import __version__
+from edgelint.atomic import remove_quietly
+from edgelint.lazy import LazyValues
 from edgelint.paths import absolute
 
 if TYPE_CHECKING:
@@ -270,13 +272,13 @@ class Memo:
         return entry["value"]
 
 
-class Pickled(Mapping[str, Any]):
+class Pickled(LazyValues[str, Any]):
     """Values by key (a path), each pickled on its own inside the pickle that holds them: a run
-    that needs a few (an incremental analysis: the modules it builds) unpickles only those."""
+    that needs a few (an incremental analysis: the modules it builds) unpickles only those. The
+    values unpickled (or pickled) here are kept: a process asks for them again."""
 
     def __init__(self, blobs: Dict[str, bytes], values: Optional[Dict[str, Any]] = None):
-        self._blobs = blobs
-        self._values: Dict[str, Any] = values or {}  # unpickled (or pickled) here: a process keeps them
+        super().__init__(blobs, values)  # `_sources`: key -> its pickled value
 
     @classmethod
     def of(cls, values: Mapping[str, Any]) -> "Pickled":
@@ -292,7 +294,7 @@ class Pickled(Mapping[str, Any]):
         pickled again), else `value_of(key)` pickled."""
         import pickle
 
-        blobs, values = (kept._blobs, kept._values) if kept is not None else ({}, {})
+        blobs, values = (kept._sources, kept._values) if kept is not None else ({}, {})
         reused: Dict[str, bytes] = {}
         known: Dict[str, Any] = {}
         for key in keys:
@@ -305,35 +307,22 @@ class Pickled(Mapping[str, Any]):
                 reused[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         return cls(reused, known)
 
-    def __getitem__(self, key: str) -> Any:
-        try:
-            return self._values[key]
-        except KeyError:
-            import pickle
+    def _compute(self, key: str) -> Any:
+        import pickle
 
-            value = self._values[key] = pickle.loads(self._blobs[key])
-            return value
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._blobs
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._blobs)
-
-    def __len__(self) -> int:
-        return len(self._blobs)
+        return pickle.loads(self._sources[key])
 
     def __reduce__(self) -> Tuple[Any, ...]:
-        return Pickled, (self._blobs,)
+        return Pickled, (self._sources,)
 
     def respelled(self, spell: Callable[[str], str]) -> "Pickled":
         """The same values under the keys `spell` gives."""
-        return Pickled({spell(key): blob for key, blob in self._blobs.items()},
+        return Pickled({spell(key): blob for key, blob in self._sources.items()},
                        {spell(key): value for key, value in self._values.items()})
 
     def updated(self, values: Mapping[str, Any]) -> "Pickled":
         """These values with `values` added or replaced."""
-        keys = [*self._blobs, *(key for key in values if key not in self._blobs)]
+        keys = [*self._sources, *(key for key in values if key not in self._sources)]
         return Pickled.reusing(self, keys, lambda key: key not in values, values.__getitem__)
 
 
@@ -352,7 +341,7 @@ def prune(directory: Path, keep: str = "") -> None:
                 except OSError:
                     continue  # deleted by a concurrent run
                 if item.name.endswith(".tmp") and used < now - _STALE_TEMP_S:
-                    _remove(item.path)
+                    remove_quietly(item.path)
                 elif item.name.endswith(".json") and item.name != keep:
                     kinds[item.name.startswith(MEMO_PREFIX)].append((used, item.path))
                 elif os.path.splitext(item.name)[1] in pickled and item.name != keep:
@@ -367,7 +356,7 @@ def prune(directory: Path, keep: str = "") -> None:
         records.sort(reverse=True)
         for rank, (used, path) in enumerate(records):
             if rank >= limit or used < now - MAX_AGE_S:
-                _remove(path)
+                remove_quietly(path)
 
 
 def remove_cache(root: Path) -> bool:
@@ -460,7 +449,7 @@ def _replace(file: Path, dump: Callable[[Any], None], binary: bool) -> None:
                 dump(handle)
             os.replace(handle.name, file)
         except BaseException:
-            _remove(handle.name)
+            remove_quietly(handle.name)
             raise
         prune(directory, keep=file.name)
     except OSError:
@@ -482,13 +471,6 @@ def stat_of(path: str) -> Stat:
     except (OSError, ValueError):
         return None
     return status.st_size, status.st_mtime_ns
-
-
-def _remove(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 def _prepare(directory: Path) -> None:

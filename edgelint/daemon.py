@@ -27,6 +27,8 @@ selection, on the same code: the answer is the same.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import gc
 import hashlib
 import json
@@ -39,6 +41,8 @@ import sys
 import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
+
+from edgelint.atomic import remove_quietly, write_atomic
 
 DAEMON_VARIABLE = "EDGELINT_DAEMON"
 CI_VARIABLES = ("CI", "CONTINUOUS_INTEGRATION", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "TF_BUILD",
@@ -68,9 +72,11 @@ def under_ci() -> bool:
     return any(os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no") for name in CI_VARIABLES)
 
 
+@functools.lru_cache(maxsize=None)
 def address() -> Optional[str]:
     """The socket of the resident edgelint for this user, host, Python, edgelint code, libcst,
-    flake8 and PYTHONPATH; None when there is no user cache directory or its path is too long."""
+    flake8 and PYTHONPATH; None when there is no user cache directory or its path is too long.
+    Found once per process (flake8 asks for every file)."""
     from edgelint.cache import code_id
     from edgelint.cstimport import user_cache_directory
 
@@ -169,7 +175,8 @@ def serve(path: str) -> None:
         try:
             listener = _listen(path)
         except OSError as exc:  # a file system without sockets, say: clients stop starting one here
-            _write(f"{path}.unusable", f"{exc}\n")
+            with contextlib.suppress(OSError):
+                write_atomic(f"{path}.unusable", f"{exc}\n".encode())
             return
         server = _Server(path, listener, lock, code)
         try:
@@ -177,7 +184,7 @@ def serve(path: str) -> None:
         finally:
             listener.close()
             if server.owns_socket():
-                _unlink(path)
+                remove_quietly(path)
 
 
 def _warm_up() -> str:
@@ -198,7 +205,7 @@ def _listen(path: str) -> socket.socket:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     mask = os.umask(0o077)  # the socket: the user's alone
     try:
-        _unlink(path)  # left by a resident process that was killed (the lock is ours)
+        remove_quietly(path)  # left by a resident process that was killed (the lock is ours)
         listener.bind(path)
         listener.listen(16)
     except OSError:
@@ -300,11 +307,11 @@ def answer_request(request: Dict[str, Any]) -> Dict[str, Any]:
     from edgelint.wrangler import forget_configs
 
     forget_configs()  # found and read afresh, as by a new process (a few stats and one small parse)
-    options = request["options"]
-    selection = Flake8Selection(argparse.Namespace(**options) if options is not None else None)
     previous = os.getcwd()
-    os.chdir(request["cwd"])  # flake8's per-file-ignores and the paths are relative to it
     try:
+        options = request["options"]
+        selection = Flake8Selection(argparse.Namespace(**options) if options is not None else None)
+        os.chdir(request["cwd"])  # flake8's per-file-ignores and the paths are relative to it
         # The client found no memo that answers (flake8_plugin.lint_for_flake8).
         reported: List[Any] = lint_in_project(request["path"], request["text"], selection, memo=False)
         return {"reported": reported}
@@ -352,21 +359,6 @@ def _installed_stamp(package: str) -> str:
     except (ImportError, AttributeError, TypeError, ValueError, OSError):
         return package
     return f"{origin}:{status.st_size}:{status.st_mtime_ns}"
-
-
-def _write(path: str, text: str) -> None:
-    try:
-        with open(path, "w") as handle:
-            handle.write(text)
-    except OSError:
-        pass
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 def _package_parent() -> str:

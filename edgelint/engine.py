@@ -159,11 +159,10 @@ class ProjectRun:
         self.settings = group.settings  # the analysis's options; selection is the files' own
         self.use_filter = use_filter
         self.helpers = helpers  # worker processes that may outline the files
-        self._absolute = absolute
-        self._spelling = {self._absolute(path): path for path in group.sources}
+        self._spelling = {absolute(path): path for path in group.sources}
         # What the last analysis left (None: analyse every root), with paths as this run spells them
         # (a language server spells them as the memory does: absolute).
-        same = all(absolute == path for absolute, path in self._spelling.items())
+        same = all(full == path for full, path in self._spelling.items())
         self.previous = memory if memory is None or same else memory.spelled(self._spelled)
         self.remember = remember  # leave a memory for the next analysis (`memory`)
         # ... unless this one replayed roots from `memory` and ran no more than this many again
@@ -614,7 +613,7 @@ class ProjectRun:
         positions = Positions(lambda path: self.position_index(self.modules[path]))
         for root, item in place(reports, positions, self._fix, self._internal_error):
             # Absolute, as the memory keeps them: the same whatever the spelling of a run.
-            self.items.setdefault(root, []).extend(respelled([item], self._absolute))
+            self.items.setdefault(root, []).extend(respelled([item], absolute))
 
     def _in_order(self, project: Project) -> Iterator[Item]:
         """Candidates root by root, in the order the roots run, then the classes' own: the same
@@ -654,7 +653,7 @@ class ProjectRun:
                      if source.skipped is not None and source.error is None}
         memory = Memory(index, kept_outlines, roots, classes, errors, kept_clues, not project.runtime_globals,
                         relevance, shape)
-        return memory.spelled(self._absolute)
+        return memory.spelled(absolute)
 
     def _shape(self, project: Project, clues: Dict[str, Any], unchanged: Callable[[str], bool]) -> Optional[Shape]:
         """The project's shape; the interfaces of `unchanged` modules as the last analysis kept them."""

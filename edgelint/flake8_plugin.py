@@ -109,10 +109,10 @@ def lint_for_flake8(filename: str, text: str, selection: Optional[Flake8Selectio
     answers: when none listens, linted here and one is started for the next run."""
     selection = selection or Flake8Selection(None)
     target = os.path.abspath(filename)
-    if _read(target) == text:
-        memoized = _memoized(target, selection)
-        if memoized is not None:
-            return memoized
+    on_disk = _read(target) == text
+    memoized = _memoized(target, selection) if on_disk else None
+    if memoized is not None:
+        return memoized
     from edgelint import daemon
 
     address = daemon.address() if daemon.enabled() else None
@@ -122,7 +122,7 @@ def lint_for_flake8(filename: str, text: str, selection: Optional[Flake8Selectio
         raise ConfigError(*answer["config_error"])
     if answer is not None and "reported" in answer:
         return [(line, column, message) for line, column, message in answer["reported"]]
-    reported = lint_in_project(target, text, selection, memo=False)  # it was off, busy, stuck, failed or stale
+    reported = _lint(target, None if on_disk else text, selection)  # it was off, busy, stuck, failed or stale
     if address is not None and (answer is None or answer.get("stale")):  # none listens, or one that now leaves
         daemon.start(address)
     return reported

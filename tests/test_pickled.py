@@ -26,6 +26,6 @@ def test_respelling_updating_and_reusing_keep_what_is_known_without_unpickling_i
 
     reused = Pickled.reusing(spelled, ["a.py", "b.py", "c.py"], lambda key: key != "b.py", value_of)
     assert asked == ["b.py", "c.py"]  # a.py's blob is kept as it is
-    assert reused._blobs["a.py"] is spelled._blobs["a.py"] and set(reused._values) == {"a.py", "b.py", "c.py"}
+    assert reused._sources["a.py"] is spelled._sources["a.py"] and set(reused._values) == {"a.py", "b.py", "c.py"}
     assert pickle.loads(pickle.dumps(reused))["b.py"] == "B.PY"
     assert Pickled.reusing(None, ["x"], lambda key: True, value_of)["x"] == "X"

@@ -36,6 +36,7 @@ from typing import (
 import libcst as cst
 
 from edgelint.discovery import is_relevant
+from edgelint.lazy import LazyValues
 from edgelint.model import DEFAULT_ADMIN_WORDS, SLOTS
 from edgelint.model.bindings import BindingKind, BindingTable, WranglerConfig
 from edgelint.model.inference import infer_binding_kinds
@@ -596,38 +597,24 @@ def module_interface(module: ModuleInfo, clues: "Clues") -> Tuple[Any, ...]:
     return chunks, classes, functions, tuple(module.imports.items()), frozenset(module.env_names), clues, module.is_test
 
 
-class LazyModules(Mapping[str, ModuleInfo]):
+class LazyModules(LazyValues[str, ModuleInfo]):
     """A project's modules by name, each built when first asked for (`build`): a run that replays
     most roots builds only the modules that the roots it runs again read."""
 
     def __init__(self, names: Iterable[str], build: Callable[[str], ModuleInfo]):
-        self._names = dict.fromkeys(names)  # in path order
+        super().__init__(dict.fromkeys(names))  # in path order
         self._build = build
         self._adopt: Callable[[ModuleInfo], None] = lambda module: None
-        self._built: Dict[str, ModuleInfo] = {}
 
     def adopting(self, adopt: Callable[[ModuleInfo], None]) -> "LazyModules":
         """The same modules, each passed to `adopt` once built (the project completes it)."""
         self._adopt = adopt
         return self
 
-    def __getitem__(self, name: str) -> ModuleInfo:
-        module = self._built.get(name)
-        if module is None:
-            if name not in self._names:
-                raise KeyError(name)
-            module = self._built[name] = self._build(name)
-            self._adopt(module)
+    def _compute(self, name: str) -> ModuleInfo:
+        module = self._build(name)
+        self._adopt(module)
         return module
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._names
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names)
-
-    def __len__(self) -> int:
-        return len(self._names)
 
 
 class _ClassesByName(Mapping[str, List[ClassInfo]]):
