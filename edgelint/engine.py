@@ -388,23 +388,31 @@ class ProjectRun:
         return errors
 
     def _analysed_in_shares(self, project: Project) -> Optional[Memory]:
-        """A cold analysis of a large project on `helpers + 1` processes: each analyses a slice of
-        the entry points and runs the rules on them; what they learnt comes back as a `Memory`,
-        which the last pass (`_analyse_and_check`) replays as it replays an unchanged project's,
-        running again any root whose assumptions about other roots do not hold. None: analyse
-        here alone (a small or incremental run, a platform without fork, a share that failed).
-        Workers are forked here, on the main thread, after the parse: they inherit the trees."""
-        count = self._share_count(project)
+        """A cold analysis of a large project in shares: each analyses a slice of the entry points
+        and runs the rules on them; what they learnt comes back as a `Memory`, which the last pass
+        (`_analyse_and_check`) replays as it replays an unchanged project's, running again any root
+        whose assumptions about other roots do not hold. None: analyse in one pass (a small or
+        incremental run, a share that failed).
+
+        The shares run on `helpers + 1` processes, each taking its shares one after the other and
+        letting go of one's trees before the next: a project too large for one pass to hold within
+        bounds has more shares than processes (`SHARE_TEXT`). Workers are forked here, on the main
+        thread, after the parse: they inherit the trees."""
+        processes, count = self._share_plan(project)
         if count <= 1:
             return None
         global _FORKED_RUN
-        _FORKED_RUN = (self, project, count)
+        _FORKED_RUN = (self, project, processes, count)
         try:
-            with process_pool(count - 1) as pool:
-                futures = [pool.submit(_analyse_share, index) for index in range(1, count)]
-                memories = [call_with_deep_stack(partial(self._share, project, 0, count))]
-                memories.extend(future.result() for future in futures)
-        except Exception:  # noqa: BLE001 - a worker died or failed: analyse here alone
+            if processes > 1:
+                with process_pool(processes - 1) as pool:
+                    futures = [pool.submit(_analyse_shares, index) for index in range(1, processes)]
+                    memories = self._shares(project, 0, processes, count)
+                    for future in futures:
+                        memories.extend(future.result())
+            else:
+                memories = self._shares(project, 0, processes, count)
+        except Exception:  # noqa: BLE001 - a worker died or failed: analyse in one pass
             memories = [None]
         finally:
             _FORKED_RUN = None
@@ -415,27 +423,43 @@ class ProjectRun:
             return None
         return _merged(memories).spelled(self._spelled)
 
-    def _share_count(self, project: Project) -> int:
-        if self.previous is not None or self.helpers < 1 or self.keep_project:
-            return 1  # an incremental run replays; `edgelint model` reads every root's operations
-        if sum(len(module.text) for module in project.modules.values()) < MIN_SHARED_TEXT:
-            return 1
+    def _share_plan(self, project: Project) -> Tuple[int, int]:
+        """(processes, shares) for a cold analysis: (1, 1) analyses in one pass."""
+        if self.previous is not None or self.keep_project:
+            return 1, 1  # an incremental run replays; `edgelint model` reads every root's operations
+        text = sum(len(module.source) for module in project.modules.values())
+        if text < MIN_SHARED_TEXT:
+            return 1, 1
+        # Shares split the entry points: a few (one `fetch` reaching a hundred routes) would leave
+        # the work in one share, and the others would only add theirs.
+        entries = len(project.entry_points())
+        most = entries // MIN_SHARED_ENTRIES if MIN_SHARED_ENTRIES > 0 else max(entries, self.helpers + 1)
         import multiprocessing
 
-        if "fork" not in multiprocessing.get_all_start_methods():
-            return 1
-        # Shares split the entry points: a few (one `fetch` reaching a hundred routes) would leave
-        # the work in one process, and the others would only add theirs.
-        wanted = len(project.entry_points()) // MIN_SHARED_ENTRIES if MIN_SHARED_ENTRIES > 0 else self.helpers + 1
-        return max(1, min(self.helpers + 1, wanted))
+        processes = self.helpers + 1 if "fork" in multiprocessing.get_all_start_methods() else 1
+        processes = max(1, min(processes, most))
+        turns = -(-text // (SHARE_TEXT * processes))  # shares per process, as many for each
+        return processes, max(processes, min(most, turns * processes))
+
+    def _shares(self, project: Project, process: int, processes: int, count: int) -> List[Optional[Memory]]:
+        """This process's shares (`process`, `process + processes`, ...), one after the other."""
+        memories: List[Optional[Memory]] = []
+        for index in range(process, count, processes):
+            if memories:
+                project.forget_analysis()
+                project.forget_parsed()
+                project.runtime_globals = {}
+                self.items.clear()
+            memories.append(call_with_deep_stack(partial(self._share, project, index, count)))
+        return memories
 
     def _share(self, project: Project, index: int, count: int) -> Optional[Memory]:
         """Analyse slice `index` of `count` of the entry points and place the rules' findings on
         them: what the last pass replays. None when a rule failed (the last pass reports it)."""
         from edgelint.model.analysis import analyse
 
-        if index:  # a class's own findings (EDG303) are the first share's
-            project.kept_classes = {cls.key for cls in project.durable_object_classes()}
+        # A class's own findings (EDG303) are the first share's.
+        project.kept_classes = {cls.key for cls in project.durable_object_classes()} if index else set()
         analyse(project, share=(index, count))
         self._place(project)
         if self.findings:
@@ -683,15 +707,17 @@ class ProjectRun:
 
 # Below this much module text (about 4,000 lines) a cold analysis is over before workers have started.
 MIN_SHARED_TEXT = 150_000
-MIN_SHARED_ENTRIES = 8  # entry points per process that shares a cold analysis (0: share whatever the count)
-_FORKED_RUN: Optional[Tuple[ProjectRun, Project, int]] = None  # what a forked worker analyses a share of
+MIN_SHARED_ENTRIES = 8  # entry points per share of a cold analysis (0: share whatever the count)
+# Module text per share of a cold analysis: a pass over this much peaks at about 175 MB.
+SHARE_TEXT = 8_000_000
+_FORKED_RUN: Optional[Tuple[ProjectRun, Project, int, int]] = None  # what forked workers analyse shares of
 
 
-def _analyse_share(index: int) -> Optional[Memory]:
-    """A forked worker's job: its share of the run it inherited (`ProjectRun._analysed_in_shares`)."""
+def _analyse_shares(process: int) -> List[Optional[Memory]]:
+    """A forked worker's job: its shares of the run it inherited (`ProjectRun._analysed_in_shares`)."""
     assert _FORKED_RUN is not None, "shares are analysed in workers forked from the run"
-    run, project, count = _FORKED_RUN
-    return call_with_deep_stack(partial(run._share, project, index, count))
+    run, project, processes, count = _FORKED_RUN
+    return run._shares(project, process, processes, count)
 
 
 def _merged(memories: Sequence[Memory]) -> Memory:

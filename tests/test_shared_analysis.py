@@ -91,3 +91,65 @@ def test_a_project_of_few_entry_points_is_analysed_in_one_process(shared_runs, t
     shared_runs.clear()
     assert findings(tmp_path, jobs=2) == alone and alone
     assert shared_runs == [False]
+
+
+@pytest.fixture
+def shares_in_turn(shared_runs, monkeypatch):
+    """Every entry point a share of its own, whatever the processes (as a project far larger than
+    `SHARE_TEXT` is analysed); checks that a process lets go of a share's trees before its next."""
+    monkeypatch.setattr(engine, "SHARE_TEXT", 1)
+    taken: List[Tuple[int, int]] = []  # (share, count) in the order this process took them
+    original = engine.ProjectRun._share
+
+    def counted(run, project, index, count):
+        if taken and taken[-1][1] == count:  # a share after another in this process
+            assert not any(chunk.tree is not None for module in project.modules.values()
+                           for chunk in module.chunks if not chunk.eager), "trees kept from the last share"
+        taken.append((index, count))
+        return original(run, project, index, count)
+
+    monkeypatch.setattr(engine.ProjectRun, "_share", counted)
+    return taken
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_shares_taken_in_turn_report_what_one_pass_reports_on_every_fixture(shared_runs, monkeypatch, jobs):
+    alone = {project: findings(project, jobs=1) for project in PROJECTS}
+    monkeypatch.setattr(engine, "SHARE_TEXT", 1)
+    taken: List[int] = []
+    original = engine.ProjectRun._share
+    monkeypatch.setattr(engine.ProjectRun, "_share",
+                        lambda run, project, index, count: taken.append(count) or original(run, project, index, count))
+    shared_runs.clear()
+    for project in PROJECTS:
+        assert findings(project, jobs=jobs) == alone[project], project.name
+    # A project of one entry point is one share (at -j1: analysed in one pass); the others shared.
+    assert sum(shared_runs) > len(PROJECTS) / 4, shared_runs
+    assert max(taken) > jobs  # more shares than processes: some process took several in turn
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_shares_taken_in_turn_let_go_of_the_trees_of_the_last(shares_in_turn, shared_runs, tmp_path, jobs):
+    write_corpus(tmp_path, 40)
+    shared_runs.clear()
+    taken_before = len(shares_in_turn)
+    assert findings(tmp_path, jobs=jobs)
+    assert shared_runs == [True]
+    counts = {count for _, count in shares_in_turn[taken_before:]}
+    assert len(counts) == 1 and counts.pop() > 20  # one share per entry point
+    assert len(shares_in_turn) - taken_before > 1  # this process took several (the workers' are not seen here)
+
+
+def test_a_large_project_is_analysed_in_shares_also_by_one_process(tmp_path, monkeypatch):
+    """A cold analysis at -j1 of more module text than `SHARE_TEXT` runs in shares one after the
+    other: each pass holds the trees of its share only (peak memory); findings as one pass."""
+    write_corpus(tmp_path, 60)
+    alone = findings(tmp_path, jobs=1)
+    text = sum(path.stat().st_size for path in tmp_path.rglob("*.py"))
+    monkeypatch.setattr(engine, "SHARE_TEXT", text // 3)
+    plans: List[Tuple[int, int]] = []
+    original = engine.ProjectRun._share_plan
+    monkeypatch.setattr(engine.ProjectRun, "_share_plan", lambda run, project: plans.append(original(run, project)) or plans[-1])
+    assert findings(tmp_path, jobs=1) == alone
+    [(processes, count)] = plans
+    assert processes == 1 and count >= 2, plans

@@ -74,6 +74,9 @@ class FunctionInfo:
         """Its node: its top-level statement is parsed now if it was not yet (model.chunks)."""
         return _parsed(self)
 
+    def forget_parsed(self) -> None:
+        self.parsed = None
+
 
 @dataclass(eq=False, **SLOTS)
 class ClassInfo:
@@ -93,6 +96,11 @@ class ClassInfo:
     def parse(self) -> cst.ClassDef:
         """Its node: its statement is parsed now if it was not yet (model.chunks)."""
         return _parsed(self)
+
+    def forget_parsed(self) -> None:
+        self.parsed = None
+        for method in (self._methods or {}).values():
+            method.forget_parsed()
 
     @property
     def methods(self) -> Dict[str, FunctionInfo]:
@@ -197,6 +205,19 @@ class ModuleInfo:
         elif isinstance(owner, ClassInfo):
             owner.parsed = statement if isinstance(statement, cst.ClassDef) else _empty_class(owner.name)
             _index_class_body(self, owner)
+
+
+    def forget_parsed(self) -> None:
+        """Let go of the trees parsed when the analysis entered them: what enters them next parses
+        them again (`Project.forget_parsed`). What the index took from them stays, and so do the
+        trees parsed up front, which the index holds nodes of."""
+        for chunk in self.chunks:
+            if chunk.eager or chunk.tree is None:
+                continue
+            chunk.tree = chunk.calls = None
+            if chunk.owner is not None:
+                chunk.owner.forget_parsed()
+        self._tree = None
 
 
 def _parsed(info: Union[FunctionInfo, ClassInfo]) -> Any:
@@ -1048,6 +1069,13 @@ class Project:
         self.internal_errors = []
         self.reached = set()
         self._inferred = None
+
+    def forget_parsed(self) -> None:
+        """Free the trees the analysis parsed (after `forget_analysis`: nothing of it may hold a
+        node). A cold analysis of a large project runs in shares, one after the other (engine.
+        ProjectRun), so that one share's trees are not kept while the next runs."""
+        for module in self.modules.values():
+            module.forget_parsed()
 
     def ops(self, *kinds: OpKind) -> List[Operation]:
         wanted = set(kinds)
