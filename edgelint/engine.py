@@ -165,9 +165,9 @@ class ProjectRun:
         same = all(full == path for full, path in self._spelling.items())
         self.previous = memory if memory is None or same else memory.spelled(self._spelled)
         self.remember = remember  # leave a memory for the next analysis (`memory`)
-        # ... unless this one replayed roots from `memory` and ran no more than this many again
-        # (an edit to a leaf module): the memory it started from still answers for the rest
-        # (the result cache's choice; -1: always).
+        # ... unless it replayed roots from `memory` along the project's shape (an edit inside
+        # functions) and ran no more than this many again (an edit to a leaf module): the memory
+        # it started from still answers for the rest (the result cache's choice; -1: always).
         self.remember_after = remember_after
         self.stop = stop  # asked between files and roots: True ends the run with errors.Cancelled
         self.memory: Optional[Memory] = None  # what this one leaves
@@ -246,10 +246,8 @@ class ProjectRun:
 
         if not self._analysed(project, partial(analyse, project, kept)):
             return self.findings
-        # Replayed from the last analysis's memory (not from the processes that shared this one).
-        replayed = len(project.replayed) if shared is None else 0
         errors = self._check(project, previous, changed, list(self.modules))
-        if self.remember and (not replayed or len(project.runs) > self.remember_after):
+        if self.remember:  # always: the last memory's shape did not fit, nor would it next time
             self.memory = self._remember(project, index, errors, self._clues)
         return self.findings
 

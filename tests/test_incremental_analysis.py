@@ -182,20 +182,42 @@ def test_a_run_spelling_paths_otherwise_replays_the_same_analysis(tmp_path, run_
 
 def test_an_edit_to_a_leaf_module_leaves_the_memory_a_larger_one_rewrites_it(tmp_path, monkeypatch):
     """Writing the analysis's memory costs about what analysing a dozen roots does: after an edit
-    whose roots are few, the last memory stays (and still answers for every other module)."""
+    inside functions whose roots are few, the last memory stays (and still answers for every other
+    module)."""
     root = tmp_path / "worker"
     write_corpus(root, 14, seed=6)
     _lint(root, use_cache=True)
     [memory] = (root / CACHE_DIR).glob(f"*{ANALYSIS_SUFFIX}")
     written = memory.read_bytes()
     for seed in (1, 2):  # two edits: the second run analyses both modules again
-        _add_a_bug(root, random.Random(seed))
+        _change_a_key(root, random.Random(seed))
         assert _lint(root, use_cache=True) == _lint(root, use_cache=False)
         assert memory.read_bytes() == written
     monkeypatch.setattr(linting, "REWRITE_MEMORY_AFTER_ROOTS", 0)
-    _add_a_bug(root, random.Random(3))
+    _change_a_key(root, random.Random(3))
     assert _lint(root, use_cache=True) == _lint(root, use_cache=False)
     assert memory.read_bytes() != written
+
+
+def test_after_an_edit_that_changes_the_shape_the_next_edit_takes_the_shortcut(tmp_path, monkeypatch):
+    """A function added to a leaf module changes the project's shape: that run indexes the
+    project, and leaves its memory (the last one's shape would not fit the next run either), so
+    that the next edit inside a function builds only the modules its roots read."""
+    root = tmp_path / "worker"
+    write_corpus(root, 30, seed=7)
+    _lint(root, use_cache=True)
+    [memory] = (root / CACHE_DIR).glob(f"*{ANALYSIS_SUFFIX}")
+    written = memory.read_bytes()
+    leaf = _modules(root)[-1]
+    leaf.write_text(leaf.read_text(encoding="utf-8") + "\n\ndef added(x):\n    return x + 1\n", encoding="utf-8")
+    assert _lint(root, use_cache=True) == _lint(root, use_cache=False)
+    assert memory.read_bytes() != written
+    leaf.write_text(leaf.read_text(encoding="utf-8").replace("return x + 1", "return x + 2"), encoding="utf-8")
+    built = _counting_builds(monkeypatch)
+    edited = _lint(root, use_cache=True)
+    assert str(leaf) in built and len(set(built)) <= 3, built  # the leaf and what its roots import
+    monkeypatch.undo()
+    assert edited == _lint(root, use_cache=False)
 
 
 def _counting_builds(monkeypatch) -> List[str]:

@@ -518,21 +518,30 @@ def guarded_by_module_cache(function: cst.FunctionDef, target: cst.CSTNode) -> b
     """Whether `target` runs only under a condition on a per-isolate cache: a module global the
     function rebinds (`global _flags` ... `if _flags is None or now - _flags_at > 60:`) or a
     module-level dict it fills (`if key not in _CACHE: _CACHE[key] = ...`)."""
-    declared, local = _memo(function, "globals", lambda: _globals_and_locals(function))
+    declared, local, caches = _memo(function, "caches", lambda: _cache_names(function))
+    if not caches:
+        return False  # no name of the function can be a per-isolate cache: no path to look along
     for node in _path_in_function(function, target):
         if not isinstance(node, cst.If) or contains(node.test, target):
             continue
-        filled = {last_name(element.target.value) for element in walk(node.body)
-                  if isinstance(element, cst.AssignTarget) and isinstance(element.target, cst.Subscript)}
-        if _mentions(node.test, declared | (filled - local - {None})):
+        if _mentions(node.test, declared | (_filled(node.body) - local)):
             return True
     return False
 
 
-def _globals_and_locals(function: cst.FunctionDef) -> Tuple[Set[str], Set[str]]:
-    """The names `function` declares `global`, and the other names it assigns."""
+def _cache_names(function: cst.FunctionDef) -> Tuple[Set[str], Set[str], Set[str]]:
+    """The names `function` declares `global`, the other names it assigns, and the names a
+    per-isolate cache of it may go by (those globals, and the non-local names it fills)."""
     declared = {name.name.value for node in walk(function) if type(node) is cst.Global for name in node.names}
-    return declared, _names_bound(function, lambda value, names: True) - declared
+    local = _names_bound(function, lambda value, names: True) - declared
+    return declared, local, declared | (_filled(function) - local)
+
+
+def _filled(node: cst.CSTNode) -> Set[str]:
+    """Names assigned by subscript under `node` (`_CACHE[key] = ...` fills `_CACHE`)."""
+    return {name for element in walk(node)
+            if isinstance(element, cst.AssignTarget) and isinstance(element.target, cst.Subscript)
+            for name in (last_name(element.target.value),) if name is not None}
 
 
 def _is_fetched(value: cst.BaseExpression) -> bool:
