@@ -410,6 +410,8 @@ class ProjectRun:
                         memories.extend(future.result())
             else:
                 memories = self._shares(project, 0, processes, count)
+        except Cancelled:
+            raise
         except Exception:  # noqa: BLE001 - a worker died or failed: analyse in one pass
             memories = [None]
         finally:

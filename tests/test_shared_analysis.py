@@ -153,3 +153,21 @@ def test_a_large_project_is_analysed_in_shares_also_by_one_process(tmp_path, mon
     assert findings(tmp_path, jobs=1) == alone
     [(processes, count)] = plans
     assert processes == 1 and count >= 2, plans
+
+
+def test_a_stop_during_shares_ends_the_run_there(shares_in_turn, tmp_path, monkeypatch):
+    """A language server's first analysis of a large project runs in shares; a newer edit that
+    stops it ends the run (errors.Cancelled) rather than a one-pass analysis after the shares."""
+    from edgelint.errors import Cancelled
+    from edgelint.lsp.workspace import Workspace
+
+    write_corpus(tmp_path, 30)
+    last_passes: List[int] = []
+    check = engine.ProjectRun._analyse_and_check
+    monkeypatch.setattr(engine.ProjectRun, "_analyse_and_check",
+                        lambda run, project, shared: last_passes.append(1) or check(run, project, shared))
+    asked: List[int] = []
+    entry = str(next(tmp_path.rglob("mod_0001.py")))
+    with pytest.raises(Cancelled):
+        Workspace([str(tmp_path)]).lint([entry], {}, stop=lambda: asked.append(1) or len(shares_in_turn) > 2)
+    assert len(shares_in_turn) == 3 and last_passes == []
