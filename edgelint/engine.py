@@ -246,8 +246,13 @@ class ProjectRun:
 
         if not self._analysed(project, partial(analyse, project, kept)):
             return self.findings
+        # Replayed from the last analysis's memory (not from the processes that shared this one).
+        replayed = len(project.replayed) if shared is None else 0
         errors = self._check(project, previous, changed, list(self.modules))
-        if self.remember:  # always: the last memory's shape did not fit, nor would it next time
+        # A run that may take the shortcut next time leaves its memory whatever it ran again: the
+        # last memory's shape did not fit this run, nor would it fit the next.
+        shortcut = self.use_filter and not self.keep_project
+        if self.remember and (shortcut or not replayed or len(project.runs) > self.remember_after):
             self.memory = self._remember(project, index, errors, self._clues)
         return self.findings
 
@@ -399,6 +404,7 @@ class ProjectRun:
         processes, count = self._share_plan(project)
         if count <= 1:
             return None
+        known = len(self.findings)  # what the parse found (syntax errors): the last pass reports them
         global _FORKED_RUN
         _FORKED_RUN = (self, project, processes, count)
         try:
@@ -420,6 +426,7 @@ class ProjectRun:
         project.runtime_globals = {}
         self.items.clear()
         if any(memory is None or not memory.replayable for memory in memories):
+            del self.findings[known:]  # a rule's failure in a share: the one pass reports it again
             return None
         return _merged(memories).spelled(self._spelled)
 
@@ -438,8 +445,8 @@ class ProjectRun:
 
         processes = self.helpers + 1 if "fork" in multiprocessing.get_all_start_methods() else 1
         processes = max(1, min(processes, most))
-        turns = -(-text // (SHARE_TEXT * processes))  # shares per process, as many for each
-        return processes, max(processes, min(most, turns * processes))
+        turns = -(-text // (SHARE_TEXT * processes))  # shares per process
+        return processes, max(processes, min(most, turns * processes) // processes * processes)  # as many for each
 
     def _shares(self, project: Project, process: int, processes: int, count: int) -> List[Optional[Memory]]:
         """This process's shares (`process`, `process + processes`, ...), one after the other."""
@@ -451,6 +458,8 @@ class ProjectRun:
                 project.runtime_globals = {}
                 self.items.clear()
             memories.append(call_with_deep_stack(partial(self._share, project, index, count)))
+            if memories[-1] is None:
+                break  # the one pass follows: the other shares would be thrown away
         return memories
 
     def _share(self, project: Project, index: int, count: int) -> Optional[Memory]:
@@ -460,9 +469,10 @@ class ProjectRun:
 
         # A class's own findings (EDG303) are the first share's.
         project.kept_classes = {cls.key for cls in project.durable_object_classes()} if index else set()
+        known = len(self.findings)
         analyse(project, share=(index, count))
         self._place(project)
-        if self.findings:
+        if len(self.findings) > known:  # a rule failed
             return None
         errors = self._chunk_errors(None, frozenset(), list(self.modules))
         return self._remember(project, _index_of(project), errors, {}, shaped=False)

@@ -14,13 +14,15 @@ from edgelint import engine
 from edgelint.config import Resolver
 from edgelint.discovery import discover
 from edgelint.rules import KNOWN_CODES, RULE_OPTIONS
-from tests.helpers import FIXTURES
+from tests.helpers import FIXTURES, write_project
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from corpus import write_corpus, write_monolith  # noqa: E402 - the bench's generator of Workers projects
 
-pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
+# Shares run on several processes only where they can be forked; one process takes them in turn anywhere.
+needs_fork = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
                                 reason="shares are analysed in forked workers")
+JOBS_1_AND_2 = [1, pytest.param(2, marks=needs_fork)]
 
 PROJECTS = sorted([FIXTURES / "demo-worker"] + [path for parent in ("projects", "examples")
                                                 for path in (FIXTURES / parent).iterdir() if path.is_dir()])
@@ -50,6 +52,7 @@ def shared_runs(monkeypatch):
     return shared
 
 
+@needs_fork
 @pytest.mark.parametrize("jobs", [2, 3])
 def test_shared_analysis_reports_what_one_process_reports_on_every_fixture(shared_runs, jobs):
     shared = []
@@ -63,6 +66,7 @@ def test_shared_analysis_reports_what_one_process_reports_on_every_fixture(share
     assert len(shared) == len(PROJECTS) and sum(shared) > 0.8 * len(PROJECTS), shared
 
 
+@needs_fork
 def test_shared_analysis_of_a_generated_corpus(shared_runs, tmp_path, monkeypatch):
     write_corpus(tmp_path, 60)
     alone = findings(tmp_path, jobs=1)
@@ -82,6 +86,7 @@ def test_shared_analysis_of_a_generated_corpus(shared_runs, tmp_path, monkeypatc
     assert replayed > 100 and run_again < replayed / 20, (run_again, replayed)  # replayed, not analysed twice
 
 
+@needs_fork
 def test_a_project_of_few_entry_points_is_analysed_in_one_process(shared_runs, tmp_path, monkeypatch):
     """One `fetch` that reaches every route is one root: a share would leave the work in one
     process while the others add theirs (bench/corpus.py's single-module Worker)."""
@@ -103,8 +108,9 @@ def shares_in_turn(shared_runs, monkeypatch):
 
     def counted(run, project, index, count):
         if taken and taken[-1][1] == count:  # a share after another in this process
-            assert not any(chunk.tree is not None for module in project.modules.values()
-                           for chunk in module.chunks if not chunk.eager), "trees kept from the last share"
+            assert not any(chunk.tree is not None for module in project.modules.values()  # constants stay
+                           for chunk in module.chunks if not chunk.eager and chunk.owner is not None), \
+                "trees kept from the last share"
         taken.append((index, count))
         return original(run, project, index, count)
 
@@ -112,7 +118,7 @@ def shares_in_turn(shared_runs, monkeypatch):
     return taken
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("jobs", JOBS_1_AND_2)
 def test_shares_taken_in_turn_report_what_one_pass_reports_on_every_fixture(shared_runs, monkeypatch, jobs):
     alone = {project: findings(project, jobs=1) for project in PROJECTS}
     monkeypatch.setattr(engine, "SHARE_TEXT", 1)
@@ -128,7 +134,7 @@ def test_shares_taken_in_turn_report_what_one_pass_reports_on_every_fixture(shar
     assert max(taken) > jobs  # more shares than processes: some process took several in turn
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("jobs", JOBS_1_AND_2)
 def test_shares_taken_in_turn_let_go_of_the_trees_of_the_last(shares_in_turn, shared_runs, tmp_path, jobs):
     write_corpus(tmp_path, 40)
     shared_runs.clear()
@@ -171,3 +177,45 @@ def test_a_stop_during_shares_ends_the_run_there(shares_in_turn, tmp_path, monke
     with pytest.raises(Cancelled):
         Workspace([str(tmp_path)]).lint([entry], {}, stop=lambda: asked.append(1) or len(shares_in_turn) > 2)
     assert len(shares_in_turn) == 3 and last_passes == []
+
+
+# Four entry classes that share a helper module: an options dict held in a module constant (reported
+# by EDG106 where it is written, in a module no share re-parses), and a file no parser accepts.
+SHARED_HELPER_PROJECT = {
+    "wrangler.toml": 'name = "w"\nmain = "src/entry.py"\n\n[[kv_namespaces]]\nbinding = "KV"\nid = "a"\n',
+    "src/consts.py": 'OPTS = {"expiration_ttl": 120}\nBAD = {"expirationTtl": 5}\n\n\n'
+                     'async def save(kv, key):\n    await kv.put(key, "v", OPTS)\n    await kv.put(key + ":b", "v", BAD)\n',
+    "src/broken.py": "async def broken(env:\n    await env.KV.get('x')\n",
+    "src/entry.py": "from workers import WorkerEntrypoint\n" + "".join(f"from h{n} import H{n}\n" for n in range(1, 5)) +
+                    "\n\nclass Default(WorkerEntrypoint):\n    async def fetch(self, request):\n"
+                    "        return await H1().fetch(request)\n",
+    **{f"src/h{n}.py": "from workers import WorkerEntrypoint\nfrom consts import save\n\n\n"
+                       f"class H{n}(WorkerEntrypoint):\n    async def fetch(self, request):\n"
+                       "        user = request.headers.get('x-user')\n"
+                       f"        await save(self.env.KV, f'k{n}:{{user}}')\n        return 'ok'\n" for n in range(1, 5)},
+}
+
+
+@pytest.mark.parametrize("jobs", JOBS_1_AND_2)
+def test_shares_in_turn_keep_constants_and_the_parse_s_syntax_errors(shared_runs, tmp_path, monkeypatch, jobs):
+    """A constant's value stays where the index put it when a share's trees go (a finding on it keeps
+    its place), and a syntax error found by the parse, before the shares, fails none of them."""
+    write_project(tmp_path, SHARED_HELPER_PROJECT)
+    alone = findings(tmp_path, jobs=1)
+    assert shared_runs == [False] and {finding[3] for finding in alone} == {"EDG106", "EDG999"}
+    monkeypatch.setattr(engine, "SHARE_TEXT", 1)
+    shared_runs.clear()
+    assert findings(tmp_path, jobs=jobs) == alone
+    assert shared_runs == [True]
+
+
+def test_a_rule_that_fails_in_a_share_is_reported_once(shares_in_turn, shared_runs, tmp_path, monkeypatch):
+    """The first share whose rule fails ends the shares (the one pass that follows reports it)."""
+    from edgelint.rules import ALL_RULES
+
+    write_project(tmp_path, SHARED_HELPER_PROJECT)
+    rule = next(rule for rule in ALL_RULES if rule.code == "EDG106")
+    monkeypatch.setattr(rule, "check", lambda self, project, options: iter([1 / 0]))
+    found = findings(tmp_path, jobs=1)
+    assert shared_runs == [False] and len(shares_in_turn) == 1
+    assert [finding[3] for finding in found].count("EDG998") == 1

@@ -208,15 +208,15 @@ class ModuleInfo:
 
 
     def forget_parsed(self) -> None:
-        """Let go of the trees parsed when the analysis entered them: what enters them next parses
-        them again (`Project.forget_parsed`). What the index took from them stays, and so do the
-        trees parsed up front, which the index holds nodes of."""
+        """Let go of the trees of the functions and classes parsed when the analysis entered them:
+        what enters them next parses them again (`Project.forget_parsed`). Trees parsed up front
+        stay (the index holds nodes of them), and so do constants (`constants` holds their value,
+        which a finding may report: small)."""
         for chunk in self.chunks:
-            if chunk.eager or chunk.tree is None:
+            if chunk.eager or chunk.tree is None or chunk.owner is None:
                 continue
             chunk.tree = chunk.calls = None
-            if chunk.owner is not None:
-                chunk.owner.forget_parsed()
+            chunk.owner.forget_parsed()
         self._tree = None
 
 

@@ -534,12 +534,13 @@ def _cache_names(function: cst.FunctionDef) -> Tuple[Set[str], Set[str], Set[str
     per-isolate cache of it may go by (those globals, and the non-local names it fills)."""
     declared = {name.name.value for node in walk(function) if type(node) is cst.Global for name in node.names}
     local = _names_bound(function, lambda value, names: True) - declared
-    return declared, local, declared | (_filled(function) - local)
+    return declared, local, declared | (_filled(function, into_scopes=True) - local)
 
 
-def _filled(node: cst.CSTNode) -> Set[str]:
-    """Names assigned by subscript under `node` (`_CACHE[key] = ...` fills `_CACHE`)."""
-    return {name for element in walk(node)
+def _filled(node: cst.CSTNode, into_scopes: bool = False) -> Set[str]:
+    """Names assigned by subscript under `node` (`_CACHE[key] = ...` fills `_CACHE`); in nested
+    functions too, `into_scopes` (a path may pass through a local function)."""
+    return {name for element in walk(node, into_scopes)
             if isinstance(element, cst.AssignTarget) and isinstance(element.target, cst.Subscript)
             for name in (last_name(element.target.value),) if name is not None}
 

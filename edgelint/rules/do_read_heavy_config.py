@@ -138,6 +138,19 @@ class DoReadHeavyConfig(Rule):
                     settings = await env.CONFIG.getByName("global").get_settings()
                     await env.FLAGS.put("settings", settings)
         """, files={"src/config_store.py": CONFIG_STORE}),
+        Example("""
+            _SETTINGS = {}
+
+            async def tenant_settings(env, tenant):
+                def load(key):  # cached per isolate, in a local function called back by map()
+                    if key not in _SETTINGS:
+                        _SETTINGS[key] = env.CONFIG.getByName("global").get_settings()
+                    return _SETTINGS[key]
+                return list(map(load, [tenant]))
+
+            async def on_fetch(request, env):
+                return await tenant_settings(env, request.headers.get("x-tenant"))
+        """, files={"src/config_store.py": CONFIG_STORE}),
     )
 
     def check(self, project: Project, options: Mapping[str, Any]) -> Iterable[Report]:
