@@ -57,6 +57,7 @@ from edgelint.model.project import (
     module_interface,
 )
 from edgelint.parallel import COMPUTE, SharedWork, process_pool, worker_count
+from edgelint.parse_ahead import parsing_ahead
 from edgelint.paths import absolute
 from edgelint.positions import PositionIndex, Span
 from edgelint.projects import (  # noqa: F401 - re-exported: the engine's API for the CLI and tests
@@ -196,7 +197,18 @@ class ProjectRun:
             with self._outline_helpers([path for path in pending if self._known_outline(path) is COMPUTE]):
                 project = call_with_deep_stack(partial(self._index, pending))
             shared = self._analysed_in_shares(project)
-            return call_with_deep_stack(partial(self._analyse_and_check, project, shared))
+            with parsing_ahead(self._ahead_texts(project, shared)):
+                return call_with_deep_stack(partial(self._analyse_and_check, project, shared))
+
+    def _ahead_texts(self, project: Project, shared: Optional[Memory]) -> List[str]:
+        """What a process may parse ahead of a cold analysis in one pass (edgelint.parse_ahead):
+        the relevant functions and classes not parsed yet, in source order; none when no other
+        process may run, or when there is too little to pay for one."""
+        if shared is not None or self.previous is not None or self.helpers < 1:
+            return []
+        texts = [chunk.text for module in project.modules.values() for chunk in module.chunks
+                 if chunk.tree is None and not chunk.failed and chunk.owner is not None and chunk.relevant]
+        return texts if sum(map(len, texts)) >= MIN_AHEAD_TEXT else []
 
     def _index(self, pending: List[str]) -> Project:
         """Parse what the analysis needs up front (and the files it imports), and index it."""
@@ -718,6 +730,8 @@ class ProjectRun:
 # Below this much module text (about 4,000 lines) a cold analysis is over before workers have started.
 MIN_SHARED_TEXT = 150_000
 MIN_SHARED_ENTRIES = 8  # entry points per share of a cold analysis (0: share whatever the count)
+# Function text below which parsing ahead (edgelint.parse_ahead) costs more than it saves (~1,200 lines).
+MIN_AHEAD_TEXT = 50_000
 # Module text per share of a cold analysis: a pass over this much peaks at about 175 MB.
 SHARE_TEXT = 8_000_000
 _FORKED_RUN: Optional[Tuple[ProjectRun, Project, int, int]] = None  # what forked workers analyse shares of

@@ -7,7 +7,9 @@ workers when there are several; inside one project, workers compute the files' o
 `ast`: where the top-level statements lie, plain data that is cheap to send) while the parent
 parses with libcst what the analysis needs up front; that pool stops before the analysis. A large
 cold analysis is then shared by workers forked after the parse (`engine.ProjectRun`), which send
-back plain data too: what their slice of the entry points learnt, as the cache keeps it.
+back plain data too: what their slice of the entry points learnt, as the cache keeps it. A cold
+analysis that stays in one process has a forked process parse ahead of it (edgelint.parse_ahead):
+there the pickling is the other process's, and only the unpickling is on the analysis's path.
 """
 from __future__ import annotations
 

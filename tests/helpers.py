@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, Iterable, Set, Tuple
+from typing import Dict, Iterable, List, Set, Tuple
 
 from edgelint.config import Resolver
 from edgelint.discovery import discover
@@ -15,6 +15,20 @@ from edgelint.rules.base import EXPECT_MARKER
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 Marker = Tuple[str, int, str]  # (relative path, line, code)
+
+
+# Every fixture project: the demo Worker, the projects and the examples.
+FIXTURE_PROJECTS = sorted([FIXTURES / "demo-worker"] + [path for parent in ("projects", "examples")
+                                                        for path in (FIXTURES / parent).iterdir() if path.is_dir()])
+
+
+def findings_at(root: Path, jobs: int) -> List[Tuple]:
+    """The findings of a cold run over `root` on `jobs` processes, as comparable tuples (positions,
+    messages, related places and fixes)."""
+    resolver = Resolver(KNOWN_CODES, RULE_OPTIONS)
+    files = discover([str(root)], resolver, [])
+    result = lint_files(files, resolver, root, jobs=jobs)
+    return [(f.path, f.line, f.column, f.code, f.message, f.related, f.fix) for f in result.findings]
 
 
 def write_project(root: Path, files: Dict[str, str]) -> None:

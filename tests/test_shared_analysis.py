@@ -11,10 +11,7 @@ from typing import List, Tuple
 import pytest
 
 from edgelint import engine
-from edgelint.config import Resolver
-from edgelint.discovery import discover
-from edgelint.rules import KNOWN_CODES, RULE_OPTIONS
-from tests.helpers import FIXTURES, write_project
+from tests.helpers import FIXTURE_PROJECTS, findings_at, write_project
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from corpus import write_corpus, write_monolith  # noqa: E402 - the bench's generator of Workers projects
@@ -23,16 +20,6 @@ from corpus import write_corpus, write_monolith  # noqa: E402 - the bench's gene
 needs_fork = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
                                 reason="shares are analysed in forked workers")
 JOBS_1_AND_2 = [1, pytest.param(2, marks=needs_fork)]
-
-PROJECTS = sorted([FIXTURES / "demo-worker"] + [path for parent in ("projects", "examples")
-                                                for path in (FIXTURES / parent).iterdir() if path.is_dir()])
-
-
-def findings(root: Path, jobs: int) -> List[Tuple]:
-    resolver = Resolver(KNOWN_CODES, RULE_OPTIONS)
-    files = discover([str(root)], resolver, [])
-    result = engine.lint_files(files, resolver, root, jobs=jobs)
-    return [(f.path, f.line, f.column, f.code, f.message, f.related, f.fix) for f in result.findings]
 
 
 @pytest.fixture
@@ -56,20 +43,20 @@ def shared_runs(monkeypatch):
 @pytest.mark.parametrize("jobs", [2, 3])
 def test_shared_analysis_reports_what_one_process_reports_on_every_fixture(shared_runs, jobs):
     shared = []
-    for project in PROJECTS:
-        alone = findings(project, jobs=1)
+    for project in FIXTURE_PROJECTS:
+        alone = findings_at(project, jobs=1)
         shared_runs.clear()
-        assert findings(project, jobs=jobs) == alone, project.name
+        assert findings_at(project, jobs=jobs) == alone, project.name
         shared.extend(shared_runs)
     # Shared, then replayed: all but the projects that set module globals at runtime (their roots
     # depend on each other: analysed in one process).
-    assert len(shared) == len(PROJECTS) and sum(shared) > 0.8 * len(PROJECTS), shared
+    assert len(shared) == len(FIXTURE_PROJECTS) and sum(shared) > 0.8 * len(FIXTURE_PROJECTS), shared
 
 
 @needs_fork
 def test_shared_analysis_of_a_generated_corpus(shared_runs, tmp_path, monkeypatch):
     write_corpus(tmp_path, 60)
-    alone = findings(tmp_path, jobs=1)
+    alone = findings_at(tmp_path, jobs=1)
     shared_runs.clear()
     last_passes: List[Tuple[int, int]] = []  # (roots run again, roots replayed) by the pass after the shares
     check = engine.ProjectRun._analyse_and_check
@@ -80,7 +67,7 @@ def test_shared_analysis_of_a_generated_corpus(shared_runs, tmp_path, monkeypatc
         return found
 
     monkeypatch.setattr(engine.ProjectRun, "_analyse_and_check", counted)
-    assert findings(tmp_path, jobs=2) == alone and len(alone) > 20
+    assert findings_at(tmp_path, jobs=2) == alone and len(alone) > 20
     assert shared_runs == [True]
     [(run_again, replayed)] = last_passes
     assert replayed > 100 and run_again < replayed / 20, (run_again, replayed)  # replayed, not analysed twice
@@ -92,9 +79,9 @@ def test_a_project_of_few_entry_points_is_analysed_in_one_process(shared_runs, t
     process while the others add theirs (bench/corpus.py's single-module Worker)."""
     monkeypatch.setattr(engine, "MIN_SHARED_ENTRIES", 8)
     write_monolith(tmp_path, routes=20)
-    alone = findings(tmp_path, jobs=1)
+    alone = findings_at(tmp_path, jobs=1)
     shared_runs.clear()
-    assert findings(tmp_path, jobs=2) == alone and alone
+    assert findings_at(tmp_path, jobs=2) == alone and alone
     assert shared_runs == [False]
 
 
@@ -120,17 +107,17 @@ def shares_in_turn(shared_runs, monkeypatch):
 
 @pytest.mark.parametrize("jobs", JOBS_1_AND_2)
 def test_shares_taken_in_turn_report_what_one_pass_reports_on_every_fixture(shared_runs, monkeypatch, jobs):
-    alone = {project: findings(project, jobs=1) for project in PROJECTS}
+    alone = {project: findings_at(project, jobs=1) for project in FIXTURE_PROJECTS}
     monkeypatch.setattr(engine, "SHARE_TEXT", 1)
     taken: List[int] = []
     original = engine.ProjectRun._share
     monkeypatch.setattr(engine.ProjectRun, "_share",
                         lambda run, project, index, count: taken.append(count) or original(run, project, index, count))
     shared_runs.clear()
-    for project in PROJECTS:
-        assert findings(project, jobs=jobs) == alone[project], project.name
+    for project in FIXTURE_PROJECTS:
+        assert findings_at(project, jobs=jobs) == alone[project], project.name
     # A project of one entry point is one share (at -j1: analysed in one pass); the others shared.
-    assert sum(shared_runs) > len(PROJECTS) / 4, shared_runs
+    assert sum(shared_runs) > len(FIXTURE_PROJECTS) / 4, shared_runs
     assert max(taken) > jobs  # more shares than processes: some process took several in turn
 
 
@@ -139,7 +126,7 @@ def test_shares_taken_in_turn_let_go_of_the_trees_of_the_last(shares_in_turn, sh
     write_corpus(tmp_path, 40)
     shared_runs.clear()
     taken_before = len(shares_in_turn)
-    assert findings(tmp_path, jobs=jobs)
+    assert findings_at(tmp_path, jobs=jobs)
     assert shared_runs == [True]
     counts = {count for _, count in shares_in_turn[taken_before:]}
     assert len(counts) == 1 and counts.pop() > 20  # one share per entry point
@@ -150,13 +137,13 @@ def test_a_large_project_is_analysed_in_shares_also_by_one_process(tmp_path, mon
     """A cold analysis at -j1 of more module text than `SHARE_TEXT` runs in shares one after the
     other: each pass holds the trees of its share only (peak memory); findings as one pass."""
     write_corpus(tmp_path, 60)
-    alone = findings(tmp_path, jobs=1)
+    alone = findings_at(tmp_path, jobs=1)
     text = sum(path.stat().st_size for path in tmp_path.rglob("*.py"))
     monkeypatch.setattr(engine, "SHARE_TEXT", text // 3)
     plans: List[Tuple[int, int]] = []
     original = engine.ProjectRun._share_plan
     monkeypatch.setattr(engine.ProjectRun, "_share_plan", lambda run, project: plans.append(original(run, project)) or plans[-1])
-    assert findings(tmp_path, jobs=1) == alone
+    assert findings_at(tmp_path, jobs=1) == alone
     [(processes, count)] = plans
     assert processes == 1 and count >= 2, plans
 
@@ -201,11 +188,11 @@ def test_shares_in_turn_keep_constants_and_the_parse_s_syntax_errors(shared_runs
     """A constant's value stays where the index put it when a share's trees go (a finding on it keeps
     its place), and a syntax error found by the parse, before the shares, fails none of them."""
     write_project(tmp_path, SHARED_HELPER_PROJECT)
-    alone = findings(tmp_path, jobs=1)
+    alone = findings_at(tmp_path, jobs=1)
     assert shared_runs == [False] and {finding[3] for finding in alone} == {"EDG106", "EDG999"}
     monkeypatch.setattr(engine, "SHARE_TEXT", 1)
     shared_runs.clear()
-    assert findings(tmp_path, jobs=jobs) == alone
+    assert findings_at(tmp_path, jobs=jobs) == alone
     assert shared_runs == [True]
 
 
@@ -216,6 +203,6 @@ def test_a_rule_that_fails_in_a_share_is_reported_once(shares_in_turn, shared_ru
     write_project(tmp_path, SHARED_HELPER_PROJECT)
     rule = next(rule for rule in ALL_RULES if rule.code == "EDG106")
     monkeypatch.setattr(rule, "check", lambda self, project, options: iter([1 / 0]))
-    found = findings(tmp_path, jobs=1)
+    found = findings_at(tmp_path, jobs=1)
     assert shared_runs == [False] and len(shares_in_turn) == 1
     assert [finding[3] for finding in found].count("EDG998") == 1

@@ -112,9 +112,64 @@ def _leaf_factory(cls: type, general: Callable[..., cst.CSTNode]) -> Callable[..
     return make
 
 
-def is_shared(node: cst.CSTNode) -> bool:
+def is_shared(node: Any) -> bool:
     """Whether `node` may stand in several places of several trees (so it has no one position)."""
     return id(node) in _shared_ids
+
+
+# A shared node as another process can name it: its class and fields, shared fields by their own
+# key (edgelint.parse_ahead sends trees with shared nodes as keys). Shared nodes live as long as
+# the process, so their ids name them here.
+SharedKey = Tuple[Any, ...]
+_keys: Dict[int, SharedKey] = {}
+_by_key: Dict[SharedKey, cst.CSTNode] = {}
+
+
+def shared_key(node: cst.CSTNode) -> SharedKey:
+    """The key of a shared node (`is_shared`): the same in every process for nodes of the same text."""
+    key = _keys.get(id(node))
+    if key is None:
+        key = _keys[id(node)] = (type(node).__name__, tuple(
+            (name, _value_key(getattr(node, name))) for name in _init_fields(type(node))))
+    return key
+
+
+def _value_key(value: Any) -> Any:
+    if type(value) is tuple:
+        return ("tuple", tuple(shared_key(item) for item in value))
+    if type(value) in _TEXT_TYPES:
+        return ("text", value)
+    return ("node", shared_key(value))  # a shared node's fields are text, flags and shared nodes
+
+
+def shared_node(key: SharedKey) -> cst.CSTNode:
+    """The node of this process for a `shared_key` of another's: shared here too."""
+    node = _by_key.get(key)
+    if node is None:
+        name, fields = key
+        node = _factory_named(name)(**{field: _value_of(value) for field, value in fields})
+        if is_shared(node):  # else the table was full: a node of its own at each place
+            _by_key[key] = node
+    return node
+
+
+@lru_cache(maxsize=None)
+def _factory_named(name: str) -> Callable[..., cst.CSTNode]:
+    return next(factory for factory_name, _, factory in _factories() if factory_name == name)
+
+
+def _value_of(value_key: Any) -> Any:
+    kind, value = value_key
+    if kind == "tuple":
+        return tuple(shared_node(item) for item in value)
+    return value if kind == "text" else shared_node(value)
+
+
+@lru_cache(maxsize=None)
+def _init_fields(cls: type) -> Tuple[str, ...]:
+    import dataclasses
+
+    return tuple(field.name for field in dataclasses.fields(cls) if field.init)
 
 
 @lru_cache(maxsize=None)
@@ -136,10 +191,27 @@ _special = {"SimpleWhitespace": _value_factory, "Newline": _value_factory,
             **{name: _leaf_factory for name in LEAF_CLASSES}}
 
 
+# Where trees parsed by another process are taken from (edgelint.parse_ahead), while one parses ahead.
+Elsewhere = Callable[[str], Optional[Tuple[cst.Module, List[cst.Call]]]]
+_elsewhere: Optional[Elsewhere] = None
+
+
+def parse_elsewhere(provider: Optional[Elsewhere]) -> None:
+    """Take the trees `provider(text)` has (None: it has not) before parsing; None: parse here."""
+    global _elsewhere
+    _elsewhere = provider
+
+
 def parse_module(text: str, calls: Optional[List[cst.Call]] = None) -> cst.Module:
     """`libcst.parse_module(text)`, with leaf nodes shared between trees. `calls`, when given, gets
     every call node of the tree in the order the parser built them: an identity for a call across
     runs over the same text (edgelint.candidates), known without walking the tree."""
+    if _elsewhere is not None:
+        found = _elsewhere(text)
+        if found is not None:
+            if calls is not None:
+                calls.extend(found[1])
+            return found[0]
     factories = _factories()
     for name, _, factory in factories:
         setattr(cst, name, factory)

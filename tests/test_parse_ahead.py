@@ -1,0 +1,92 @@
+"""A process that parses ahead of a cold one-pass analysis (edgelint.parse_ahead) changes nothing
+but the time: on every fixture project, the labeled examples and a generated single-module Worker,
+with the size threshold lowered so that every project is parsed ahead, the findings (positions,
+fixes and related places included) are those of a run without it; the trees taken from the other
+process share their leaf nodes as parsed ones do; and a process that dies early is parsed around."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import List
+
+import pytest
+
+from edgelint import engine, parse_ahead
+from edgelint.model import parsing
+from tests.helpers import FIXTURE_PROJECTS, findings_at
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from corpus import write_monolith  # noqa: E402 - the bench's generator of Workers projects
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the other process is forked")
+
+
+@pytest.fixture
+def taken(monkeypatch) -> List[int]:
+    """Every project is parsed ahead (at -j2); the trees each run took from the other process."""
+    monkeypatch.setattr(engine, "MIN_AHEAD_TEXT", 0)
+    monkeypatch.setattr(engine, "MIN_SHARED_TEXT", 10 ** 9)  # one pass: shares would parse in workers
+    counts: List[int] = []
+    original = parse_ahead.ParsedAhead.close
+
+    def close(ahead):
+        counts.append(ahead.taken)
+        original(ahead)
+
+    monkeypatch.setattr(parse_ahead.ParsedAhead, "close", close)
+    return counts
+
+
+def test_parsing_ahead_reports_what_parsing_here_reports_on_every_fixture(taken):
+    trees = 0
+    for project in FIXTURE_PROJECTS:
+        alone = findings_at(project, jobs=1)
+        assert not taken  # -j1: no other process
+        assert findings_at(project, jobs=2) == alone, project.name
+        trees += sum(taken)
+        taken.clear()
+    assert trees > 0  # (about 40 here: the other process's head start decides how many)
+
+
+def test_a_single_module_worker_takes_trees_parsed_ahead(taken, tmp_path, monkeypatch):
+    write_monolith(tmp_path, routes=60)
+    alone = findings_at(tmp_path, jobs=1)
+    leaves: List[bool] = []
+    take = parse_ahead.ParsedAhead.take
+
+    def checked(ahead, text):
+        found = take(ahead, text)
+        if found is not None:  # its names are the shared ones, as if parsed here
+            tree, calls = found
+            leaves.extend(parsing.is_shared(call.func.attr if hasattr(call.func, "attr") else call.func)
+                          for call in calls)
+        return found
+
+    monkeypatch.setattr(parse_ahead.ParsedAhead, "take", checked)
+    assert findings_at(tmp_path, jobs=2) == alone and len(alone) > 20
+    [count] = taken
+    assert count > 0 and leaves and all(leaves)
+
+
+def test_a_process_that_dies_before_sending_anything_is_parsed_around(taken, tmp_path, monkeypatch):
+    write_monolith(tmp_path, routes=20)
+    alone = findings_at(tmp_path, jobs=1)
+    monkeypatch.setattr(parse_ahead, "_parse_and_send", lambda texts, fd: os._exit(1))
+    assert findings_at(tmp_path, jobs=2) == alone
+    assert taken == [0]
+
+
+def test_a_tree_that_does_not_arrive_whole_is_parsed_here(taken, tmp_path, monkeypatch):
+    """A frame cut short (the other process killed while writing it) is never read as a tree."""
+    write_monolith(tmp_path, routes=20)
+    alone = findings_at(tmp_path, jobs=1)
+
+    def killed_while_writing(texts, fd):
+        frame = parse_ahead._framed(len(texts) - 1, texts[-1])
+        os.write(fd, frame[:len(frame) // 2])
+        os._exit(0)
+
+    monkeypatch.setattr(parse_ahead, "_parse_and_send", killed_while_writing)
+    assert findings_at(tmp_path, jobs=2) == alone
+    assert taken == [0]
