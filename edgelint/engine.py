@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import (
     Any,
     Callable,
+    ContextManager,
     Dict,
     FrozenSet,
     Iterable,
@@ -197,18 +198,17 @@ class ProjectRun:
             with self._outline_helpers([path for path in pending if self._known_outline(path) is COMPUTE]):
                 project = call_with_deep_stack(partial(self._index, pending))
             shared = self._analysed_in_shares(project)
-            with parsing_ahead(self._ahead_texts(project, shared)):
+            cold = shared is None and self.previous is None  # an analysis in one pass
+            with self._parsed_ahead(project.modules.values() if cold else ()):
                 return call_with_deep_stack(partial(self._analyse_and_check, project, shared))
 
-    def _ahead_texts(self, project: Project, shared: Optional[Memory]) -> List[str]:
-        """What a process may parse ahead of a cold analysis in one pass (edgelint.parse_ahead):
-        the relevant functions and classes not parsed yet, in source order; none when no other
-        process may run, or when there is too little to pay for one."""
-        if shared is not None or self.previous is not None or self.helpers < 1:
-            return []
-        texts = [chunk.text for module in project.modules.values() for chunk in module.chunks
+    def _parsed_ahead(self, modules: Iterable[ModuleInfo]) -> ContextManager[Any]:
+        """While the analysis runs, another process parses ahead of it (edgelint.parse_ahead) the
+        relevant functions and classes of `modules` not parsed yet, in source order; none when no
+        other process may run, or when there is too little to pay for one."""
+        texts = [chunk.text for module in modules for chunk in module.chunks
                  if chunk.tree is None and not chunk.failed and chunk.owner is not None and chunk.relevant]
-        return texts if sum(map(len, texts)) >= MIN_AHEAD_TEXT else []
+        return parsing_ahead(texts if self.helpers >= 1 and sum(map(len, texts)) >= MIN_AHEAD_TEXT else [])
 
     def _index(self, pending: List[str]) -> Project:
         """Parse what the analysis needs up front (and the files it imports), and index it."""
@@ -285,7 +285,8 @@ class ProjectRun:
         from edgelint.model.analysis import Diverged
 
         try:
-            return call_with_deep_stack(partial(self._analyse_replaying, previous, shape, edited))
+            with self._parsed_ahead(self.modules.values()):  # the edited modules: their roots run again
+                return call_with_deep_stack(partial(self._analyse_replaying, previous, shape, edited))
         except Diverged:  # the edit changes which functions are roots: start over, indexing everything
             self._start_over()
             return None

@@ -6,6 +6,7 @@ process share their leaf nodes as parsed ones do; and a process that dies early 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import List
@@ -90,3 +91,27 @@ def test_a_tree_that_does_not_arrive_whole_is_parsed_here(taken, tmp_path, monke
     monkeypatch.setattr(parse_ahead, "_parse_and_send", killed_while_writing)
     assert findings_at(tmp_path, jobs=2) == alone
     assert taken == [0]
+
+
+def test_an_edit_to_a_helper_every_route_uses_is_parsed_ahead_too(taken, tmp_path):
+    """After an edit, the roots that read an edited module run again: the edited modules' functions
+    are parsed ahead of them (the shortcut that replays the other roots)."""
+    from edgelint.config import Resolver
+    from edgelint.discovery import discover
+    from edgelint.rules import KNOWN_CODES, RULE_OPTIONS
+
+    def cached_findings() -> List[tuple]:
+        resolver = Resolver(KNOWN_CODES, RULE_OPTIONS)
+        result = engine.lint_files(discover([str(tmp_path)], resolver, []), resolver, tmp_path, jobs=2, use_cache=True)
+        return [(f.path, f.line, f.column, f.code, f.message, f.related, f.fix) for f in result.findings]
+
+    write_monolith(tmp_path, routes=60)
+    cached_findings()
+    worker = tmp_path / "src" / "worker.py"
+    text = worker.read_text(encoding="utf-8")
+    edited = re.sub(r'return f"\{self\.prefix\}[^{]*\{key\}"', 'return f"{self.prefix}v2:{key}"', text, count=1)
+    assert edited != text
+    worker.write_text(edited, encoding="utf-8")
+    taken.clear()
+    assert cached_findings() == findings_at(tmp_path, jobs=1)
+    assert len(taken) == 1 and taken[0] > 0
