@@ -22,10 +22,12 @@ import pickle
 import signal
 import struct
 from contextlib import contextmanager
+from functools import partial
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
+from edgelint.deepstack import call_with_deep_stack
 from edgelint.model import parsing
 
 _HEADER = struct.Struct("!II")  # index of the text, length of the pickled tree (0: could not parse)
@@ -45,9 +47,12 @@ class _Unpickler(pickle.Unpickler):
 
     def persistent_load(self, pid: Tuple[object, ...]) -> cst.CSTNode:
         known = self._nodes.get(id(pid))
-        if known is None:
-            known = self._nodes[id(pid)] = (pid, parsing.shared_node(pid))
-        return known[1]
+        if known is not None:
+            return known[1]
+        node = parsing.shared_node(pid)
+        if parsing.is_shared(node):  # else the table was full: a node of its own at each place
+            self._nodes[id(pid)] = (pid, node)
+        return node
 
 
 class ParsedAhead:
@@ -123,10 +128,20 @@ def parsing_ahead(texts: Sequence[str]) -> Iterator[Optional[ParsedAhead]]:
         yield None
         return
     read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        os.close(read_end)
-        _parse_and_send(texts, write_end)
+    # A Ctrl-C during the fork reaches the parent after it, and the child only once it is ready.
+    _interrupt_mask(signal.SIG_BLOCK)
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)  # a Ctrl-C ends the parent, and with it this
+                _interrupt_mask(signal.SIG_UNBLOCK)
+                os.close(read_end)
+                call_with_deep_stack(partial(_parse_and_send, texts, write_end))  # deep code, as here
+            finally:
+                os._exit(0)
+    finally:
+        _interrupt_mask(signal.SIG_UNBLOCK)
     os.close(write_end)
     os.set_blocking(read_end, False)
     ahead = ParsedAhead(texts, pid, read_end)
@@ -138,17 +153,19 @@ def parsing_ahead(texts: Sequence[str]) -> Iterator[Optional[ParsedAhead]]:
         ahead.close()
 
 
+def _interrupt_mask(how: int) -> None:
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(how, {signal.SIGINT})
+
+
 def _parse_and_send(texts: Sequence[str], fd: int) -> None:
     try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # a Ctrl-C ends the parent, which ends this
         with os.fdopen(fd, "wb", buffering=_READ_SIZE) as stream:
             for index in range(len(texts) - 1, -1, -1):
                 stream.write(_framed(index, texts[index]))
                 stream.flush()
     except BaseException:  # noqa: BLE001 - the parent parses whatever did not arrive
         pass
-    finally:
-        os._exit(0)
 
 
 def _framed(index: int, text: str) -> bytes:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import List
 
+import libcst as cst
 import pytest
 
 from edgelint import engine, parse_ahead
@@ -50,24 +51,42 @@ def test_parsing_ahead_reports_what_parsing_here_reports_on_every_fixture(taken)
     assert trees > 0  # (about 40 here: the other process's head start decides how many)
 
 
+def _same_as_parsed_here(text: str, tree: cst.Module, calls: List[cst.Call]) -> None:
+    """`tree` and `calls` (taken from the other process) are what parsing `text` here gives: the
+    same code, the calls in the same order, and the very same shared nodes at the same places."""
+    here_calls: List[cst.Call] = []
+    here = parsing.parse_module(text, here_calls)  # asked once: parsed here now
+    assert tree.code == here.code
+    assert [here.code_for_node(call) for call in calls] == [here.code_for_node(call) for call in here_calls]
+    pairs = [(tree, here)]
+    while pairs:
+        taken_node, parsed_node = pairs.pop()
+        assert type(taken_node) is type(parsed_node)
+        assert parsing.is_shared(taken_node) == parsing.is_shared(parsed_node)
+        if parsing.is_shared(parsed_node):
+            assert taken_node is parsed_node
+            continue
+        taken_children, parsed_children = taken_node.children, parsed_node.children
+        assert len(taken_children) == len(parsed_children)
+        pairs.extend(zip(taken_children, parsed_children))
+
+
 def test_a_single_module_worker_takes_trees_parsed_ahead(taken, tmp_path, monkeypatch):
     write_monolith(tmp_path, routes=60)
     alone = findings_at(tmp_path, jobs=1)
-    leaves: List[bool] = []
+    compared: List[str] = []
     take = parse_ahead.ParsedAhead.take
 
     def checked(ahead, text):
         found = take(ahead, text)
-        if found is not None:  # its names are the shared ones, as if parsed here
-            tree, calls = found
-            leaves.extend(parsing.is_shared(call.func.attr if hasattr(call.func, "attr") else call.func)
-                          for call in calls)
+        if found is not None:
+            _same_as_parsed_here(text, *found)
+            compared.append(text)
         return found
 
     monkeypatch.setattr(parse_ahead.ParsedAhead, "take", checked)
     assert findings_at(tmp_path, jobs=2) == alone and len(alone) > 20
-    [count] = taken
-    assert count > 0 and leaves and all(leaves)
+    assert taken == [len(compared)] and compared
 
 
 def test_a_process_that_dies_before_sending_anything_is_parsed_around(taken, tmp_path, monkeypatch):
@@ -91,6 +110,23 @@ def test_a_tree_that_does_not_arrive_whole_is_parsed_here(taken, tmp_path, monke
     monkeypatch.setattr(parse_ahead, "_parse_and_send", killed_while_writing)
     assert findings_at(tmp_path, jobs=2) == alone
     assert taken == [0]
+
+
+@pytest.mark.parametrize("whole", [False, True])
+def test_a_tree_is_read_from_whole_frames_only(whole):
+    texts = ["def first():\n    return 1\n", "def last(env):\n    return env.KV.get('k')\n"]
+    read_end, write_end = os.pipe()
+    frame = parse_ahead._framed(1, texts[1])
+    os.write(write_end, frame if whole else frame[:len(frame) // 2])
+    os.close(write_end)
+    os.set_blocking(read_end, False)
+    ahead = parse_ahead.ParsedAhead(texts, pid=0, fd=read_end)  # no process: never closed
+    assert ahead.take(texts[0]) is None  # not sent; the pipe is read to its end, and closed
+    assert ahead.fd == -1 and list(ahead._arrived) == (texts[1:] if whole else [])
+    found = ahead.take(texts[1])
+    assert (found is not None) == whole
+    if whole:
+        _same_as_parsed_here(texts[1], *found)
 
 
 def test_an_edit_to_a_helper_every_route_uses_is_parsed_ahead_too(taken, tmp_path):

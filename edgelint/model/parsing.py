@@ -46,6 +46,7 @@ MAX_SHARED_TEXT = 80
 
 _shared: Dict[Tuple[Any, ...], cst.CSTNode] = {}
 _shared_ids: Set[int] = set()  # ids of the shared nodes; they stay alive in `_shared`
+_made_from: Dict[int, Tuple[str, ...]] = {}  # id of a shared node -> the fields the parser made it from
 _TEXT_TYPES = frozenset({str, bool, type(None)})
 
 
@@ -70,8 +71,7 @@ def _factory(cls: type) -> Callable[..., cst.CSTNode]:
         if node is None:
             node = cls(**fields)
             if len(_shared) < MAX_SHARED:
-                _shared[frozen] = node
-                _shared_ids.add(id(node))
+                _share(frozen, node, tuple(fields))
         return node
 
     return make
@@ -88,8 +88,7 @@ def _value_factory(cls: type, general: Callable[..., cst.CSTNode]) -> Callable[.
         if node is None:
             node = cls(value=value)
             if len(_shared) < MAX_SHARED and (type(value) is not str or len(value) <= MAX_SHARED_TEXT):
-                _shared[key] = node
-                _shared_ids.add(id(node))
+                _share(key, node, ("value",))
         return node
 
     return make
@@ -105,11 +104,18 @@ def _leaf_factory(cls: type, general: Callable[..., cst.CSTNode]) -> Callable[..
         if node is None:
             node = cls(value=value, lpar=lpar, rpar=rpar)
             if len(_shared) < MAX_SHARED and len(value) <= MAX_SHARED_TEXT:
-                _shared[key] = node
-                _shared_ids.add(id(node))
+                _share(key, node, ("value",))
         return node
 
     return make
+
+
+def _share(key: Tuple[Any, ...], node: cst.CSTNode, fields: Tuple[str, ...]) -> None:
+    """Keep `node` for every tree; `fields`: the names of the fields it was made from, as the parser
+    passed them (it leaves some out: `shared_key` must name it as the parser did)."""
+    _shared[key] = node
+    _shared_ids.add(id(node))
+    _made_from[id(node)] = fields
 
 
 def is_shared(node: Any) -> bool:
@@ -130,7 +136,7 @@ def shared_key(node: cst.CSTNode) -> SharedKey:
     key = _keys.get(id(node))
     if key is None:
         key = _keys[id(node)] = (type(node).__name__, tuple(
-            (name, _value_key(getattr(node, name))) for name in _init_fields(type(node))))
+            (name, _value_key(getattr(node, name))) for name in _made_from[id(node)]))
     return key
 
 
@@ -165,11 +171,6 @@ def _value_of(value_key: Any) -> Any:
     return value if kind == "text" else shared_node(value)
 
 
-@lru_cache(maxsize=None)
-def _init_fields(cls: type) -> Tuple[str, ...]:
-    import dataclasses
-
-    return tuple(field.name for field in dataclasses.fields(cls) if field.init)
 
 
 @lru_cache(maxsize=None)
