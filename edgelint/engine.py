@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -58,7 +58,6 @@ from edgelint.model.project import (
     module_interface,
 )
 from edgelint.parallel import COMPUTE, SharedWork, process_pool, worker_count
-from edgelint.parse_ahead import parsing_ahead
 from edgelint.paths import absolute
 from edgelint.positions import PositionIndex, Span
 from edgelint.projects import (  # noqa: F401 - re-exported: the engine's API for the CLI and tests
@@ -208,7 +207,11 @@ class ProjectRun:
         other process may run, or when there is too little to pay for one."""
         texts = [chunk.text for module in modules for chunk in module.chunks
                  if chunk.tree is None and not chunk.failed and chunk.owner is not None and chunk.relevant]
-        return parsing_ahead(texts if self.helpers >= 1 and sum(map(len, texts)) >= MIN_AHEAD_TEXT else [])
+        if self.helpers < 1 or sum(map(len, texts)) < MIN_AHEAD_TEXT:
+            return nullcontext()
+        from edgelint.parse_ahead import parsing_ahead  # pickle and the rest: only when it runs
+
+        return parsing_ahead(texts)
 
     def _index(self, pending: List[str]) -> Project:
         """Parse what the analysis needs up front (and the files it imports), and index it."""
