@@ -151,3 +151,22 @@ def test_an_edit_to_a_helper_every_route_uses_is_parsed_ahead_too(taken, tmp_pat
     taken.clear()
     assert cached_findings() == findings_at(tmp_path, jobs=1)
     assert len(taken) == 1 and taken[0] > 0
+
+
+def test_a_tree_whose_leaves_cannot_be_shared_here_is_parsed_here(monkeypatch):
+    """Once this process shares no more nodes (`parsing.MAX_SHARED`), a tree sent with leaves it has
+    not seen is not taken (one node at several places would break positions): it is parsed here."""
+    name = f"never_seen_{os.getpid()}_{id(monkeypatch)}"
+    texts = ["def first():\n    return 1\n", f"def {name}(env):\n    return env.KV.get('{name}')\n"]
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the other process parses it: its new leaves are shared there only
+        os.write(write_end, parse_ahead._framed(1, texts[1]))
+        os._exit(0)
+    os.close(write_end)
+    os.waitpid(pid, 0)
+    os.set_blocking(read_end, False)
+    monkeypatch.setattr(parsing, "MAX_SHARED", len(parsing._shared))
+    ahead = parse_ahead.ParsedAhead(texts, pid=0, fd=read_end)
+    assert ahead.take(texts[0]) is None and list(ahead._arrived) == texts[1:]
+    assert ahead.take(texts[1]) is None and ahead.taken == 0

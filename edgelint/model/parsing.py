@@ -149,14 +149,21 @@ def _value_key(value: Any) -> Any:
 
 
 def shared_node(key: SharedKey) -> cst.CSTNode:
-    """The node of this process for a `shared_key` of another's: shared here too."""
+    """The node of this process for a `shared_key` of another's: shared here too. LookupError when
+    this process shares no more nodes (`MAX_SHARED`): the tree it is part of is parsed here."""
     node = _by_key.get(key)
     if node is None:
         name, fields = key
         node = _factory_named(name)(**{field: _value_of(value) for field, value in fields})
-        if is_shared(node):  # else the table was full: a node of its own at each place
-            _by_key[key] = node
+        if not is_shared(node):
+            raise LookupError("the shared nodes are full")
+        _by_key[key] = node
     return node
+
+
+def shared_classes() -> Tuple[type, ...]:
+    """The node classes whose instances may be shared."""
+    return tuple(cls for _, cls, _ in _factories())
 
 
 @lru_cache(maxsize=None)
