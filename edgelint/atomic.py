@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 
 
 def write_atomic(path: str, data: bytes) -> None:
@@ -12,6 +10,9 @@ def write_atomic(path: str, data: bytes) -> None:
     The temporary file is in the same directory because `os.replace` is only atomic within one
     file system. An existing file keeps its permission bits (mkstemp creates files as 0600).
     """
+    import shutil  # with tempfile, ~5 ms of start-up: imported by the runs that write
+    import tempfile
+
     path = os.path.realpath(path)  # through a symlink, not over it
     directory = os.path.dirname(path)
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".edgelint-tmp")

@@ -34,8 +34,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import shutil
-import tempfile
 import time
 import zlib
 from pathlib import Path
@@ -364,6 +362,8 @@ def remove_cache(root: Path) -> bool:
     directory = root / CACHE_DIR
     if not directory.is_dir():
         return False
+    import shutil  # with tempfile, ~5 ms of start-up: imported by the runs that write
+
     shutil.rmtree(directory, ignore_errors=True)
     return True
 
@@ -439,6 +439,8 @@ def _write(file: Path, entry: Dict[str, Any]) -> None:
 
 
 def _replace(file: Path, dump: Callable[[Any], None], binary: bool) -> None:
+    import tempfile  # with shutil, ~5 ms of start-up: imported by the runs that write
+
     directory = file.parent
     try:
         _prepare(directory)
