@@ -205,13 +205,15 @@ class ProjectRun:
         """While the analysis runs, another process parses ahead of it (edgelint.parse_ahead) the
         relevant functions and classes of `modules` not parsed yet, in source order; none when no
         other process may run, or when there is too little to pay for one."""
-        texts = [chunk.text for module in modules for chunk in module.chunks
-                 if chunk.tree is None and not chunk.failed and chunk.owner is not None and chunk.relevant]
-        if self.helpers < 1 or sum(map(len, texts)) < MIN_AHEAD_TEXT:
+        if self.helpers < 1:
+            return nullcontext()
+        chunks = [chunk for module in modules for chunk in module.chunks
+                  if chunk.tree is None and not chunk.failed and chunk.owner is not None and chunk.relevant]
+        if sum(chunk.end - chunk.start for chunk in chunks) < MIN_AHEAD_TEXT:
             return nullcontext()
         from edgelint.parse_ahead import parsing_ahead  # pickle and the rest: only when it runs
 
-        return parsing_ahead(texts)
+        return parsing_ahead([chunk.text for chunk in chunks])
 
     def _index(self, pending: List[str]) -> Project:
         """Parse what the analysis needs up front (and the files it imports), and index it."""
@@ -438,9 +440,7 @@ class ProjectRun:
             memories = [None]
         finally:
             _FORKED_RUN = None
-        project.forget_analysis()
-        project.runtime_globals = {}
-        self.items.clear()
+        self._forget_analysis(project)
         if any(memory is None or not memory.replayable for memory in memories):
             del self.findings[known:]  # a rule's failure in a share: the one pass reports it again
             return None
@@ -469,14 +469,18 @@ class ProjectRun:
         memories: List[Optional[Memory]] = []
         for index in range(process, count, processes):
             if memories:
-                project.forget_analysis()
+                self._forget_analysis(project)
                 project.forget_parsed()
-                project.runtime_globals = {}
-                self.items.clear()
             memories.append(call_with_deep_stack(partial(self._share, project, index, count)))
             if memories[-1] is None:
                 break  # the one pass follows: the other shares would be thrown away
         return memories
+
+    def _forget_analysis(self, project: Project) -> None:
+        """Back to the index, after a share: what it learnt is in its memory."""
+        project.forget_analysis()
+        project.runtime_globals = {}
+        self.items.clear()
 
     def _share(self, project: Project, index: int, count: int) -> Optional[Memory]:
         """Analyse slice `index` of `count` of the entry points and place the rules' findings on

@@ -13,8 +13,9 @@ from edgelint's on-disk result cache, cheapest first:
 3. an analysis of the project, which writes the entry.
 
 The last two write the memo. Past the memo, the work is handed to the resident edgelint
-(edgelint.daemon), which has the imports and the last analysis at hand, when one listens. A buffer that differs from the file (an unsaved editor buffer) is
-analysed with the project as it is, and nothing is cached. Within one flake8 process, a project's
+(edgelint.daemon), which has the imports and the last analysis at hand, when one listens. A buffer
+that differs from the file (an unsaved editor buffer) is analysed with the project as it is, and
+nothing is cached. Within one flake8 process, a project's
 findings are also kept in memory for its other files. flake8 applies `# noqa` itself.
 
 flake8's own selection (`--select`, `--ignore`, their `extend-` forms, `per-file-ignores`) comes
@@ -45,7 +46,8 @@ if TYPE_CHECKING:
 
 Reported = Tuple[int, int, str]  # line, 0-based column, "CODE message"
 
-_PROJECT_CACHE: Dict[Tuple[str, str], Tuple[Tuple[object, ...], List[Finding]]] = {}  # (root, selection) -> (key, findings)
+# (root, selection) -> (key, findings): a project's findings while its key holds
+_PROJECT_CACHE: Dict[Tuple[str, str], Tuple[Tuple[object, ...], List[Finding]]] = {}
 _FILES_CACHE: Dict[Tuple[str, str], Tuple[Path, List[str], Tuple[Any, ...], Tuple[str, ...]]] = {}
 
 

@@ -67,7 +67,7 @@ class ParsedAhead:
         self.pid = pid
         self.fd = fd
         self._buffer = bytearray()
-        self._arrived: Dict[str, Optional[bytes]] = {}
+        self._arrived: Dict[str, bytes] = {}
         self._wanted = set(texts)
         self.taken = 0  # trees the analysis took from here (tests, bench)
 
@@ -177,6 +177,6 @@ def _framed(index: int, text: str) -> bytes:
         calls: List[cst.Call] = []
         tree = parsing.parse_module(text, calls)
         payload = _dumps(tree, calls)
-    except (RecursionError, MemoryError, Exception):  # noqa: BLE001 - the parent parses it (and reports it)
+    except Exception:  # noqa: BLE001 - RecursionError, MemoryError, any: the parent parses it (and reports it)
         payload = b""
     return _HEADER.pack(index, len(payload)) + payload

@@ -18,7 +18,7 @@ one of these names *during* a parse would see the factory; edgelint parses on on
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -45,8 +45,8 @@ MAX_SHARED = 50_000
 MAX_SHARED_TEXT = 80
 
 _shared: Dict[Tuple[Any, ...], cst.CSTNode] = {}
-_shared_ids: Set[int] = set()  # ids of the shared nodes; they stay alive in `_shared`
-_made_from: Dict[int, Tuple[str, ...]] = {}  # id of a shared node -> the fields the parser made it from
+# id of each shared node (they stay alive in `_shared`) -> the names of the fields the parser made it from
+_made_from: Dict[int, Tuple[str, ...]] = {}
 _TEXT_TYPES = frozenset({str, bool, type(None)})
 
 
@@ -60,9 +60,9 @@ def _factory(cls: type) -> Callable[..., cst.CSTNode]:
                 if type(value) is str and len(value) > MAX_SHARED_TEXT:
                     return cls(**fields)
                 key.append(value)
-            elif id(value) in _shared_ids:
+            elif id(value) in _made_from:
                 key.append(id(value))
-            elif type(value) is tuple and all(id(item) in _shared_ids for item in value):
+            elif type(value) is tuple and all(id(item) in _made_from for item in value):
                 key.append(tuple(map(id, value)))
             else:
                 return cls(**fields)
@@ -114,13 +114,12 @@ def _share(key: Tuple[Any, ...], node: cst.CSTNode, fields: Tuple[str, ...]) -> 
     """Keep `node` for every tree; `fields`: the names of the fields it was made from, as the parser
     passed them (it leaves some out: `shared_key` must name it as the parser did)."""
     _shared[key] = node
-    _shared_ids.add(id(node))
     _made_from[id(node)] = fields
 
 
 def is_shared(node: Any) -> bool:
     """Whether `node` may stand in several places of several trees (so it has no one position)."""
-    return id(node) in _shared_ids
+    return id(node) in _made_from
 
 
 # A shared node as another process can name it: its class and fields, shared fields by their own
@@ -176,8 +175,6 @@ def _value_of(value_key: Any) -> Any:
     if kind == "tuple":
         return tuple(shared_node(item) for item in value)
     return value if kind == "text" else shared_node(value)
-
-
 
 
 @lru_cache(maxsize=None)

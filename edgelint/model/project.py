@@ -206,7 +206,6 @@ class ModuleInfo:
             owner.parsed = statement if isinstance(statement, cst.ClassDef) else _empty_class(owner.name)
             _index_class_body(self, owner)
 
-
     def forget_parsed(self) -> None:
         """Let go of the trees of the functions and classes parsed when the analysis entered them:
         what enters them next parses them again (`Project.forget_parsed`). Trees parsed up front
