@@ -9,6 +9,11 @@ directory: see `code_cache_path`) and, while libcst or one of edgelint's modules
 hands dataclasses the code compiled from the very same text in place of the text: the classes are
 the same.
 
+libcst's package also imports, for its users, metadata providers, helpers and a batched visitor
+that edgelint never uses (a fifth of the import). Its `__init__` is run with those imports
+deferred: the first use of a name they give (`libcst.MetadataWrapper`, `dir(libcst)`) imports
+them all, so another plugin in the same flake8 process sees the names a plain import gives.
+
 `install()` (run when edgelint is imported) puts a finder in `sys.meta_path` that acts on
 edgelint's modules and on the first import of libcst; libcst imported before that is left as it
 is, and so is any other module. Anything unexpected (no cache directory, an unwritable, corrupt or
@@ -26,7 +31,7 @@ from importlib.machinery import ModuleSpec
 from importlib.util import MAGIC_NUMBER
 from types import CodeType, ModuleType
 from contextlib import contextmanager
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Set
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 CACHE_DIR_VARIABLE = "EDGELINT_CACHE_DIR"
 
@@ -79,14 +84,18 @@ class CompiledMethods:
     def exec(self, source: Any, globals: Optional[dict] = None, locals: Optional[dict] = None) -> None:  # noqa: A002
         """`exec` as dataclasses calls it, with the text replaced by its compiled code."""
         if isinstance(source, str):
-            code = self.code.get(source)
-            if code is None:
-                code = compile(source, "<string>", "exec")
-                self.compiled += 1
-                self.compiled_in_process += 1
-            self.used[source] = code
-            source = code
+            source = self.compiled_code(source, lambda: compile(source, "<string>", "exec"))
         builtins.exec(source, globals, locals)
+
+    def compiled_code(self, key: str, make: Callable[[], CodeType]) -> CodeType:
+        """The code kept under `key`, or made and kept now."""
+        code = self.code.get(key)
+        if code is None:
+            code = make()
+            self.compiled += 1
+            self.compiled_in_process += 1
+        self.used[key] = code
+        return code
 
     def save(self) -> None:
         """Keep what the file held and what was compiled since, when something was (what no
@@ -114,10 +123,14 @@ _active: List[bool] = []  # one entry per import running inside `_serving` (it n
 def _served_exec(source: Any, globals: Optional[dict] = None, locals: Optional[dict] = None) -> None:  # noqa: A002
     """dataclasses' `exec`, served from the methods of the family of the module being made."""
     family = "libcst" if str((globals or {}).get("__name__", "")).startswith("libcst") else "edgelint"
+    _family_methods(family).exec(source, globals, locals)
+
+
+def _family_methods(family: str) -> CompiledMethods:
     methods = _methods.get(family)
     if methods is None:
         methods = _methods[family] = CompiledMethods(code_cache_path(family))
-    methods.exec(source, globals, locals)
+    return methods
 
 
 @contextmanager
@@ -154,7 +167,8 @@ class _Loader:
     def exec_module(self, module: ModuleType) -> None:
         try:
             with _serving():
-                self.loader.exec_module(module)
+                if not (module.__name__ == "libcst" and _exec_libcst_lazily(self.loader, module)):
+                    self.loader.exec_module(module)
         finally:
             module.__loader__ = self.loader
             if module.__spec__ is not None:
@@ -164,6 +178,72 @@ class _Loader:
 
 
 last_import: List[CompiledMethods] = []  # what served libcst's import (tests)
+
+# What libcst's package imports for its users and a linter never needs: about a fifth of
+# `import libcst` (metadata providers, the batched visitor, helpers).
+LAZY_LIBCST_MODULES = ("libcst.metadata", "libcst.helpers", "libcst._batched_visitor")
+_DEFERRED_IMPORTS = '''
+def _edgelint_import_deferred():
+    import importlib
+    for module, attribute, alias in _edgelint_deferred:
+        globals()[alias] = getattr(importlib.import_module(module), attribute)
+    _edgelint_deferred.clear()
+
+
+def __getattr__(name):
+    """A name of the imports edgelint deferred (edgelint.cstimport) imports them all; a submodule's
+    name imports the submodule (`from libcst import native` asks here first)."""
+    import importlib
+    import importlib.util
+
+    if any(name == alias for _, _, alias in _edgelint_deferred):
+        _edgelint_import_deferred()
+        return globals()[name]
+    if name.isidentifier() and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    _edgelint_import_deferred()
+    return sorted(globals())
+'''
+
+
+def _exec_libcst_lazily(loader: Any, module: ModuleType) -> bool:
+    """Runs libcst's `__init__` with its imports from `LAZY_LIBCST_MODULES` deferred to the first
+    use of a name they give. False (nothing run): the package is not as expected."""
+    try:
+        source = loader.get_source(module.__name__)
+        key = f"{LAZY_LIBCST_MODULES}{_DEFERRED_IMPORTS}\n{source}"  # what the code is made from
+        code = _family_methods("libcst").compiled_code(key, lambda: _lazy_init_code(source, module.__file__))
+    except Exception:  # noqa: BLE001  # no source, an unexpected shape: imported as it is
+        return False
+    exec(code, module.__dict__)
+    return True
+
+
+def _lazy_init_code(source: str, filename: str) -> CodeType:
+    import ast
+
+    tree = ast.parse(source)
+    deferred: List[Tuple[str, str, str]] = []
+    kept = []
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and not statement.level and _deferred(statement.module or ""):
+            deferred += [(statement.module, alias.name, alias.asname or alias.name) for alias in statement.names]
+        else:
+            kept.append(statement)
+    names = {alias for _, _, alias in deferred}
+    used = {node.id for statement in kept for node in ast.walk(statement) if isinstance(node, ast.Name)}
+    if not deferred or "*" in names or names & used or "__getattr__" in source or "__dir__" in source:
+        raise ValueError("libcst's __init__ is not as expected")
+    tree.body = kept + ast.parse(f"_edgelint_deferred = {deferred!r}\n{_DEFERRED_IMPORTS}").body
+    return compile(tree, filename, "exec")
+
+
+def _deferred(module: str) -> bool:
+    return any(module == name or module.startswith(name + ".") for name in LAZY_LIBCST_MODULES)
 
 
 class _Finder:

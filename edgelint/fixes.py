@@ -7,7 +7,6 @@ its original encoding; `--diff` shows the same change as a unified diff.
 """
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import tokenize
@@ -203,6 +202,8 @@ def _read(path: str) -> bytes:
 
 def render_diff(file_fixes: Iterable[FileFix]) -> str:
     """A unified diff of every planned change, as `patch -p0` and code review tools read it."""
+    import difflib  # --diff only: not at the start-up of every lint run
+
     chunks: List[str] = []
     for file_fix in file_fixes:
         lines = difflib.unified_diff(_diff_lines(file_fix.before), _diff_lines(file_fix.after),

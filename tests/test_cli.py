@@ -46,6 +46,49 @@ def test_the_summary_follows_the_findings_in_one_stream(tmp_path):
     assert merged.startswith("src/entry.py:3:11: EDG101 ")
 
 
+@pytest.mark.parametrize("large", [True, False], ids=["large", "small"])
+def test_a_report_reaches_a_pipe_whole_before_the_process_leaves(tmp_path, large):
+    """The command leaves without tearing the run down (`os._exit`): its output is flushed first,
+    whether a large report went out while it was written or a small one waits in the buffer."""
+    import subprocess
+    import sys
+
+    target = str(FIXTURES) if large else str(counter_project(tmp_path))
+    completed = subprocess.run([sys.executable, "-m", "edgelint", "check", "--no-cache", "--format", "json", target],
+                               cwd=tmp_path, capture_output=True, text=True, env=_buffered_output())
+    assert completed.returncode == 1 and completed.stderr.startswith("Found ")
+    assert len(json.loads(completed.stdout)) == (len(expected_markers(FIXTURES)) if large else 1)
+
+
+def _buffered_output() -> dict:
+    """The environment without PYTHONUNBUFFERED: the output waits in Python's buffer, as users' does."""
+    import os
+
+    return {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+
+
+@pytest.mark.parametrize("large", [True, False], ids=["written-by-main", "flushed-on-leaving"])
+def test_a_reader_that_has_gone_gets_no_traceback_and_exit_2(tmp_path, large):
+    """`edgelint check | head -1` once head has left: a large report fails while it is written, a
+    small one when the command flushes it on leaving."""
+    import os
+    import subprocess
+    import sys
+
+    target = str(FIXTURES) if large else str(counter_project(tmp_path))  # the summary flushes the report:
+    quiet = [] if large else ["--quiet"]  # without it, the report is still buffered when `main` returns
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        completed = subprocess.run([sys.executable, "-m", "edgelint", "check", "--no-cache", "--format", "json",
+                                    *quiet, target], cwd=tmp_path, stdout=write_end, stderr=subprocess.PIPE, text=True,
+                                   env=_buffered_output())
+    finally:
+        os.close(write_end)
+    assert completed.returncode == 2, completed.stderr
+    assert "Traceback" not in completed.stderr and "Exception ignored" not in completed.stderr
+
+
 def test_subcommand_is_optional(tmp_path, run_cli):
     counter_project(tmp_path)
     assert run_cli("src")[0] == 1

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 PROBE = r"""
@@ -88,3 +90,58 @@ def test_edgelint_modules_are_served_too_and_the_second_process_compiles_nothing
     second = probe(str(tmp_path), ENGINE_PROBE)
     assert first["compiled"] > 700 and second["compiled"] == 0 and first["families"] == ["edgelint", "libcst"]
     assert first["equal"] and first["repr"] and second["equal"] and second["repr"]
+
+
+DESCRIBE_LIBCST = r"""
+import json, sys
+{first}
+import libcst
+libcst.parse_module('async def f(kv):\n    await kv.put("k", "v")\n')
+from libcst import native
+{after}
+def describe(value):
+    return getattr(value, "__qualname__", None) or getattr(value, "__name__", None) or type(value).__name__
+names = {{name: describe(getattr(libcst, name)) for name in dir(libcst)}}
+print(json.dumps({{"names": names, "before_use": before_use}}))
+"""
+
+
+def test_libcst_defers_what_a_linter_never_uses_and_gives_the_same_names_on_use(tmp_path):
+    """edgelint runs libcst's `__init__` without its metadata, helpers and batched-visitor imports;
+    the first use of one of their names (or `dir`) imports them, and libcst then offers exactly
+    the names of a plain import, bound to the same objects."""
+    deferred_loaded = ("before_use = sorted(name for name in sys.modules\n"
+                       "    if name.startswith(('libcst.metadata', 'libcst.helpers', 'libcst._batched')))\n"
+                       "from libcst import MetadataWrapper\n"
+                       "assert MetadataWrapper is libcst.metadata.wrapper.MetadataWrapper is libcst.MetadataWrapper\n")
+    lazy = probe(str(tmp_path), DESCRIBE_LIBCST.format(first="import edgelint", after=deferred_loaded))
+    plain = probe(str(tmp_path), DESCRIBE_LIBCST.format(first="", after="before_use = None"))
+    assert lazy["before_use"] == []
+    own = {"__getattr__", "__dir__", "_edgelint_deferred", "_edgelint_import_deferred"}
+    assert {name: kind for name, kind in lazy["names"].items() if name not in own} == plain["names"]
+    assert lazy["names"]["ensure_type"] == "ensure_type" and lazy["names"]["metadata"] == "libcst.metadata"
+
+
+def test_libcst_answers_submodules_and_refuses_unknown_names_as_a_plain_import_does(tmp_path):
+    script = ("import edgelint, libcst, sys\n"
+              "position = libcst._position  # imported by libcst.metadata in a plain import\n"
+              "try:\n    libcst.no_such_name\nexcept AttributeError as error:\n    missing = str(error)\n"
+              "import json\nprint(json.dumps({'position': position.__name__, 'missing': missing,\n"
+              "    'metadata': 'libcst.metadata' in sys.modules}))\n")
+    result = probe(str(tmp_path), script)
+    assert result == {"position": "libcst._position", "missing": "module 'libcst' has no attribute 'no_such_name'",
+                      "metadata": False}
+
+
+def test_a_libcst_init_of_another_shape_is_run_as_it_is():
+    from edgelint.cstimport import _lazy_init_code
+
+    uses_a_deferred_name = "from libcst.metadata import MetadataWrapper\nWRAPPER = MetadataWrapper\n"
+    has_its_own_getattr = "from libcst.helpers import ensure_type\ndef __getattr__(name):\n    raise AttributeError\n"
+    for source in (uses_a_deferred_name, has_its_own_getattr, "from libcst._nodes.base import CSTNode\n"):
+        with pytest.raises(ValueError):
+            _lazy_init_code(source, "__init__.py")
+    code = _lazy_init_code("from libcst.helpers import ensure_type as check\n", "__init__.py")
+    namespace = {"__name__": "libcst"}
+    exec(code, namespace)
+    assert "check" not in namespace and namespace["_edgelint_deferred"] == [("libcst.helpers", "ensure_type", "check")]

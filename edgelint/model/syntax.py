@@ -532,6 +532,8 @@ def guarded_by_module_cache(function: cst.FunctionDef, target: cst.CSTNode) -> b
 def _cache_names(function: cst.FunctionDef) -> Tuple[Set[str], Set[str], Set[str]]:
     """The names `function` declares `global`, the other names it assigns, and the names a
     per-isolate cache of it may go by (those globals, and the non-local names it fills)."""
+    if not any(type(node) is cst.Global or _fills(node) for node in walk(function, into_scopes=True)):
+        return set(), set(), set()  # one walk for the many functions that declare and fill nothing
     declared = {name.name.value for node in walk(function) if type(node) is cst.Global for name in node.names}
     local = _names_bound(function, lambda value, names: True) - declared
     return declared, local, declared | (_filled(function, into_scopes=True) - local)
@@ -540,9 +542,13 @@ def _cache_names(function: cst.FunctionDef) -> Tuple[Set[str], Set[str], Set[str
 def _filled(node: cst.CSTNode, into_scopes: bool = False) -> Set[str]:
     """Names assigned by subscript under `node` (`_CACHE[key] = ...` fills `_CACHE`); in nested
     functions too, `into_scopes` (a path may pass through a local function)."""
-    return {name for element in walk(node, into_scopes)
-            if isinstance(element, cst.AssignTarget) and isinstance(element.target, cst.Subscript)
+    return {name for element in walk(node, into_scopes) if _fills(element)
             for name in (last_name(element.target.value),) if name is not None}
+
+
+def _fills(node: cst.CSTNode) -> bool:
+    """An assignment to a subscript: `_CACHE[key] = ...`."""
+    return type(node) is cst.AssignTarget and type(node.target) is cst.Subscript
 
 
 def _is_fetched(value: cst.BaseExpression) -> bool:

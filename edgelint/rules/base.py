@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
@@ -73,7 +72,7 @@ class Example:
     def project_files(self) -> Dict[str, str]:
         files = {"wrangler.toml": EXAMPLE_WRANGLER}
         files.update(self.files)
-        files[self.path] = textwrap.dedent(self.code)
+        files[self.path] = _dedent(self.code)
         return files
 
     def expected(self) -> set:
@@ -164,8 +163,8 @@ class Rule:
             f"Severity: {cls.severity}. Automatic fix: {'yes' if cls.fixable else 'no'}. Options: {cls._options()}.",
             f"{sub} What it does\n" + _para(cls.what),
             f"{sub} Why is this bad?\n" + _para(cls.why),
-            f"{sub} Example\n```python\n" + textwrap.dedent(cls.example).strip("\n") + "\n```",
-            f"{sub} Use instead\n```python\n" + textwrap.dedent(cls.use_instead).strip("\n") + "\n```",
+            f"{sub} Example\n```python\n" + _dedent(cls.example).strip("\n") + "\n```",
+            f"{sub} Use instead\n```python\n" + _dedent(cls.use_instead).strip("\n") + "\n```",
             f"{sub} Fix safety\n" + _para(cls.fix_safety),
         ]
         if cls.references:
@@ -193,7 +192,13 @@ def _end(role: str, op: Operation) -> Related:
 
 
 def _para(text: str) -> str:
-    return textwrap.dedent(text).strip()
+    return _dedent(text).strip()
+
+
+def _dedent(text: str) -> str:
+    import textwrap  # documentation and examples only: not at the start-up of every lint run
+
+    return textwrap.dedent(text)
 
 
 # ---- message helpers shared by rules
