@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, NoReturn, Optional, Sequence, Set, Tuple, Union
 
-from edgelint import __version__
+from edgelint import __version__, argtypes
 from edgelint.cache import CACHE_DIR, remove_cache
 from edgelint.config import Resolver, check_codes, load_settings, parse_settings, read_table
 from edgelint.costmodel.command import add_parser as add_model_parser, run as run_model
@@ -65,16 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--color", "--colour", choices=("auto", "always", "never"), default="auto",
                        help="colour the text formats (auto: on a terminal, unless NO_COLOR is set)")
     check.add_argument("--output", "-o", help="write the report to this file")
-    check.add_argument("--select", type=_codes, help="comma-separated codes or prefixes to enable")
-    check.add_argument("--extend-select", type=_codes, help="codes to enable in addition")
-    check.add_argument("--ignore", type=_codes, help="comma-separated codes or prefixes to disable")
+    check.add_argument("--select", type=argtypes.codes, help="comma-separated codes or prefixes to enable")
+    check.add_argument("--extend-select", type=argtypes.codes, help="codes to enable in addition")
+    check.add_argument("--ignore", type=argtypes.codes, help="comma-separated codes or prefixes to disable")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems are found")
     check.add_argument("--statistics", action="store_true", help="print a count per rule")
     check.add_argument("--stdin-filename", help="file name for code read from stdin (read when no path is given)")
     check.add_argument("--config", help="read settings from this TOML file")
-    check.add_argument("--exclude", type=_patterns, metavar="PATTERNS",
+    check.add_argument("--exclude", type=argtypes.patterns, metavar="PATTERNS",
                        help="comma-separated patterns to skip, replacing the configured `exclude`")
-    check.add_argument("--extend-exclude", type=_patterns, metavar="PATTERNS",
+    check.add_argument("--extend-exclude", type=argtypes.patterns, metavar="PATTERNS",
                        help="comma-separated patterns to skip in addition")
     check.add_argument("--force-exclude", action="store_true",
                        help="apply the excludes to files named on the command line too (pre-commit names every file)")
@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("paths", nargs="*", default=["."], help="projects or directories (default: .)")
     clean.set_defaults(parser=clean)
 
-    add_model_parser(commands, _patterns)
+    add_model_parser(commands)
     server = commands.add_parser("server", help="run the language server on stdin and stdout (edgelint[lsp])")
     server.set_defaults(parser=server)
     return parser
@@ -112,23 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _jobs(text: str) -> Optional[int]:
     """A number of processes; 0 and auto: one per CPU (None, the default)."""
-    if text.strip().lower() == "auto":
-        return None
-    try:
-        number = int(text)
-    except ValueError:
-        number = -1
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"expected a number of processes or auto, not {text!r}")
-    return number or None
+    return None if text.strip().lower() == "auto" else _processes(text) or None
 
 
-def _patterns(text: str) -> List[str]:
-    return [pattern.strip() for pattern in text.split(",") if pattern.strip()]
-
-
-def _codes(text: str) -> List[str]:
-    return [code.strip().upper() for code in text.split(",") if code.strip()]
+_processes = argtypes.at_least_zero(int, "a number of processes or auto")
 
 
 def command() -> NoReturn:

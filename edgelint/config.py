@@ -21,6 +21,8 @@ CODE_PATTERN = re.compile(r"^(ALL|EDG\d{0,3})$")
 
 @dataclass
 class Settings:
+    """The settings that govern a file: which rules run, what is excluded, the rules' options."""
+
     select: List[str] = field(default_factory=lambda: ["EDG"])
     extend_select: List[str] = field(default_factory=list)
     ignore: List[str] = field(default_factory=list)

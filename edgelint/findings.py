@@ -28,6 +28,8 @@ class Edit:
 
 @dataclass(frozen=True)
 class Fix:
+    """An automatic fix: what it does, whether it is safe, and its edits."""
+
     message: str
     applicability: str  # "safe" | "unsafe"
     edits: Tuple[Edit, ...]
@@ -51,6 +53,8 @@ class RelatedLocation:
 
 @dataclass
 class Finding:
+    """One problem a rule reports: where it lands, its message, its related places and its fix."""
+
     code: str
     message: str
     path: str

@@ -130,6 +130,8 @@ def _compatible(fixes: Iterable[Fix], text: str) -> List[Fix]:
 
 @dataclass
 class FileFix:
+    """The fixes planned for one file: its text before and after them."""
+
     path: str
     before: str  # decoded text, as linted
     after: str

@@ -37,6 +37,8 @@ REWRITE_MEMORY_AFTER_ROOTS = 16  # roots analysed again since the cache's memory
 
 @dataclass
 class LintResult:
+    """What a lint run found: its findings, its errors (exit 2) and the files it read."""
+
     findings: List[Finding] = field(default_factory=list)
     errors: List[str] = field(default_factory=list)  # one-line problems that make the run exit 2
     files: int = 0

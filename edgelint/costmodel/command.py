@@ -4,8 +4,9 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Callable, List, Tuple
+from typing import List, Tuple
 
+from edgelint.argtypes import at_least_zero, patterns
 from edgelint.discovery import Governing, discover
 
 FORMATS = ("text", "json", "markdown", "mermaid", "html")
@@ -19,8 +20,8 @@ exit codes: 0 the model was printed; 2 a usage, configuration or internal error
 """
 
 
-def add_parser(commands, patterns: Callable[[str], List[str]]) -> argparse.ArgumentParser:
-    """The `model` subcommand; `patterns` reads a comma-separated option as `check` does."""
+def add_parser(commands) -> argparse.ArgumentParser:
+    """The `model` subcommand."""
     model = commands.add_parser("model", help="each route's KV and Durable Object traffic and its cost",
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     model.add_argument("paths", nargs="*", default=["."], help="files or directories (default: .)")
@@ -45,14 +46,7 @@ def add_parser(commands, patterns: Callable[[str], List[str]]) -> argparse.Argum
     return model
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 0, not {text!r}")
-    return value
+_positive = at_least_zero(float, "a number of at least 0")
 
 
 def run(args: argparse.Namespace, governing: Governing) -> Tuple[str, List[Tuple[str, str]], List[str]]:

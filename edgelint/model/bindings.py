@@ -80,6 +80,8 @@ SECTIONS: Tuple[Section, ...] = (
 
 @dataclass(frozen=True)
 class Binding:
+    """A binding the Worker's configuration declares: its name (`env.NAME`) and its kind."""
+
     name: str
     kind: BindingKind
     class_name: Optional[str] = None  # Durable Object class behind a DO namespace

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Args:
+    """A call's arguments as values: positional, keyword and unpacked (`*args`, `**kwargs`)."""
+
     positional: List[Value]
     keywords: Dict[str, Value]
     extra: List[Value] = field(default_factory=list)
@@ -28,6 +30,8 @@ class Args:
 
 @dataclass(frozen=True)
 class BoundMethod:
+    """A method of a project class with `self` bound (`store.get_json`)."""
+
     function: "FunctionInfo"
     self_value: Value
 
@@ -50,4 +54,6 @@ class Partial:
 
 @dataclass(frozen=True)
 class ModuleRef:
+    """A module as a value (`from app import store`, then `store.save(...)`)."""
+
     module: "ModuleInfo"

@@ -33,6 +33,8 @@ _WORD_BYTES = re.compile(_WORD.pattern.encode())
 
 @dataclass(eq=False, **SLOTS)
 class Chunk:
+    """A piece of a module parsed on its own: a top-level function, a class or other code."""
+
     first: int  # first and last line in the file (1-based)
     last: int
     kind: str  # outline.FUNCTION, CLASS or CODE

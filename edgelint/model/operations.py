@@ -70,6 +70,8 @@ class Context:
 
 @dataclass(eq=False, **SLOTS)
 class Operation:
+    """One call on KV, a Durable Object or its storage, with its key, value, options and context."""
+
     id: int
     kind: OpKind
     method: str

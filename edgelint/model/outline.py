@@ -28,6 +28,8 @@ WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 
 @dataclass(frozen=True)
 class TopStatement:
+    """A statement at the top of a module, by its lines: a function, a class or other code."""
+
     start: int  # first line, decorators included (1-based)
     end: int  # last line
     kind: str  # FUNCTION, CLASS or CODE (everything else)

@@ -62,6 +62,8 @@ RoutePath = Union[str, Tuple[str, ...]]  # a URL path, or its segments
 
 @dataclass(eq=False, **SLOTS)
 class FunctionInfo:
+    """A function or method of the project, as the index knows it."""
+
     module: "ModuleInfo"
     qualname: str
     name: str
@@ -80,6 +82,8 @@ class FunctionInfo:
 
 @dataclass(eq=False, **SLOTS)
 class ClassInfo:
+    """A class of the project, as the index knows it."""
+
     module: "ModuleInfo"
     name: str
     bases: Tuple[str, ...]
@@ -133,6 +137,8 @@ class ClassInfo:
 
 @dataclass(eq=False)
 class ModuleInfo:
+    """A module of the project: its text, what it defines and imports, its chunks."""
+
     path: str
     name: str  # dotted module name relative to the project root
     source: StoredText  # its text, in the form that takes the least memory (textio.compact)

@@ -191,6 +191,8 @@ class HandleKind(enum.Enum):
 
 @dataclass(frozen=True, **SLOTS)
 class Handle:
+    """What a value gives access to: a binding (KV, Durable Object namespace, ...), a stub, storage."""
+
     kind: HandleKind
     binding: Optional[str] = None
     address: Optional[int] = None  # op id of the idFromName/getByName/newUniqueId call
@@ -208,6 +210,8 @@ class Instance:
 
 @dataclass(frozen=True, **SLOTS)
 class Value:
+    """What the analysis knows of an expression's value: its term, its handle, where it came from."""
+
     term: Term
     handle: Optional[Handle] = None
     reads: FrozenSet[int] = NO_READS  # ids of read operations this value derives from
