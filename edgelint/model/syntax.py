@@ -530,19 +530,32 @@ def guarded_by_module_cache(function: cst.FunctionDef, target: cst.CSTNode) -> b
 
 
 def _cache_names(function: cst.FunctionDef) -> Tuple[Set[str], Set[str], Set[str]]:
-    """The names `function` declares `global`, the other names it assigns, and the names a
-    per-isolate cache of it may go by (those globals, and the non-local names it fills)."""
-    if not any(type(node) is cst.Global or _fills(node) for node in walk(function, into_scopes=True)):
-        return set(), set(), set()  # one walk for the many functions that declare and fill nothing
-    declared = {name.name.value for node in walk(function) if type(node) is cst.Global for name in node.names}
-    local = _names_bound(function, lambda value, names: True) - declared
-    return declared, local, declared | (_filled(function, into_scopes=True) - local)
+    """The names `function` declares `global`, the other names it assigns (nested functions
+    included), and the names a per-isolate cache of it may go by (those globals, and the
+    non-local names it or a nested function fills). One walk: a dispatching `fetch` is long."""
+    declared: Set[str] = set()
+    assigned: Set[str] = set()
+    filled: Set[str] = set()
+    stack: List[Tuple[cst.CSTNode, bool]] = [(function, False)]  # (node, inside a nested scope)
+    while stack:
+        node, nested = stack.pop()
+        kind = type(node)
+        if kind is cst.Global and not nested:
+            declared.update(name.name.value for name in node.names)
+        elif kind is cst.Assign:
+            for target in node.targets:
+                assigned.update(_target_names(target.target))
+        elif _fills(node):
+            filled.update(name for name in (last_name(node.target.value),) if name is not None)
+        inner = nested or (node is not function and is_scope(node))
+        stack.extend((child, inner) for child in children(node))
+    local = assigned - declared
+    return declared, local, declared | (filled - local)
 
 
-def _filled(node: cst.CSTNode, into_scopes: bool = False) -> Set[str]:
-    """Names assigned by subscript under `node` (`_CACHE[key] = ...` fills `_CACHE`); in nested
-    functions too, `into_scopes` (a path may pass through a local function)."""
-    return {name for element in walk(node, into_scopes) if _fills(element)
+def _filled(node: cst.CSTNode) -> Set[str]:
+    """Names assigned by subscript under `node` (`_CACHE[key] = ...` fills `_CACHE`)."""
+    return {name for element in walk(node) if _fills(element)
             for name in (last_name(element.target.value),) if name is not None}
 
 
