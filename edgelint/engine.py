@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import (
+    TYPE_CHECKING,
     Any,
     Callable,
     ContextManager,
@@ -41,7 +42,7 @@ from edgelint.model.bindings import BindingTable, WranglerConfig
 from edgelint.model.deployment import deployed_by, imported_names
 from edgelint.model.chunks import chunks_of, whole_module
 from edgelint.model.outline import Import, imports_of, outline
-from edgelint.model.parsing import parse_module
+from edgelint.model.parsing import parse_elsewhere, parse_module
 from edgelint.model.project import (
     Layout,
     LazyModules,
@@ -82,6 +83,9 @@ from edgelint.linting import (  # noqa: F401 - re-exported: the engine's API for
 )
 from edgelint.rules import ALL_RULES, INTERNAL_ERROR, RULES_BY_CODE, SYNTAX_ERROR
 from edgelint.textio import expand, syntax_error
+
+if TYPE_CHECKING:
+    from edgelint.tree_bytes import TreeStore
 
 
 @dataclass
@@ -155,7 +159,8 @@ class ProjectRun:
 
     def __init__(self, group: ProjectInput, use_filter: bool = True, helpers: int = 0,
                  memory: Optional[Memory] = None, remember: bool = False, keep_project: bool = False,
-                 remember_after: int = -1, stop: Optional[Callable[[], bool]] = None):
+                 remember_after: int = -1, stop: Optional[Callable[[], bool]] = None,
+                 trees: Optional[TreeStore] = None):
         self.group = group
         self.settings = group.settings  # the analysis's options; selection is the files' own
         self.use_filter = use_filter
@@ -184,6 +189,11 @@ class ProjectRun:
         self._deploy_imports: Dict[str, Tuple[str, ...]] = {}  # path -> what deployment read of it
         self.keep_project = keep_project  # `edgelint model` reads the analysed project; `check` lets it go
         self.project: Optional[Project] = None
+        # The last run's trees of large modules (the result cache's), and what this run leaves of
+        # them for the next (None: nothing to keep, or no store to keep it in).
+        self.trees = trees
+        self.kept_trees: Optional[Dict[str, Dict[str, bytes]]] = None
+        self._ahead_taken: Dict[str, bytes] = {}  # trees the process parsing ahead sent, by text
 
     def run(self) -> List[Finding]:
         with fewer_collections():
@@ -198,8 +208,45 @@ class ProjectRun:
                 project = call_with_deep_stack(partial(self._index, pending))
             shared = self._analysed_in_shares(project)
             cold = shared is None and self.previous is None  # an analysis in one pass
-            with self._parsed_ahead(project.modules.values() if cold else ()):
-                return call_with_deep_stack(partial(self._analyse_and_check, project, shared))
+            with self._trees_elsewhere(project.modules.values() if cold else ()):
+                findings = call_with_deep_stack(partial(self._analyse_and_check, project, shared))
+            self._keep_trees()
+            return findings
+
+    @contextmanager
+    def _trees_elsewhere(self, modules: Iterable[ModuleInfo]) -> Iterator[None]:
+        """While the analysis runs, it takes a tree from the tree store (a function of a large
+        module unchanged since the last run) or from a process parsing ahead, before parsing."""
+        with self._parsed_ahead(modules) as ahead:
+            sources = [source for source in (self.trees, ahead) if source is not None]
+            if sources:
+                parse_elsewhere(partial(_taken_from, sources))
+            try:
+                yield
+            finally:
+                parse_elsewhere(None)
+                if ahead is not None:
+                    self._ahead_taken = ahead.taken
+
+    def _keep_trees(self) -> None:
+        """What the next run may take (`trees`): the parsed functions of each large module this run
+        built, pickled (in the bytes they came in, when they did); the store's others as they were."""
+        if self.trees is None:
+            return
+        from edgelint.tree_bytes import dumps
+
+        kept = {path: trees for path, trees in self.trees.modules.items()
+                if path not in self.modules and path in self.group.sources}
+        for path, module in self.modules.items():
+            parsed = [chunk for chunk in module.chunks if chunk.tree is not None and chunk.calls is not None]
+            if sum(chunk.end - chunk.start for chunk in parsed) < MIN_STORED_TEXT:
+                continue
+            kept[path] = {}
+            for chunk in parsed:
+                text = chunk.text
+                data = self.trees.taken.get(text) or self._ahead_taken.get(text)
+                kept[path][text] = data or call_with_deep_stack(partial(dumps, chunk.tree, list(chunk.calls)))
+        self.kept_trees = kept
 
     def _parsed_ahead(self, modules: Iterable[ModuleInfo]) -> ContextManager[Any]:
         """While the analysis runs, another process parses ahead of it (edgelint.parse_ahead) the
@@ -213,7 +260,8 @@ class ProjectRun:
             return nullcontext()
         from edgelint.parse_ahead import parsing_ahead  # pickle and the rest: only when it runs
 
-        return parsing_ahead([chunk.text for chunk in chunks])
+        texts = [chunk.text for chunk in chunks]
+        return parsing_ahead([text for text in texts if self.trees is None or text not in self.trees])
 
     def _index(self, pending: List[str]) -> Project:
         """Parse what the analysis needs up front (and the files it imports), and index it."""
@@ -290,8 +338,10 @@ class ProjectRun:
         from edgelint.model.analysis import Diverged
 
         try:
-            with self._parsed_ahead(self.modules.values()):  # the edited modules: their roots run again
-                return call_with_deep_stack(partial(self._analyse_replaying, previous, shape, edited))
+            with self._trees_elsewhere(self.modules.values()):  # the edited modules: their roots run again
+                findings = call_with_deep_stack(partial(self._analyse_replaying, previous, shape, edited))
+            self._keep_trees()
+            return findings
         except Diverged:  # the edit changes which functions are roots: start over, indexing everything
             self._start_over()
             return None
@@ -740,9 +790,21 @@ MIN_SHARED_TEXT = 150_000
 MIN_SHARED_ENTRIES = 8  # entry points per share of a cold analysis (0: share whatever the count)
 # Function text below which parsing ahead (edgelint.parse_ahead) costs more than it saves (~1,200 lines).
 MIN_AHEAD_TEXT = 50_000
+# Parsed function text of a module above which its trees are kept for the next run (TreeStore):
+# below it, parsing them again costs less than storing them.
+MIN_STORED_TEXT = MIN_AHEAD_TEXT
 # Module text per share of a cold analysis: a pass over this much peaks at about 175 MB.
 SHARE_TEXT = 8_000_000
 _FORKED_RUN: Optional[Tuple[ProjectRun, Project, int, int]] = None  # what forked workers analyse shares of
+
+
+def _taken_from(sources: Sequence[Any], text: str) -> Optional[Any]:
+    """The tree of `text` from the first of `sources` that has it (their `take`), if any."""
+    for source in sources:
+        found = source.take(text)
+        if found is not None:
+            return found
+    return None
 
 
 def _analyse_shares(process: int) -> List[Optional[Memory]]:

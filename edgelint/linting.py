@@ -73,39 +73,45 @@ def lint_project(group: ProjectInput, use_filter: bool = True, use_cache: bool =
             # nearly everything (an edit to a leaf module) leaves the last one, which still answers
             # for every module but those edited since.
             run = engine.ProjectRun(group, use_filter, helpers, cached.analysis(), remember=True,
-                                    remember_after=REWRITE_MEMORY_AFTER_ROOTS)
+                                    remember_after=REWRITE_MEMORY_AFTER_ROOTS, trees=cached.trees())
             findings = run.run()
-            cached.store(findings, run.memory)
+            cached.store(findings, run.memory, run.kept_trees)
             cached.load_for_report(findings)
     return findings
 
 
 class AnalysisMemories:
-    """What each project's last analysis left (`engine.Memory`), kept in the process by a
-    long-running host (the language server) instead of on disk: an edit, saved or not, is analysed
-    again only where it can change the findings, and unsaved text never reaches the cache (a
-    project's first analysis here starts from the one the disk cache holds, if any). Forget them
-    when settings or bindings change."""
+    """What each project's last analysis left (`engine.Memory`, and the trees of its large modules),
+    kept in the process by a long-running host (the language server) instead of on disk: an edit,
+    saved or not, is analysed again only where it can change the findings, and unsaved text never
+    reaches the cache (a project's first analysis here starts from the one the disk cache holds,
+    if any). Forget them when settings or bindings change."""
 
     def __init__(self) -> None:
         self._by_project: Dict[Tuple[str, bool], Any] = {}
+        self._trees: Dict[Tuple[str, bool], Any] = {}  # the trees of large modules (tree_bytes.TreeStore)
         self._read: Dict[str, Tuple[List[Any], Source]] = {}  # path -> its record (edgelint.cache.Stats) and text
 
     def lint(self, group: ProjectInput, use_filter: bool, stop: Optional[Callable[[], bool]] = None) -> List[Finding]:
         """The project's findings; `stop()` true ends the analysis with errors.Cancelled (the last
         memory stays as it was)."""
         from edgelint import engine
+        from edgelint.tree_bytes import TreeStore
 
         self._reuse_texts(group)
         key = (str(group.root), use_filter)
         memory = self._by_project.get(key) or CachedProject(group, use_filter).analysis()
-        run = engine.ProjectRun(group, use_filter, memory=memory, remember=True, stop=stop)
+        run = engine.ProjectRun(group, use_filter, memory=memory, remember=True, stop=stop,
+                                trees=self._trees.get(key) or TreeStore())
         findings = run.run()
         self._by_project[key] = run.memory
+        if run.kept_trees is not None:
+            self._trees[key] = TreeStore(run.kept_trees)
         return findings
 
     def clear(self) -> None:
         self._by_project.clear()
+        self._trees.clear()
         self._read.clear()
 
     def _reuse_texts(self, group: ProjectInput) -> None:

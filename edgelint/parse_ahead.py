@@ -17,46 +17,21 @@ here.
 """
 from __future__ import annotations
 
-import copyreg
-import io
 import os
-import pickle
 import signal
 import struct
 from contextlib import contextmanager
-from functools import lru_cache, partial
+from functools import partial
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
+from edgelint import tree_bytes
 from edgelint.deepstack import call_with_deep_stack
 from edgelint.model import parsing
 
 _HEADER = struct.Struct("!II")  # index of the text, length of the pickled tree (0: could not parse)
 _READ_SIZE = 1 << 20
-
-
-def _reduce(node: cst.CSTNode) -> Tuple[object, ...]:
-    """How a node of a shared class travels: a shared one as its key (the receiver shares it again,
-    `parsing.shared_node`), another as any object."""
-    if parsing.is_shared(node):
-        return parsing.shared_node, (parsing.shared_key(node),)
-    return node.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
-
-
-def _dumps(tree: cst.Module, calls: List[cst.Call]) -> bytes:
-    """Pickled: the reducer is asked once for each distinct node of a shared class (pickle's memo
-    answers the repeats), and never for other objects."""
-    stream = io.BytesIO()
-    pickler = pickle.Pickler(stream, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = _dispatch_table()
-    pickler.dump((tree, calls))
-    return stream.getvalue()
-
-
-@lru_cache(maxsize=None)
-def _dispatch_table() -> Dict[type, object]:
-    return {**copyreg.dispatch_table, **{cls: _reduce for cls in parsing.shared_classes()}}
 
 
 class ParsedAhead:
@@ -69,7 +44,7 @@ class ParsedAhead:
         self._buffer = bytearray()
         self._arrived: Dict[str, bytes] = {}
         self._wanted = set(texts)
-        self.taken = 0  # trees the analysis took from here (tests, bench)
+        self.taken: Dict[str, bytes] = {}  # the trees the analysis took from here, pickled, by text
 
     def take(self, text: str) -> Optional[Tuple[cst.Module, List[cst.Call]]]:
         """The tree of `text` and its calls in build order, if they have arrived (None: parse it)."""
@@ -80,12 +55,10 @@ class ParsedAhead:
         data = self._arrived.pop(text, None)
         if not data:
             return None
-        try:
-            tree, calls = pickle.loads(data)
-        except Exception:  # noqa: BLE001 - a tree that does not load (a full shared table) is parsed here
-            return None
-        self.taken += 1
-        return tree, calls
+        parsed = tree_bytes.loads(data)  # None: a tree that does not load (a full shared table) is parsed here
+        if parsed is not None:
+            self.taken[text] = data
+        return parsed
 
     def _drain(self) -> None:
         while self.fd >= 0:
@@ -125,9 +98,10 @@ class ParsedAhead:
 
 @contextmanager
 def parsing_ahead(texts: Sequence[str]) -> Iterator[Optional[ParsedAhead]]:
-    """While the block runs, `model.parsing.parse_module` takes the trees of `texts` that a forked
-    process has parsed (it parses them from the last one back). Call from the main thread, before
-    the analysis starts (forking from another thread is unsafe). None: no fork here."""
+    """While the block runs, a forked process parses `texts` from the last one back: the trees it
+    has sent are the yielded object's to `take` (a provider of `model.parsing.parse_elsewhere`).
+    Call from the main thread, before the analysis starts (forking from another thread is unsafe).
+    None: no fork here."""
     if not texts or not hasattr(os, "fork"):
         yield None
         return
@@ -149,11 +123,9 @@ def parsing_ahead(texts: Sequence[str]) -> Iterator[Optional[ParsedAhead]]:
     os.close(write_end)
     os.set_blocking(read_end, False)
     ahead = ParsedAhead(texts, pid, read_end)
-    parsing.parse_elsewhere(ahead.take)
     try:
         yield ahead
     finally:
-        parsing.parse_elsewhere(None)
         ahead.close()
 
 
@@ -176,7 +148,7 @@ def _framed(index: int, text: str) -> bytes:
     try:
         calls: List[cst.Call] = []
         tree = parsing.parse_module(text, calls)
-        payload = _dumps(tree, calls)
+        payload = tree_bytes.dumps(tree, calls)
     except Exception:  # noqa: BLE001 - RecursionError, MemoryError, any: the parent parses it (and reports it)
         payload = b""
     return _HEADER.pack(index, len(payload)) + payload

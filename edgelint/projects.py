@@ -227,8 +227,10 @@ class CachedProject:
             if source is not None and not source.loaded and (state is None or state.noqa or finding.fix is not None):
                 load_source(source)
 
-    def store(self, findings: List[Finding], analysis: Optional[Any] = None) -> None:
-        """Record the findings of an analysis that read every file, and what it leaves for the next."""
+    def store(self, findings: List[Finding], analysis: Optional[Any] = None,
+              trees: Optional[Mapping[str, Mapping[str, bytes]]] = None) -> None:
+        """Record the findings of an analysis that read every file, and what it leaves for the next
+        (its memory, the trees of large modules)."""
         for source in self.group.sources.values():
             if not source.trusted:
                 load_source(source)
@@ -236,6 +238,8 @@ class CachedProject:
         self.slot.store(findings, states, self._bindings())
         if analysis is not None:
             self.slot.store_analysis(analysis, self._bindings())
+        if trees is not None:
+            self.slot.store_trees(trees)
 
     def model(self) -> Optional[Tuple[List[Finding], Any]]:
         """The cached findings and `edgelint model`'s routes, if nothing they depend on changed."""
@@ -250,6 +254,12 @@ class CachedProject:
     def analysis(self) -> Optional[Any]:
         """What the last analysis of this project left (edgelint.engine.Memory), if any."""
         return self.slot.load_analysis(self._bindings())
+
+    def trees(self) -> Any:
+        """The trees the last analysis kept of large modules (edgelint.tree_bytes.TreeStore)."""
+        from edgelint.tree_bytes import TreeStore
+
+        return TreeStore(self.slot.load_trees())
 
     def _read(self, path: str) -> FileState:
         source = self.group.sources[path]

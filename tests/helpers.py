@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, Iterable, List, Set, Tuple
+from typing import Any, Dict, Iterable, List, Set, Tuple
 
 from edgelint.config import Resolver
 from edgelint.discovery import discover
@@ -29,6 +29,29 @@ def findings_at(root: Path, jobs: int) -> List[Tuple]:
     files = discover([str(root)], resolver, [])
     result = lint_files(files, resolver, root, jobs=jobs)
     return [(f.path, f.line, f.column, f.code, f.message, f.related, f.fix) for f in result.findings]
+
+
+def assert_same_as_parsed_here(text: str, tree: Any, calls: List[Any]) -> None:
+    """`tree` and `calls` (unpickled: from a process parsing ahead, from the tree store) are what
+    parsing `text` here gives: the same code, the calls in the same order, and the very same
+    shared nodes at the same places."""
+    from edgelint.model import parsing
+
+    here_calls: List[Any] = []
+    here = parsing.parse_module(text, here_calls)
+    assert tree.code == here.code
+    assert [here.code_for_node(call) for call in calls] == [here.code_for_node(call) for call in here_calls]
+    pairs = [(tree, here)]
+    while pairs:
+        taken_node, parsed_node = pairs.pop()
+        assert type(taken_node) is type(parsed_node)
+        assert parsing.is_shared(taken_node) == parsing.is_shared(parsed_node)
+        if parsing.is_shared(parsed_node):
+            assert taken_node is parsed_node
+            continue
+        taken_children, parsed_children = taken_node.children, parsed_node.children
+        assert len(taken_children) == len(parsed_children)
+        pairs.extend(zip(taken_children, parsed_children))
 
 
 def write_project(root: Path, files: Dict[str, str]) -> None:

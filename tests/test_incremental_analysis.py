@@ -116,33 +116,40 @@ EDITS: List[Callable[[Path, random.Random], None]] = [
 ]
 
 
+def edit_and_compare(root: Path, rng: random.Random, steps: int, lint: Callable[[Path], List[Tuple]],
+                     edits: List[Callable[[Path, random.Random], None]] = EDITS,
+                     after: Callable[[Callable], None] = lambda edit: None) -> None:
+    """`steps` edits drawn from `edits`: before the first and after each (and `after(edit)`),
+    `lint(root)` reports what a cold run reports."""
+    assert lint(root) == _lint(root, use_cache=False)
+    for step in range(steps):
+        edit = rng.choice(edits)
+        edit(root, rng)
+        after(edit)
+        assert lint(root) == _lint(root, use_cache=False), f"step {step}: {edit.__name__}"
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_edits_give_what_a_cold_run_gives(tmp_path, seed):
-    rng = random.Random(seed)
     root = tmp_path / "worker"
     write_corpus(root, 14, seed=seed)
-    assert _lint(root, use_cache=True) == _lint(root, use_cache=False)
-    for step in range(14):
-        edit = rng.choice(EDITS)
-        edit(root, rng)
-        assert _lint(root, use_cache=True) == _lint(root, use_cache=False), f"step {step}: {edit.__name__}"
+    edit_and_compare(root, random.Random(seed), 14, lambda root: _lint(root, use_cache=True))
 
 
 @pytest.mark.parametrize("seed", [4, 5])
 def test_an_analysis_kept_in_the_process_gives_what_a_cold_run_gives(tmp_path, seed):
     """The language server's path: no disk cache, each analysis starting from the last one's memory
     (forgotten when settings or bindings change, as the server forgets it)."""
-    rng = random.Random(seed)
     root = tmp_path / "worker"
     write_corpus(root, 14, seed=seed)
     memories = AnalysisMemories()
-    assert _lint(root, False, memories) == _lint(root, use_cache=False)
-    for step in range(14):
-        edit = rng.choice(EDITS)
-        edit(root, rng)
+
+    def forget_on_new_settings(edit: Callable) -> None:
         if edit in (_change_the_wrangler_config, _change_a_setting):
             memories.clear()
-        assert _lint(root, False, memories) == _lint(root, use_cache=False), f"step {step}: {edit.__name__}"
+
+    edit_and_compare(root, random.Random(seed), 14, lambda root: _lint(root, False, memories),
+                     after=forget_on_new_settings)
 
 
 def test_the_flake8_plugin_answers_an_edited_file_as_a_cold_run_does(tmp_path):

@@ -11,12 +11,11 @@ import sys
 from pathlib import Path
 from typing import List
 
-import libcst as cst
 import pytest
 
 from edgelint import engine, parse_ahead
 from edgelint.model import parsing
-from tests.helpers import FIXTURE_PROJECTS, findings_at
+from tests.helpers import FIXTURE_PROJECTS, assert_same_as_parsed_here, findings_at
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from corpus import write_monolith  # noqa: E402 - the bench's generator of Workers projects
@@ -33,7 +32,7 @@ def taken(monkeypatch) -> List[int]:
     original = parse_ahead.ParsedAhead.close
 
     def close(ahead):
-        counts.append(ahead.taken)
+        counts.append(len(ahead.taken))
         original(ahead)
 
     monkeypatch.setattr(parse_ahead.ParsedAhead, "close", close)
@@ -51,26 +50,6 @@ def test_parsing_ahead_reports_what_parsing_here_reports_on_every_fixture(taken)
     assert trees > 0  # (about 40 here: the other process's head start decides how many)
 
 
-def _same_as_parsed_here(text: str, tree: cst.Module, calls: List[cst.Call]) -> None:
-    """`tree` and `calls` (taken from the other process) are what parsing `text` here gives: the
-    same code, the calls in the same order, and the very same shared nodes at the same places."""
-    here_calls: List[cst.Call] = []
-    here = parsing.parse_module(text, here_calls)  # asked once: parsed here now
-    assert tree.code == here.code
-    assert [here.code_for_node(call) for call in calls] == [here.code_for_node(call) for call in here_calls]
-    pairs = [(tree, here)]
-    while pairs:
-        taken_node, parsed_node = pairs.pop()
-        assert type(taken_node) is type(parsed_node)
-        assert parsing.is_shared(taken_node) == parsing.is_shared(parsed_node)
-        if parsing.is_shared(parsed_node):
-            assert taken_node is parsed_node
-            continue
-        taken_children, parsed_children = taken_node.children, parsed_node.children
-        assert len(taken_children) == len(parsed_children)
-        pairs.extend(zip(taken_children, parsed_children))
-
-
 def test_a_single_module_worker_takes_trees_parsed_ahead(taken, tmp_path, monkeypatch):
     write_monolith(tmp_path, routes=60)
     alone = findings_at(tmp_path, jobs=1)
@@ -80,7 +59,7 @@ def test_a_single_module_worker_takes_trees_parsed_ahead(taken, tmp_path, monkey
     def checked(ahead, text):
         found = take(ahead, text)
         if found is not None:
-            _same_as_parsed_here(text, *found)
+            assert_same_as_parsed_here(text, *found)
             compared.append(text)
         return found
 
@@ -126,12 +105,14 @@ def test_a_tree_is_read_from_whole_frames_only(whole):
     found = ahead.take(texts[1])
     assert (found is not None) == whole
     if whole:
-        _same_as_parsed_here(texts[1], *found)
+        assert_same_as_parsed_here(texts[1], *found)
 
 
-def test_an_edit_to_a_helper_every_route_uses_is_parsed_ahead_too(taken, tmp_path):
+def test_an_edit_to_a_helper_every_route_uses_is_parsed_ahead_too(taken, tmp_path, monkeypatch):
     """After an edit, the roots that read an edited module run again: the edited modules' functions
-    are parsed ahead of them (the shortcut that replays the other roots)."""
+    that the tree store does not hold (here: none, it keeps nothing) are parsed ahead of them (the
+    shortcut that replays the other roots)."""
+    monkeypatch.setattr(engine, "MIN_STORED_TEXT", 10 ** 9)
     from edgelint.config import Resolver
     from edgelint.discovery import discover
     from edgelint.rules import KNOWN_CODES, RULE_OPTIONS
@@ -169,4 +150,4 @@ def test_a_tree_whose_leaves_cannot_be_shared_here_is_parsed_here(monkeypatch):
     monkeypatch.setattr(parsing, "MAX_SHARED", len(parsing._shared))
     ahead = parse_ahead.ParsedAhead(texts, pid=0, fd=read_end)
     assert ahead.take(texts[0]) is None and list(ahead._arrived) == texts[1:]
-    assert ahead.take(texts[1]) is None and ahead.taken == 0
+    assert ahead.take(texts[1]) is None and not ahead.taken

@@ -1,0 +1,111 @@
+"""The trees of large modules kept between runs (edgelint.tree_bytes.TreeStore) change nothing but
+the time: after every edit of a random sequence, with every module's trees kept, a run reports
+what a cold run reports; after an edit of one function of a large module, only that function is
+parsed, and every tree the store holds is the tree a parse gives; a corrupt or foreign file of
+trees means parsing."""
+from __future__ import annotations
+
+import random
+import re
+import sys
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from edgelint import engine, tree_bytes
+from edgelint.cache import CACHE_DIR, TREES_SUFFIX
+from edgelint.linting import AnalysisMemories
+from tests.helpers import assert_same_as_parsed_here
+from tests.test_incremental_analysis import _add_a_bug, _add_a_call, _lint, _remove_a_bug, edit_and_compare
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from corpus import write_corpus, write_monolith  # noqa: E402 - the bench's generator of Workers projects
+
+
+@pytest.fixture
+def taken(monkeypatch):
+    """The trees each run took from the store (by text), in a list of runs."""
+    runs = []
+    keep = engine.ProjectRun._keep_trees
+
+    def recorded(run):
+        runs.append(dict(run.trees.taken) if run.trees is not None else {})
+        keep(run)
+
+    monkeypatch.setattr(engine.ProjectRun, "_keep_trees", recorded)
+    return runs
+
+
+def _trees_file(root: Path) -> Path:
+    [found] = (root / CACHE_DIR).glob(f"*{TREES_SUFFIX}")
+    return found
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_random_edits_with_every_module_kept_give_what_a_cold_run_gives(tmp_path, seed, monkeypatch, taken):
+    monkeypatch.setattr(engine, "MIN_STORED_TEXT", 0)
+    root = tmp_path / "worker"
+    write_corpus(root, 10, seed=seed)
+    edit_and_compare(root, random.Random(seed), 10, lambda root: _lint(root, use_cache=True))
+    assert sum(len(trees) for trees in taken) > 20
+
+
+def test_an_analysis_kept_in_the_process_keeps_its_trees_too(tmp_path, monkeypatch, taken):
+    """The language server's path (no disk cache): the trees stay in the process with the memory."""
+    monkeypatch.setattr(engine, "MIN_STORED_TEXT", 0)
+    root = tmp_path / "worker"
+    write_corpus(root, 10, seed=8)
+    memories = AnalysisMemories()
+    edit_and_compare(root, random.Random(8), 8, lambda root: _lint(root, False, memories),
+                     edits=[_add_a_bug, _remove_a_bug, _add_a_call])
+    assert sum(len(trees) for trees in taken) > 10
+
+
+def test_an_edit_of_a_large_module_parses_only_what_changed(tmp_path, monkeypatch, taken):
+    write_monolith(tmp_path, routes=60)
+    assert _lint(tmp_path, use_cache=True) == _lint(tmp_path, use_cache=False)
+    kept = tree_bytes.TreeStore(_stored(tmp_path))
+    assert len(kept._by_text) > 60  # every route's function, and the helpers
+    _edit_the_helper_every_route_uses(tmp_path)
+    parsed = []
+    parse = cst.parse_module
+    monkeypatch.setattr(cst, "parse_module", lambda text: parsed.append(text) or parse(text))
+    taken.clear()
+    edited = _lint(tmp_path, use_cache=True)
+    assert len(parsed) == 1 and "v2:" in parsed[0]  # the class holding the edited helper
+    assert len(taken[0]) == len(kept._by_text) - 1
+    monkeypatch.setattr(cst, "parse_module", parse)
+    assert edited == _lint(tmp_path, use_cache=False)
+    for text, data in tree_bytes.TreeStore(_stored(tmp_path))._by_text.items():
+        assert_same_as_parsed_here(text, *tree_bytes.loads(data))
+
+
+def _edit_the_helper_every_route_uses(root: Path) -> None:
+    worker = root / "src" / "worker.py"
+    worker.write_text(re.sub(r'return f"\{self\.prefix\}\{key\}"', 'return f"{self.prefix}v2:{key}"',
+                             worker.read_text(encoding="utf-8"), count=1), encoding="utf-8")
+
+
+def _stored(root: Path):
+    from edgelint.cache import Slot  # the file's own reader: the header, the compression
+
+    slot = Slot.__new__(Slot)
+    slot.trees_file = _trees_file(root)
+    return slot.load_trees()
+
+
+@pytest.mark.parametrize("content", [b"not a pickle", None])
+def test_a_corrupt_or_foreign_file_of_trees_means_parsing(tmp_path, monkeypatch, taken, content):
+    write_monolith(tmp_path, routes=30)
+    monkeypatch.setattr(engine, "MIN_STORED_TEXT", 0)
+    assert _lint(tmp_path, use_cache=True) == _lint(tmp_path, use_cache=False)
+    trees = _trees_file(tmp_path)
+    if content is None:  # made by another libcst
+        monkeypatch.setattr("edgelint.cache._trees_header", lambda: ("another", "libcst"))
+    else:
+        trees.write_bytes(content)
+    _edit_the_helper_every_route_uses(tmp_path)
+    taken.clear()
+    assert _lint(tmp_path, use_cache=True) == _lint(tmp_path, use_cache=False)
+    assert taken == [{}, {}]  # (the cold run's store is empty: no cache)
