@@ -16,6 +16,9 @@ selection, on the same code: the answer is the same.
   lock file keeps a second one from starting. It leaves when its socket or lock file is deleted or
   taken over (a cleaned cache directory), after `IDLE_S` without a request, and when asked
   (`edgelint clean`).
+- Once it has been idle a moment after an answer, it collects what that lint left and loads the
+  memory of the file's project (`flake8_plugin.prepare`): an edit of the file is the likely next
+  request, and it is then answered without unpickling the memory first.
 - It lints one file at a time. A request that comes while it lints is answered "busy" at once, and
   so is none that a stuck process could not take within `ACCEPTED_TIMEOUT_S`: the plugin then lints
   in its own process, as it would without it. A client never waits behind another's analysis.
@@ -189,9 +192,13 @@ def serve(path: str) -> None:
 
 def _warm_up() -> str:
     """Import what a lint needs, before the first request, and freeze it out of the collector's way."""
-    import edgelint.engine  # noqa: F401 - the parser, the model
+    # What a lint after an edit needs: the parser, the model, the analysis, the tree store.
+    import libcst.native  # noqa: F401
+    import edgelint.engine  # noqa: F401
     import edgelint.flake8_plugin  # noqa: F401
+    import edgelint.model.analysis  # noqa: F401
     import edgelint.rules  # noqa: F401
+    import edgelint.tree_bytes  # noqa: F401
     from edgelint.cache import code_id, keep_loaded_values
 
     keep_loaded_values()  # each project's analysis memory, unpickled once while its file stays
@@ -233,7 +240,7 @@ class _Server:
         threading.Thread(target=self._take_requests, name="edgelint-accept", daemon=True).start()
         from edgelint.cache import code_id
 
-        last, garbage = time.monotonic(), False
+        last, garbage, answered = time.monotonic(), False, None
         while True:
             try:
                 job = self.jobs.get(timeout=COLLECT_AFTER_S if garbage else CHECK_S)
@@ -241,12 +248,15 @@ class _Server:
                 if garbage:
                     gc.collect()
                     garbage = False
+                    if answered is not None:  # the next request is likely an edit of the same file
+                        prepare_for(answered)
+                        answered = None
                 elif time.monotonic() - last > IDLE_S or code_id.__wrapped__() != self.code or not self._still_ours():
                     return
                 continue
             if job is None or not self._answer(*job):
                 return
-            last, garbage = time.monotonic(), True
+            last, garbage, answered = time.monotonic(), True, job[1]
             self.busy.clear()
 
     def owns_socket(self) -> bool:
@@ -319,6 +329,20 @@ def answer_request(request: Dict[str, Any]) -> Dict[str, Any]:
         return {"config_error": [exc.path, exc.problem]}
     except Exception:  # noqa: BLE001 - the client lints in its own process and reports as it would
         return {"failed": True}
+    finally:
+        os.chdir(previous)
+
+
+def prepare_for(request: Dict[str, Any]) -> None:
+    """Load what an edit of the request's file will need (flake8_plugin.prepare), quietly."""
+    from edgelint.flake8_plugin import prepare
+
+    previous = os.getcwd()
+    try:
+        os.chdir(request["cwd"])
+        prepare(request["path"])
+    except Exception:  # noqa: BLE001 - a warm-up only: the next request does the work if this cannot
+        pass
     finally:
         os.chdir(previous)
 

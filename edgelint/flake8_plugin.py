@@ -153,15 +153,11 @@ def _lint(target: str, buffer: Any, selection: Flake8Selection) -> List[Reported
     """Load the settings, find the project, take its findings from the cache or analyse it; for a
     buffer that is the file on disk (`buffer` None), remember what is reported in its directory."""
     from edgelint.config import Resolver
-    from edgelint.projects import group_projects
 
     stats = Stats()  # before anything is read: what changes later is not trusted
     resolver = Resolver(KNOWN_CODES, RULE_OPTIONS)
     directory = os.path.dirname(target)
-    root, files, stamps, configs = _project_of(directory, resolver, stats)
-    if target not in files:
-        files = files + [target]
-    group = next(group for group in group_projects(files, resolver, root) if target in group.sources)
+    root, group, stamps, configs = _group_of(target, resolver, stats)
     if buffer is not None:
         from edgelint.linting import lint_files
 
@@ -185,6 +181,31 @@ def _lint(target: str, buffer: Any, selection: Flake8Selection) -> List[Reported
             by_file[os.path.basename(finding.path)].append(_reported(finding))
     _remember(target, resolver, root, group, by_file, stats, configs, selection)
     return by_file[os.path.basename(target)]
+
+
+def _group_of(target: str, resolver: Resolver, stats: Stats) -> Tuple[Path, ProjectInput, Tuple[Any, ...],
+                                                                      Tuple[str, ...]]:
+    """The project root of a file, the project it belongs to, the stamps of its files and the
+    configuration files looked for (`_project_of`)."""
+    from edgelint.projects import group_projects
+
+    root, files, stamps, configs = _project_of(os.path.dirname(target), resolver, stats)
+    if target not in files:
+        files = files + [target]
+    group = next(group for group in group_projects(files, resolver, root) if target in group.sources)
+    return root, group, stamps, configs
+
+
+def prepare(filename: str) -> None:
+    """Load what linting the file after an edit needs and a resident host keeps: its project's last
+    analysis memory (edgelint.cache holds what it unpickled). The resident edgelint does this when
+    it has been idle a moment after answering for the file: the next edit is then answered without
+    unpickling the memory first."""
+    from edgelint.config import Resolver
+    from edgelint.projects import CachedProject
+
+    _, group, _, _ = _group_of(os.path.abspath(filename), Resolver(KNOWN_CODES, RULE_OPTIONS), Stats())
+    CachedProject(group, use_filter=True).analysis()
 
 
 def _project_findings(group: ProjectInput, resolver: Resolver, root: Path, selection: Flake8Selection,

@@ -331,3 +331,24 @@ def test_one_resident_process_answers_random_edits_as_a_cold_run_does(tmp_path, 
             write_project(root, {"wrangler.toml": config.replace('binding = "CACHE"', 'binding = "KV_CACHE"')})
         else:
             rng.choice(RANDOM_EDITS)(root, rng)
+
+
+def test_idle_after_an_answer_the_resident_process_loads_the_memory_the_next_edit_needs(tmp_path, monkeypatch):
+    """`prepare_for` (run when the resident process has been idle a moment after an answer) leaves
+    the project's analysis memory unpickled in the process; a request it cannot serve is ignored."""
+    from edgelint import cache
+    from edgelint.cache import ANALYSIS_SUFFIX, code_id
+    from tests.test_incremental_analysis import write_corpus
+
+    monkeypatch.setattr(cache, "_kept_values", {})
+    root = tmp_path / "worker"
+    write_corpus(root, 6, seed=3)
+    module = next((root / "src" / "app").glob("mod_*.py"))
+    request = {"code": code_id(), "cwd": str(root), "path": str(module), "options": None,
+               "text": module.read_text(encoding="utf-8")}
+    daemon.answer_request(request)  # analysed: the cache holds the memory, on disk
+    cache._kept_values.clear()
+    daemon.prepare_for(request)
+    assert [path for path in cache._kept_values if path.endswith(ANALYSIS_SUFFIX)]
+    daemon.prepare_for({**request, "cwd": str(tmp_path / "gone"), "path": str(tmp_path / "gone" / "x.py")})
+    assert os.getcwd() != str(tmp_path / "gone")
