@@ -178,7 +178,7 @@ class Slot:
     def load_trees(self) -> Dict[str, Dict[str, bytes]]:
         """The pickled trees the last analysis kept (`store_trees`), by module path and function
         text, if this edgelint, libcst and Python made them; else none."""
-        packed = _load_pickled(self.trees_file, _trees_header())
+        packed = _load_pickled(self.trees_file, _trees_header(), keep=False)
         try:
             return _unpickled(zlib.decompress(packed)) if packed is not None else {}
         except (zlib.error, TypeError):
@@ -186,12 +186,14 @@ class Slot:
 
     def store_trees(self, trees: Mapping[str, Mapping[str, bytes]]) -> None:
         """Keep the trees (level 1 compression: the pickles repeat their shared leaves' keys, and
-        shrink forty-fold in a few ms)."""
+        shrink forty-fold in a few ms); none: no file."""
         import pickle
 
-        if trees or self.trees_file.exists():
-            _store_pickled(self.trees_file, _trees_header(),
-                           zlib.compress(pickle.dumps(dict(trees), protocol=pickle.HIGHEST_PROTOCOL), 1))
+        if not trees:
+            remove_quietly(str(self.trees_file))
+            return
+        _store_pickled(self.trees_file, _trees_header(),
+                       zlib.compress(pickle.dumps(dict(trees), protocol=pickle.HIGHEST_PROTOCOL), 1), keep=False)
 
     def load_model(self, bindings: str, states: Mapping[str, FileState]) -> Optional[Any]:
         """`edgelint model`'s routes (`store_model`), if they were made of files in these very
@@ -405,7 +407,8 @@ def _file_identity(status: os.stat_result) -> Tuple[int, int, int]:
     return status.st_ino, status.st_size, status.st_mtime_ns
 
 
-def _load_pickled(file: Path, header: Tuple[Any, ...]) -> Optional[Any]:
+def _load_pickled(file: Path, header: Tuple[Any, ...], keep: bool = True) -> Optional[Any]:
+    """The value stored with `header`; `keep`: a long-running process keeps it (`_kept_values`)."""
     import pickle
 
     try:
@@ -416,7 +419,8 @@ def _load_pickled(file: Path, header: Tuple[Any, ...]) -> Optional[Any]:
                 found, value = kept[1:]
             else:
                 found, value = pickle.loads(handle.read())  # faster than pickle.load's reads
-                _keep(file, identity, found, value)
+                if keep:
+                    _keep(file, identity, found, value)
     except Exception:  # noqa: BLE001 - missing, corrupt or from another version: compute it again
         return None
     return value if found == header else None
@@ -429,7 +433,8 @@ def _unpickled(data: bytes) -> Dict[str, Dict[str, bytes]]:
         value = pickle.loads(data)
     except Exception:  # noqa: BLE001 - corrupt: the functions are parsed again
         return {}
-    return value if isinstance(value, dict) else {}
+    shaped = isinstance(value, dict) and all(isinstance(trees, dict) for trees in value.values())
+    return value if shaped else {}
 
 
 def _trees_header() -> Tuple[Any, ...]:
@@ -439,11 +444,11 @@ def _trees_header() -> Tuple[Any, ...]:
     return (FORMAT, code_id(), libcst.LIBCST_VERSION, sys.version_info[:2])
 
 
-def _store_pickled(file: Path, header: Tuple[Any, ...], value: Any) -> None:
+def _store_pickled(file: Path, header: Tuple[Any, ...], value: Any, keep: bool = True) -> None:
     import pickle
 
     _replace(file, lambda handle: pickle.dump((header, value), handle, protocol=pickle.HIGHEST_PROTOCOL), binary=True)
-    if _kept_values is not None:
+    if keep and _kept_values is not None:
         try:
             _keep(file, _file_identity(os.stat(file)), header, value)
         except OSError:

@@ -126,10 +126,10 @@ def command() -> NoReturn:
     large one, and nothing in it is for the user."""
     gc.set_threshold(50_000, 20, 100)
     code = main()
-    for stream in (sys.stderr, sys.stdout):
+    for stream in (sys.stdout, sys.stderr):  # in the order Python's own exit flushes them
         try:
             stream.flush()
-        except BrokenPipeError:  # the reader stopped early: as in `main`
+        except OSError:  # the reader stopped early (as in `main`), a full disk
             code = EXIT_ERROR
     os._exit(code)
 

@@ -182,25 +182,21 @@ last_import: List[CompiledMethods] = []  # what served libcst's import (tests)
 # What libcst's package imports for its users and a linter never needs: about a fifth of
 # `import libcst` (metadata providers, the batched visitor, helpers).
 LAZY_LIBCST_MODULES = ("libcst.metadata", "libcst.helpers", "libcst._batched_visitor")
+LAZY_FORMAT = "2"  # of `_lazy_init_code`'s transformation: part of the compiled code's key
 _DEFERRED_IMPORTS = '''
 def _edgelint_import_deferred():
     import importlib
-    for module, attribute, alias in _edgelint_deferred:
+    for module, attribute, alias in list(_edgelint_deferred):
         globals()[alias] = getattr(importlib.import_module(module), attribute)
     _edgelint_deferred.clear()
 
 
 def __getattr__(name):
-    """A name of the imports edgelint deferred (edgelint.cstimport) imports them all; a submodule's
-    name imports the submodule (`from libcst import native` asks here first)."""
-    import importlib
-    import importlib.util
-
-    if any(name == alias for _, _, alias in _edgelint_deferred):
-        _edgelint_import_deferred()
+    """A name of the imports edgelint deferred (edgelint.cstimport), or any other name a plain
+    `import libcst` may give (a submodule those imports bind): the deferred imports run first."""
+    _edgelint_import_deferred()
+    if name in globals():
         return globals()[name]
-    if name.isidentifier() and importlib.util.find_spec(f"{__name__}.{name}") is not None:
-        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -215,7 +211,7 @@ def _exec_libcst_lazily(loader: Any, module: ModuleType) -> bool:
     use of a name they give. False (nothing run): the package is not as expected."""
     try:
         source = loader.get_source(module.__name__)
-        key = f"{LAZY_LIBCST_MODULES}{_DEFERRED_IMPORTS}\n{source}"  # what the code is made from
+        key = f"{LAZY_FORMAT}{LAZY_LIBCST_MODULES}{_DEFERRED_IMPORTS}\n{source}"  # what the code is made from
         code = _family_methods("libcst").compiled_code(key, lambda: _lazy_init_code(source, module.__file__))
     except Exception:  # noqa: BLE001  # no source, an unexpected shape: imported as it is
         return False

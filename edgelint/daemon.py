@@ -18,7 +18,8 @@ selection, on the same code: the answer is the same.
   (`edgelint clean`).
 - Once it has been idle a moment after an answer, it collects what that lint left and loads the
   memory of the file's project (`flake8_plugin.prepare`): an edit of the file is the likely next
-  request, and it is then answered without unpickling the memory first.
+  request, and it is then answered without unpickling the memory first (a request that comes
+  meanwhile waits for that, a few hundredths of a second).
 - It lints one file at a time. A request that comes while it lints is answered "busy" at once, and
   so is none that a stuck process could not take within `ACCEPTED_TIMEOUT_S`: the plugin then lints
   in its own process, as it would without it. A client never waits behind another's analysis.

@@ -40,7 +40,7 @@ from edgelint.findings import Choice, Finding, Fix, Report
 from edgelint.fixes import fix_for
 from edgelint.model.bindings import BindingTable, WranglerConfig
 from edgelint.model.deployment import deployed_by, imported_names
-from edgelint.model.chunks import chunks_of, whole_module
+from edgelint.model.chunks import Chunk, chunks_of, whole_module
 from edgelint.model.outline import Import, imports_of, outline
 from edgelint.model.parsing import parse_elsewhere, parse_module
 from edgelint.model.project import (
@@ -225,28 +225,43 @@ class ProjectRun:
                 yield
             finally:
                 parse_elsewhere(None)
-                if ahead is not None:
-                    self._ahead_taken = ahead.taken
+                if ahead is not None and self.trees is not None:
+                    self._ahead_taken = ahead.taken  # the trees it sent: the store keeps them as they came
 
     def _keep_trees(self) -> None:
-        """What the next run may take (`trees`): the parsed functions of each large module this run
-        built, pickled (in the bytes they came in, when they did); the store's others as they were."""
+        """What the next run may take (`trees`): for each large module this run built, the tree of
+        every function parsed late (parsed here, pickled; or as the store or the process parsing
+        ahead had it), and the store's trees of its functions not entered this time; the store's
+        other modules as they were. Nothing to write when that is what the store holds."""
         if self.trees is None:
             return
+        from edgelint.paths import absolute
+
+        built = {absolute(path): module for path, module in self.modules.items()}
+        project = {absolute(path) for path in self.group.sources}
+        kept = {path: trees for path, trees in self.trees.modules.items() if path not in built and path in project}
+        for path, module in built.items():
+            late = [chunk for chunk in module.chunks if not chunk.eager]  # the others are parsed before the store is asked
+            if sum(chunk.end - chunk.start for chunk in late) >= MIN_STORED_TEXT:
+                kept[path] = call_with_deep_stack(partial(self._pickled_trees, late))
+        self.kept_trees = None if kept == self.trees.modules else kept
+
+    def _pickled_trees(self, chunks: Sequence[Chunk]) -> Dict[str, bytes]:
         from edgelint.tree_bytes import dumps
 
-        kept = {path: trees for path, trees in self.trees.modules.items()
-                if path not in self.modules and path in self.group.sources}
-        for path, module in self.modules.items():
-            parsed = [chunk for chunk in module.chunks if chunk.tree is not None and chunk.calls is not None]
-            if sum(chunk.end - chunk.start for chunk in parsed) < MIN_STORED_TEXT:
-                continue
-            kept[path] = {}
-            for chunk in parsed:
-                text = chunk.text
-                data = self.trees.taken.get(text) or self._ahead_taken.get(text)
-                kept[path][text] = data or call_with_deep_stack(partial(dumps, chunk.tree, list(chunk.calls)))
-        self.kept_trees = kept
+        trees: Dict[str, bytes] = {}
+        for chunk in chunks:
+            text = chunk.text
+            data = self.trees.pickled(text) if self.trees is not None else None
+            data = data or self._ahead_taken.get(text)
+            if data is None and chunk.tree is not None and chunk.calls is not None:
+                try:
+                    data = dumps(chunk.tree, list(chunk.calls))
+                except Exception:  # noqa: BLE001 - RecursionError (a tree deeper than pickle goes): parsed next time
+                    continue
+            if data is not None:
+                trees[text] = data
+        return trees
 
     def _parsed_ahead(self, modules: Iterable[ModuleInfo]) -> ContextManager[Any]:
         """While the analysis runs, another process parses ahead of it (edgelint.parse_ahead) the

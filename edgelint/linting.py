@@ -100,9 +100,10 @@ class AnalysisMemories:
 
         self._reuse_texts(group)
         key = (str(group.root), use_filter)
-        memory = self._by_project.get(key) or CachedProject(group, use_filter).analysis()
+        cached = CachedProject(group, use_filter)
+        memory = self._by_project.get(key) or cached.analysis()
         run = engine.ProjectRun(group, use_filter, memory=memory, remember=True, stop=stop,
-                                trees=self._trees.get(key) or TreeStore())
+                                trees=self._trees.get(key) or cached.trees())
         findings = run.run()
         self._by_project[key] = run.memory
         if run.kept_trees is not None:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from edgelint.config import Settings
     from edgelint.discovery import Governing
     from edgelint.model.bindings import BindingTable
+    from edgelint.tree_bytes import TreeStore
 
 
 @dataclass
@@ -255,8 +256,8 @@ class CachedProject:
         """What the last analysis of this project left (edgelint.engine.Memory), if any."""
         return self.slot.load_analysis(self._bindings())
 
-    def trees(self) -> Any:
-        """The trees the last analysis kept of large modules (edgelint.tree_bytes.TreeStore)."""
+    def trees(self) -> "TreeStore":
+        """The trees the last analysis kept of large modules."""
         from edgelint.tree_bytes import TreeStore
 
         return TreeStore(self.slot.load_trees())

@@ -54,21 +54,25 @@ def _dispatch_table() -> Dict[type, object]:
 
 
 class TreeStore:
-    """The pickled trees of large modules' functions, by module path and text, as the last run
-    left them (edgelint.cache.Slot.load_trees): a run after an edit of such a module parses only
-    the functions whose text changed."""
+    """The pickled trees of large modules' functions, by module path (absolute) and text, as the
+    last run left them (edgelint.cache.Slot.load_trees): a run after an edit of such a module
+    parses only the functions whose text changed."""
 
-    def __init__(self, modules: Optional[Mapping[str, Mapping[str, bytes]]] = None):
-        self.modules: Dict[str, Mapping[str, bytes]] = dict(modules or {})
+    def __init__(self, modules: Optional[Mapping[str, Dict[str, bytes]]] = None):
+        self.modules: Dict[str, Dict[str, bytes]] = dict(modules or {})
         self._by_text = {text: data for trees in self.modules.values() for text, data in trees.items()}
-        self.taken: Dict[str, bytes] = {}  # what this run loaded, by text
+        self.taken: Dict[str, bytes] = {}  # what this run loaded, by text (tests)
 
     def take(self, text: str) -> Optional[Parsed]:
+        """The tree of `text` and its calls, when the store has them and they load."""
         data = self._by_text.get(text)
         parsed = loads(data) if data is not None else None
         if parsed is not None:
             self.taken[text] = data  # type: ignore[assignment]  # not None when parsed is not
         return parsed
+
+    def pickled(self, text: str) -> Optional[bytes]:
+        return self._by_text.get(text)
 
     def __contains__(self, text: str) -> bool:
         return text in self._by_text

@@ -96,8 +96,8 @@ DESCRIBE_LIBCST = r"""
 import json, sys
 {first}
 import libcst
+import libcst.native  # as edgelint.model.parsing does before it parses
 libcst.parse_module('async def f(kv):\n    await kv.put("k", "v")\n')
-from libcst import native
 {after}
 def describe(value):
     return getattr(value, "__qualname__", None) or getattr(value, "__name__", None) or type(value).__name__
@@ -123,14 +123,17 @@ def test_libcst_defers_what_a_linter_never_uses_and_gives_the_same_names_on_use(
 
 
 def test_libcst_answers_submodules_and_refuses_unknown_names_as_a_plain_import_does(tmp_path):
+    """A name the deferred imports bind (a submodule libcst.metadata imports) is there once they
+    have run; a submodule nothing imported (libcst.codemod) and an unknown name are not."""
     script = ("import edgelint, libcst, sys\n"
+              "codemod = hasattr(libcst, 'codemod')\n"
               "position = libcst._position  # imported by libcst.metadata in a plain import\n"
               "try:\n    libcst.no_such_name\nexcept AttributeError as error:\n    missing = str(error)\n"
-              "import json\nprint(json.dumps({'position': position.__name__, 'missing': missing,\n"
-              "    'metadata': 'libcst.metadata' in sys.modules}))\n")
+              "import json\nprint(json.dumps({'position': position.__name__, 'missing': missing, 'codemod': codemod,\n"
+              "    'imported': 'libcst.codemod' in sys.modules, 'metadata': 'libcst.metadata' in sys.modules}))\n")
     result = probe(str(tmp_path), script)
     assert result == {"position": "libcst._position", "missing": "module 'libcst' has no attribute 'no_such_name'",
-                      "metadata": False}
+                      "codemod": False, "imported": False, "metadata": True}
 
 
 def test_a_libcst_init_of_another_shape_is_run_as_it_is():

@@ -336,7 +336,7 @@ def test_one_resident_process_answers_random_edits_as_a_cold_run_does(tmp_path, 
 def test_idle_after_an_answer_the_resident_process_loads_the_memory_the_next_edit_needs(tmp_path, monkeypatch):
     """`prepare_for` (run when the resident process has been idle a moment after an answer) leaves
     the project's analysis memory unpickled in the process; a request it cannot serve is ignored."""
-    from edgelint import cache
+    from edgelint import cache, flake8_plugin
     from edgelint.cache import ANALYSIS_SUFFIX, code_id
     from tests.test_incremental_analysis import write_corpus
 
@@ -346,9 +346,14 @@ def test_idle_after_an_answer_the_resident_process_loads_the_memory_the_next_edi
     module = next((root / "src" / "app").glob("mod_*.py"))
     request = {"code": code_id(), "cwd": str(root), "path": str(module), "options": None,
                "text": module.read_text(encoding="utf-8")}
+    here = os.getcwd()
     daemon.answer_request(request)  # analysed: the cache holds the memory, on disk
     cache._kept_values.clear()
     daemon.prepare_for(request)
-    assert [path for path in cache._kept_values if path.endswith(ANALYSIS_SUFFIX)]
-    daemon.prepare_for({**request, "cwd": str(tmp_path / "gone"), "path": str(tmp_path / "gone" / "x.py")})
-    assert os.getcwd() != str(tmp_path / "gone")
+    assert [path for path in cache._kept_values if path.endswith(ANALYSIS_SUFFIX)] and os.getcwd() == here
+    def failing(path: str) -> None:
+        raise OSError(path)
+
+    monkeypatch.setattr(flake8_plugin, "prepare", failing)
+    daemon.prepare_for(request)  # fails in the request's directory: quietly, and back here
+    assert os.getcwd() == here

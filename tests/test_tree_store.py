@@ -16,7 +16,7 @@ import pytest
 from edgelint import engine, tree_bytes
 from edgelint.cache import CACHE_DIR, TREES_SUFFIX
 from edgelint.linting import AnalysisMemories
-from tests.helpers import assert_same_as_parsed_here
+from tests.helpers import assert_same_as_parsed_here, write_project
 from tests.test_incremental_analysis import _add_a_bug, _add_a_call, _lint, _remove_a_bug, edit_and_compare
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -109,3 +109,45 @@ def test_a_corrupt_or_foreign_file_of_trees_means_parsing(tmp_path, monkeypatch,
     taken.clear()
     assert _lint(tmp_path, use_cache=True) == _lint(tmp_path, use_cache=False)
     assert taken == [{}, {}]  # (the cold run's store is empty: no cache)
+
+
+def test_a_large_module_keeps_its_trees_when_an_edit_elsewhere_enters_few_of_them(tmp_path, monkeypatch):
+    """A module of many helpers (over the threshold) of which a route calls two: after an edit of
+    the route's module, the helpers' stored trees stay (taken or not, they are still the helpers')."""
+    monkeypatch.setattr(engine, "MIN_STORED_TEXT", 2_000)
+    helpers = "".join(f"async def helper_{index}(env, key):\n    return await env.VIEWS.get(f'h{index}:{{key}}')\n\n\n"
+                      for index in range(60))
+    write_project(tmp_path, {
+        "wrangler.toml": '[[kv_namespaces]]\nbinding = "VIEWS"\nid = "1"\n',
+        "src/lib.py": helpers,
+        "src/entry.py": ("from lib import helper_1, helper_2\n\n\nasync def on_fetch(request, env):\n"
+                         "    count = int(await helper_1(env, 'a') or 0)\n    await helper_2(env, 'b')\n"
+                         "    await env.VIEWS.put('count', str(count + 1))\n"),
+    })
+    assert _lint(tmp_path, use_cache=True) == _lint(tmp_path, use_cache=False)
+    before = _stored(tmp_path)
+    [lib] = [path for path in before if path.endswith("lib.py")]
+    assert len(before[lib]) >= 2
+    entry = tmp_path / "src" / "entry.py"
+    entry.write_text(entry.read_text(encoding="utf-8").replace("'count'", "'total'"), encoding="utf-8")
+    assert _lint(tmp_path, use_cache=True) == _lint(tmp_path, use_cache=False)
+    assert _stored(tmp_path)[lib] == before[lib]
+
+
+def test_a_tree_that_does_not_pickle_is_parsed_next_time(tmp_path, monkeypatch):
+    """Pickling recurses deeper than parsing: a tree too deep for it (RecursionError) is left out
+    of the store, and the run reports as it would."""
+    monkeypatch.setattr(engine, "MIN_STORED_TEXT", 0)
+    write_monolith(tmp_path, routes=10)
+    cold = _lint(tmp_path, use_cache=False)
+    dumps = tree_bytes.dumps
+
+    def too_deep(tree, calls):
+        if "route_3" in tree.code:
+            raise RecursionError("maximum recursion depth exceeded")
+        return dumps(tree, calls)
+
+    monkeypatch.setattr(tree_bytes, "dumps", too_deep)
+    assert _lint(tmp_path, use_cache=True) == cold
+    stored = [text for trees in _stored(tmp_path).values() for text in trees]
+    assert stored and not [text for text in stored if "route_3" in text]

@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import libcst as cst
+import libcst.native  # noqa: F401 - bound on the package now: libcst's parser asks the package for it (cstimport)
 
 from edgelint.textio import for_parser
 
