@@ -11,8 +11,9 @@ the same.
 
 libcst's package also imports, for its users, metadata providers, helpers and a batched visitor
 that edgelint never uses (a fifth of the import). Its `__init__` is run with those imports
-deferred: the first use of a name they give (`libcst.MetadataWrapper`, `dir(libcst)`) imports
-them all, so another plugin in the same flake8 process sees the names a plain import gives.
+deferred: the first use of a name the package does not hold yet (`libcst.MetadataWrapper`,
+`dir(libcst)`) runs them all, so another plugin in the same flake8 process sees exactly the names
+a plain import gives.
 
 `install()` (run when edgelint is imported) puts a finder in `sys.meta_path` that acts on
 edgelint's modules and on the first import of libcst; libcst imported before that is left as it

@@ -44,7 +44,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from edgelint.atomic import remove_quietly, write_atomic
 
@@ -318,32 +318,36 @@ def answer_request(request: Dict[str, Any]) -> Dict[str, Any]:
     from edgelint.wrangler import forget_configs
 
     forget_configs()  # found and read afresh, as by a new process (a few stats and one small parse)
-    previous = os.getcwd()
     try:
         options = request["options"]
         selection = Flake8Selection(argparse.Namespace(**options) if options is not None else None)
-        os.chdir(request["cwd"])  # flake8's per-file-ignores and the paths are relative to it
-        # The client found no memo that answers (flake8_plugin.lint_for_flake8).
-        reported: List[Any] = lint_in_project(request["path"], request["text"], selection, memo=False)
+        with _in_client_directory(request):
+            # The client found no memo that answers (flake8_plugin.lint_for_flake8).
+            reported: List[Any] = lint_in_project(request["path"], request["text"], selection, memo=False)
         return {"reported": reported}
     except ConfigError as exc:
         return {"config_error": [exc.path, exc.problem]}
     except Exception:  # noqa: BLE001 - the client lints in its own process and reports as it would
         return {"failed": True}
-    finally:
-        os.chdir(previous)
 
 
 def prepare_for(request: Dict[str, Any]) -> None:
-    """Load what an edit of the request's file will need (flake8_plugin.prepare), quietly."""
+    """Load what an edit of the request's file will need (flake8_plugin.prepare), quietly: a
+    warm-up only, the next request does the work if this cannot."""
     from edgelint.flake8_plugin import prepare
 
+    with contextlib.suppress(Exception), _in_client_directory(request):
+        prepare(request["path"])
+
+
+@contextlib.contextmanager
+def _in_client_directory(request: Dict[str, Any]) -> Iterator[None]:
+    """In the client's working directory (flake8's per-file-ignores and the paths are relative to
+    it), then back."""
     previous = os.getcwd()
     try:
         os.chdir(request["cwd"])
-        prepare(request["path"])
-    except Exception:  # noqa: BLE001 - a warm-up only: the next request does the work if this cannot
-        pass
+        yield
     finally:
         os.chdir(previous)
 

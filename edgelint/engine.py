@@ -241,7 +241,8 @@ class ProjectRun:
         project = {absolute(path) for path in self.group.sources}
         kept = {path: trees for path, trees in self.trees.modules.items() if path not in built and path in project}
         for path, module in built.items():
-            late = [chunk for chunk in module.chunks if not chunk.eager]  # the others are parsed before the store is asked
+            # Eager chunks are parsed with the index, before the store is asked: parsed every run.
+            late = [chunk for chunk in module.chunks if not chunk.eager]
             if sum(chunk.end - chunk.start for chunk in late) >= MIN_STORED_TEXT:
                 kept[path] = call_with_deep_stack(partial(self._pickled_trees, late))
         self.kept_trees = None if kept == self.trees.modules else kept
@@ -252,8 +253,7 @@ class ProjectRun:
         trees: Dict[str, bytes] = {}
         for chunk in chunks:
             text = chunk.text
-            data = self.trees.pickled(text) if self.trees is not None else None
-            data = data or self._ahead_taken.get(text)
+            data = self.trees.pickled(text) or self._ahead_taken.get(text)  # type: ignore[union-attr]
             if data is None and chunk.tree is not None and chunk.calls is not None:
                 try:
                     data = dumps(chunk.tree, list(chunk.calls))
@@ -805,8 +805,8 @@ MIN_SHARED_TEXT = 150_000
 MIN_SHARED_ENTRIES = 8  # entry points per share of a cold analysis (0: share whatever the count)
 # Function text below which parsing ahead (edgelint.parse_ahead) costs more than it saves (~1,200 lines).
 MIN_AHEAD_TEXT = 50_000
-# Parsed function text of a module above which its trees are kept for the next run (TreeStore):
-# below it, parsing them again costs less than storing them.
+# Text of a module's functions and classes parsed late above which their trees are kept for the next
+# run (TreeStore): below it, parsing them again costs less than storing them.
 MIN_STORED_TEXT = MIN_AHEAD_TEXT
 # Module text per share of a cold analysis: a pass over this much peaks at about 175 MB.
 SHARE_TEXT = 8_000_000

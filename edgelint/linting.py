@@ -100,14 +100,14 @@ class AnalysisMemories:
 
         self._reuse_texts(group)
         key = (str(group.root), use_filter)
-        cached = CachedProject(group, use_filter)
-        memory = self._by_project.get(key) or cached.analysis()
-        run = engine.ProjectRun(group, use_filter, memory=memory, remember=True, stop=stop,
-                                trees=self._trees.get(key) or cached.trees())
+        memory, trees = self._by_project.get(key), self._trees.get(key)
+        if memory is None or trees is None:  # the project's first lint here: from the disk cache's
+            cached = CachedProject(group, use_filter)
+            memory, trees = memory or cached.analysis(), trees or cached.trees()
+        run = engine.ProjectRun(group, use_filter, memory=memory, remember=True, stop=stop, trees=trees)
         findings = run.run()
         self._by_project[key] = run.memory
-        if run.kept_trees is not None:
-            self._trees[key] = TreeStore(run.kept_trees)
+        self._trees[key] = trees if run.kept_trees is None else TreeStore(run.kept_trees)
         return findings
 
     def clear(self) -> None:

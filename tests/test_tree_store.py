@@ -151,3 +151,18 @@ def test_a_tree_that_does_not_pickle_is_parsed_next_time(tmp_path, monkeypatch):
     assert _lint(tmp_path, use_cache=True) == cold
     stored = [text for trees in _stored(tmp_path).values() for text in trees]
     assert stored and not [text for text in stored if "route_3" in text]
+
+
+def test_the_language_servers_later_lints_read_nothing_from_the_disk_cache(tmp_path, monkeypatch):
+    """Its memory and trees stay in the process: only a project's first lint there reads the disk's."""
+    from edgelint import projects
+
+    root = tmp_path / "worker"
+    write_corpus(root, 6, seed=9)
+    memories = AnalysisMemories()
+    made = []
+    cached_project = projects.CachedProject
+    monkeypatch.setattr("edgelint.linting.CachedProject", lambda *args: made.append(args) or cached_project(*args))
+    edit_and_compare(root, random.Random(9), 3, lambda root: _lint(root, False, memories),
+                     edits=[_add_a_bug, _remove_a_bug, _add_a_call])
+    assert len(made) == 1

@@ -197,7 +197,8 @@ _special = {"SimpleWhitespace": _value_factory, "Newline": _value_factory,
             **{name: _leaf_factory for name in LEAF_CLASSES}}
 
 
-# Where trees parsed by another process are taken from (edgelint.parse_ahead), while one parses ahead.
+# Where trees parsed elsewhere are taken from while the analysis runs: the tree store of the last
+# run, a process parsing ahead (engine.ProjectRun._trees_elsewhere).
 Elsewhere = Callable[[str], Optional[Tuple[cst.Module, List[cst.Call]]]]
 _elsewhere: Optional[Elsewhere] = None
 

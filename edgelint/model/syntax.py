@@ -545,8 +545,8 @@ def _cache_names(function: cst.FunctionDef) -> Tuple[Set[str], Set[str], Set[str
         elif kind is cst.Assign:
             for target in node.targets:
                 assigned.update(_target_names(target.target))
-        elif _fills(node):
-            filled.update(name for name in (last_name(node.target.value),) if name is not None)
+        else:
+            filled.update(name for name in (_filled_name(node),) if name is not None)
         inner = nested or (node is not function and is_scope(node))
         stack.extend((child, inner) for child in children(node))
     local = assigned - declared
@@ -555,13 +555,14 @@ def _cache_names(function: cst.FunctionDef) -> Tuple[Set[str], Set[str], Set[str
 
 def _filled(node: cst.CSTNode) -> Set[str]:
     """Names assigned by subscript under `node` (`_CACHE[key] = ...` fills `_CACHE`)."""
-    return {name for element in walk(node) if _fills(element)
-            for name in (last_name(element.target.value),) if name is not None}
+    return {name for element in walk(node) for name in (_filled_name(element),) if name is not None}
 
 
-def _fills(node: cst.CSTNode) -> bool:
-    """An assignment to a subscript: `_CACHE[key] = ...`."""
-    return type(node) is cst.AssignTarget and type(node.target) is cst.Subscript
+def _filled_name(node: cst.CSTNode) -> Optional[str]:
+    """The name an assignment to a subscript fills (`_CACHE[key] = ...`: `_CACHE`), when `node` is one."""
+    if type(node) is cst.AssignTarget and type(node.target) is cst.Subscript:
+        return last_name(node.target.value)
+    return None
 
 
 def _is_fetched(value: cst.BaseExpression) -> bool:
